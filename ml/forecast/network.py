@@ -1,0 +1,165 @@
+"""The networks, and the only module that imports Keras (it is imported lazily by the forecaster).
+
+Backend: JAX unless KERAS_BACKEND is already set. Measured on the 2-core CPU (bench/forecast.py, PERF_NOTES): the
+seeds' LSTM(100) x2 trains in ~0.55x TensorFlow's time on JAX, and Keras-on-JAX imports in half the time and a
+third of the memory of TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import keras  # noqa: E402
+
+from ml.forecast.config import ForecastConfig  # noqa: E402
+
+EpochCallback = Callable[[int, dict[str, float], int], None]
+
+
+def backend_name() -> str:
+    return keras.backend.backend()
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the backend so the same data + config + seed trains the same weights."""
+    keras.utils.set_random_seed(seed)
+
+
+def build_network(config: ForecastConfig, past_features: int, future_features: int) -> keras.Model:
+    """Build and compile the network ``config`` describes.
+
+    Inputs: ``past`` [batch, window, past_features] (scaled y first, then calendar and covariates) and, when there
+    are calendar features, ``future`` [batch, steps, future_features] (the calendar of the dates to forecast).
+    Output: [batch, steps] with steps = horizon (direct head) or 1 (recursive head).
+    """
+    steps = config.output_steps
+    past = keras.Input(shape=(config.window, past_features), name="past")  # [batch, window, features]
+    x = past
+    if config.model_type == "cnn":
+        for _ in range(config.layers):
+            x = keras.layers.Conv1D(config.units, config.kernel_size, activation="relu")(x)  # [batch, w', units]
+            x = keras.layers.MaxPooling1D(config.pool_size)(x)  # [batch, w' // pool, units]
+        x = keras.layers.Flatten()(x)  # [batch, w'' * units]
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout)(x)
+    else:
+        cell = {"lstm": keras.layers.LSTM, "stacked_lstm": keras.layers.LSTM, "gru": keras.layers.GRU,
+                "rnn": keras.layers.SimpleRNN}[config.model_type]
+        for i in range(config.layers):
+            last = i == config.layers - 1
+            # [batch, window, units] for inner layers, [batch, units] for the last
+            x = cell(config.units, return_sequences=not last)(x)
+            if config.dropout:
+                x = keras.layers.Dropout(config.dropout)(x)
+    inputs = [past]
+    if future_features:
+        future = keras.Input(shape=(steps, future_features), name="future")  # [batch, steps, calendar]
+        inputs.append(future)
+        x = keras.layers.Concatenate()([x, keras.layers.Flatten()(future)])  # [batch, units + steps * calendar]
+    if config.dense_units:
+        x = keras.layers.Dense(config.dense_units, activation="relu")(x)  # [batch, dense_units]
+    output = keras.layers.Dense(steps, name="head")(x)  # [batch, steps]
+    model = keras.Model(inputs=inputs, outputs=output, name=f"saleslens_{config.model_type}")
+    loss = {"mae": "mean_absolute_error", "mse": "mean_squared_error", "huber": keras.losses.Huber()}[config.loss]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=loss)
+    return model
+
+
+class TrainingMonitor(keras.callbacks.Callback):
+    """Progress, cancellation, divergence and early stopping in one callback.
+
+    Keeps the weights of the best epoch (by ``monitor``) and restores them when training ends, whether it ended
+    normally, by patience, or because ``stop_event`` was set (checked after every batch).
+    """
+
+    def __init__(self, total_epochs: int, monitor: str, patience: int, on_epoch_end: EpochCallback | None = None,
+                 stop_event: threading.Event | None = None) -> None:
+        super().__init__()
+        self.total_epochs = total_epochs
+        self.monitor = monitor
+        self.patience = patience
+        self.user_callback = on_epoch_end
+        self.stop_event = stop_event
+        self.history: dict[str, list[float]] = {}
+        self.best_value = math.inf
+        self.best_epoch = -1
+        self.best_weights: list[Any] | None = None
+        self.wait = 0
+        self.epochs_run = 0
+        self.diverged = False
+        self.cancelled = False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.stop_event is not None and self.stop_event.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.epochs_run = epoch + 1
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        value = logs.get(self.monitor, logs.get("loss", math.nan))
+        if not math.isfinite(logs.get("loss", math.nan)) or not math.isfinite(value):
+            self.diverged = True
+            self.model.stop_training = True
+            return
+        if value < self.best_value:
+            self.best_value, self.best_epoch, self.wait = value, epoch, 0
+            self.best_weights = self.model.get_weights()
+        else:
+            self.wait += 1
+            if self.patience and self.wait >= self.patience:
+                self.model.stop_training = True
+        if self.user_callback is not None:
+            self.user_callback(epoch, logs, self.total_epochs)
+        if self.stop_event is not None and self.stop_event.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def train_network(model: keras.Model, inputs: list[Any], target: Any, val_inputs: list[Any] | None,
+                  val_target: Any | None, config: ForecastConfig, on_epoch_end: EpochCallback | None = None,
+                  stop_event: threading.Event | None = None) -> TrainingMonitor:
+    """Fit ``model`` in place; returns the monitor (history, epochs run, divergence, cancellation)."""
+    has_val = val_inputs is not None and len(val_target) > 0
+    monitor = TrainingMonitor(config.epochs, "val_loss" if has_val else "loss", config.patience, on_epoch_end,
+                              stop_event)
+    if stop_event is not None and stop_event.is_set():
+        monitor.cancelled = True
+        return monitor
+    model.fit(
+        inputs, target, batch_size=config.batch_size, epochs=config.epochs, verbose=0, shuffle=True,
+        validation_data=(val_inputs, val_target) if has_val else None, callbacks=[monitor],
+    )
+    return monitor
+
+
+def predict(model: keras.Model, inputs: list[Any]) -> Any:
+    """One forward pass over a batch of windows: [batch, steps] as numpy."""
+    import numpy as np
+
+    return np.asarray(model.predict_on_batch(inputs))
+
+
+def weight_shapes(model: keras.Model) -> list[list[int]]:
+    return [list(w.shape) for w in model.get_weights()]
+
+
+def versions() -> dict[str, str]:
+    out = {"keras": keras.__version__, "backend": keras.backend.backend()}
+    if out["backend"] == "jax":
+        import jax
+
+        out["jax"] = jax.__version__
+    return out

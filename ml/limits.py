@@ -1,0 +1,31 @@
+"""Every cap on user input, in one place.
+
+The ingestion code enforces these while it reads (decompression stops at the inflated cap, rows and columns are
+counted before parsing), so an oversized upload costs little memory before it is refused.
+``.streamlit/config.toml``'s ``server.maxUploadSize`` mirrors ``max_upload_mb`` (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_upload_mb: int = 200  # one uploaded file, as sent
+    max_inflated_mb: int = 1024  # after gzip/zip/xlsx decompression
+    max_rows: int = 5_000_000
+    max_columns: int = 500
+    max_files: int = 36  # e.g. three years of monthly exports
+    max_zip_members: int = 100
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_inflated_bytes(self) -> int:
+        return self.max_inflated_mb * 1024 * 1024
+
+
+LIMITS = IngestLimits()
