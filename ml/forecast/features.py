@@ -96,7 +96,7 @@ def calendar_features(dates: pd.DatetimeIndex, config: ForecastConfig, freq: str
         columns.append(block)
 
     if config.day_of_week and kind == "D":
-        one_hot(dates.dayofweek.to_numpy(), 0, 7)
+        one_hot(dates.day_of_week.to_numpy(), 0, 7)
     if config.month:
         one_hot(dates.month.to_numpy(), 1, 12)
     if config.quarter:

@@ -1,0 +1,269 @@
+"""NeuralForecaster: windowing + scaling + a Keras network behind scikit-learn conventions.
+
+``__init__`` only stores the config; ``fit`` returns self; what was learned ends in ``_``. Keras is imported on
+the first ``fit``/``predict``/load (through ``ml.forecast.network``), never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast.config import ForecastConfig
+from ml.forecast.data import (
+    COVARIATES, DS, ID, Y, check_history, check_series_content, fingerprint, future_dates, prepare_frame,
+)
+from ml.forecast.features import calendar_feature_names, calendar_features
+from ml.forecast.windows import EPS, SeriesScaler, Windows, fit_scaler, make_windows, split_train_validation
+from ml.schema import ConfigError, DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+EpochCallback = Callable[[int, dict[str, float], int], None]
+GLOBAL_KEY = "__global__"
+
+
+@dataclass
+class _SeriesArrays:
+    """One series turned into arrays: raw y, past features (calendar + scaled covariates), calendar."""
+
+    uid: str
+    dates: pd.DatetimeIndex
+    y: np.ndarray  # [T]
+    past: np.ndarray  # [T, p]
+    calendar: np.ndarray  # [T, f]
+    covariates: np.ndarray  # [T, c] raw
+
+
+def _network():
+    from ml.forecast import network
+
+    return network
+
+
+class NeuralForecaster:
+    """A neural forecaster for one or many series of one frequency.
+
+    Learned attributes after ``fit``: ``models_`` (series id or ``"__global__"`` -> keras.Model; ``model_`` is the
+    global one), ``scalers_`` (series id -> SeriesScaler), ``history_`` (per-epoch ``loss``/``val_loss``),
+    ``epochs_run_``, ``train_seconds_``, ``freq_``, ``series_``, ``covariates_``, ``calendar_names_``,
+    ``fingerprint_`` (sha256 of the training frame), ``calibration_residuals_`` ([n, horizon] signed residuals on
+    the validation windows, divided by each window's mean absolute level; used for conformal intervals),
+    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``.
+    """
+
+    def __init__(self, config: ForecastConfig | None = None) -> None:
+        self.config = config if config is not None else ForecastConfig()
+
+    # ------------------------------------------------------------------------------------------------ fit
+    def fit(self, df: pd.DataFrame, callback: EpochCallback | None = None,
+            stop_event: threading.Event | None = None) -> NeuralForecaster:
+        """Train on a long frame (unique_id, ds, y[, price, promo]) — all of it: split off any holdout first.
+
+        ``callback(epoch, logs, total_epochs)`` is called after each epoch; setting ``stop_event`` stops training
+        at the next batch and keeps the best weights so far. Raises DataError / ConfigError (message ids) for data
+        the config cannot work with, ConfigError ``forecast.error.diverged`` when the loss becomes NaN.
+        """
+        config = self.config
+        config.validate()
+        frame, freq = prepare_frame(df)
+        check_series_content(frame)
+        check_history(frame, config)
+        self.freq_ = freq
+        self.covariates_ = [c for c in COVARIATES if c in frame.columns] if config.use_covariates else []
+        self.calendar_names_ = calendar_feature_names(config, freq)
+        self.fingerprint_ = fingerprint(frame)
+        self.scalers_: dict[str, SeriesScaler] = {}
+        series: list[_SeriesArrays] = []
+        for uid, group in frame.groupby(ID, sort=True):
+            uid = str(uid)
+            covs = {c: group[c].to_numpy() for c in self.covariates_}
+            self.scalers_[uid] = fit_scaler(group[Y].to_numpy(), config.scaler, covs)
+            series.append(self._series_arrays(uid, group))
+        self.series_ = [s.uid for s in series]
+
+        steps, horizon = config.output_steps, config.horizon
+        train_parts: dict[str, list[Windows]] = {}
+        val_parts: dict[str, list[Windows]] = {}
+        calib_parts: dict[str, list[Windows]] = {}
+        for s in series:
+            key = GLOBAL_KEY if config.global_model else s.uid
+            scaler = self.scalers_[s.uid]
+            w = make_windows(s.y, s.past, s.calendar, config.window, steps, scaler)
+            tr, va = split_train_validation(len(w), config.validation_split, steps)
+            train_parts.setdefault(key, []).append(w.take(tr))
+            val_parts.setdefault(key, []).append(w.take(va))
+            if len(va):
+                # the same validation origins, with horizon-long targets, to measure multi-step residuals
+                wh = make_windows(s.y, s.past, s.calendar, config.window, horizon, scaler)
+                first_origin = va[0]
+                calib_parts.setdefault(key, []).append(wh.take(np.arange(first_origin, len(wh))))
+
+        net = _network()
+        self.models_: dict[str, keras.Model] = {}
+        self.history_: dict[str, list[float]] = {}
+        self.epochs_run_ = 0
+        self.best_epoch_ = -1
+        self.cancelled_ = False
+        keys = list(train_parts)
+        total_epochs = config.epochs * len(keys)
+        start = time.perf_counter()
+        residuals: list[np.ndarray] = []
+        for index, key in enumerate(keys):
+            train = Windows.concat(train_parts[key])
+            val = Windows.concat(val_parts[key])
+            net.set_seed(config.seed)
+            model = net.build_network(config, train.past.shape[2], train.future.shape[2])
+
+            def progress(epoch: int, logs: dict[str, float], _total: int, _offset: int = index * config.epochs):
+                if callback is not None:
+                    callback(_offset + epoch, logs, total_epochs)
+
+            monitor = net.train_network(
+                model, self._inputs(train), train.target, self._inputs(val) if len(val) else None,
+                val.target if len(val) else None, config, progress, stop_event,
+            )
+            if monitor.diverged:
+                raise ConfigError(
+                    "forecast.error.diverged", learning_rate=config.learning_rate,
+                    suggested=config.learning_rate / 10, epoch=monitor.epochs_run,
+                )
+            self.models_[key] = model
+            for name, values in monitor.history.items():
+                self.history_.setdefault(name, []).extend(values)
+            self.epochs_run_ += monitor.epochs_run
+            self.best_epoch_ = monitor.best_epoch
+            self.cancelled_ = self.cancelled_ or monitor.cancelled
+            if key in calib_parts and not self.cancelled_:
+                calib = Windows.concat(calib_parts[key])
+                yhat = self._forecast_windows(model, calib)
+                actual = calib.target * calib.scale[:, None] + calib.loc[:, None]
+                residuals.append((actual - yhat) / _origin_scale(calib)[:, None])
+            if self.cancelled_:
+                break
+        self.train_seconds_ = time.perf_counter() - start
+        self.calibration_residuals_ = np.concatenate(residuals) if residuals else np.zeros((0, horizon))
+        return self
+
+    @property
+    def model_(self) -> keras.Model:
+        """The global model (one model across all series)."""
+        if GLOBAL_KEY not in getattr(self, "models_", {}):
+            raise AttributeError("model_ exists for a fitted global model; per-series models are in models_")
+        return self.models_[GLOBAL_KEY]
+
+    # ------------------------------------------------------------------------------------------------ predict
+    def predict(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Forecast the ``horizon`` periods after the end of each series in ``df``.
+
+        ``df`` follows the input contract and must hold at least ``window`` periods of each series the model was
+        trained on (the most recent ones are used). Returns a long frame [unique_id, ds, yhat]. Covariates, when
+        used, are carried forward at their last value over the horizon.
+        """
+        return self.predict_with_scale(df).drop(columns="scale")
+
+    def predict_with_scale(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Like ``predict``, plus ``scale``: the mean absolute level of each input window (for intervals)."""
+        self._check_fitted()
+        frame, freq = prepare_frame(df)
+        if freq != self.freq_:
+            raise DataError("forecast.error.frequency_changed", expected=self.freq_, found=freq)
+        unknown = sorted(set(frame[ID]) - set(self.series_))
+        if unknown:
+            raise DataError("forecast.error.unknown_series", series=unknown[0], count=len(unknown))
+        missing_cov = [c for c in self.covariates_ if c not in frame.columns]
+        if missing_cov:
+            raise DataError("forecast.error.missing_columns", columns=", ".join(missing_cov))
+        config = self.config
+        groups: dict[str, list[tuple[str, Windows, pd.DatetimeIndex]]] = {}
+        for uid, group in frame.groupby(ID, sort=True):
+            uid = str(uid)
+            if len(group) < config.window:
+                raise ConfigError("forecast.error.window_too_long", series=uid, window=config.window,
+                                  available=len(group), held_out=0)
+            s = self._series_arrays(uid, group.iloc[-config.window:])
+            dates = future_dates(s.dates[-1], self.freq_, config.horizon)
+            cal = calendar_features(dates, config, self.freq_)
+            scaler = self.scalers_[uid]
+            loc, scale = scaler.loc_scale(s.y[None, :])
+            past = np.concatenate([((s.y[None, :] - loc[:, None]) / scale[:, None])[..., None], s.past[None]], 2)
+            w = Windows(past.astype(np.float32), cal[None].astype(np.float32),
+                        np.zeros((1, config.horizon), np.float32), loc, scale)
+            key = GLOBAL_KEY if config.global_model else uid
+            groups.setdefault(key, []).append((uid, w, dates))
+        rows = []
+        for key, items in groups.items():
+            batch = Windows.concat([w for _, w, _ in items])
+            yhat = self._forecast_windows(self.models_[key], batch)
+            origin_scale = _origin_scale(batch)
+            for i, (uid, _, dates) in enumerate(items):
+                rows.append(pd.DataFrame({ID: uid, DS: dates, "yhat": yhat[i], "scale": origin_scale[i]}))
+        return pd.concat(rows, ignore_index=True).sort_values([ID, DS], kind="stable").reset_index(drop=True)
+
+    # ------------------------------------------------------------------------------------------------ internals
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise RuntimeError("NeuralForecaster is not fitted: call fit() or load a bundle first")
+
+    def _series_arrays(self, uid: str, group: pd.DataFrame) -> _SeriesArrays:
+        dates = pd.DatetimeIndex(group[DS])
+        cal = calendar_features(dates, self.config, self.freq_)
+        covs = group[self.covariates_].to_numpy(dtype=np.float64) if self.covariates_ else np.zeros((len(group), 0))
+        scaled = self.scalers_[uid].transform_covariates(covs, self.covariates_) if self.covariates_ else covs
+        past = np.concatenate([cal, scaled.astype(np.float32)], axis=1)
+        return _SeriesArrays(uid, dates, group[Y].to_numpy(dtype=np.float64), past, cal, covs)
+
+    def _inputs(self, w: Windows, future: np.ndarray | None = None) -> list[np.ndarray]:
+        fut = w.future if future is None else future
+        return [w.past, fut] if fut.shape[2] else [w.past]
+
+    def _forecast_windows(self, model: keras.Model, w: Windows) -> np.ndarray:
+        """Raw-scale forecasts [n, horizon] from windows whose ``future`` holds the calendar of all horizon steps.
+
+        Direct head: one pass. Recursive head: one step at a time, each prediction appended to the window (and the
+        window's scale recomputed for ``window_mean``); calendar of the next step from ``future``, covariates carried
+        forward.
+        """
+        net = _network()
+        horizon = self.config.horizon
+        if self.config.head == "direct":
+            out = net.predict(model, self._inputs(w))
+            return out * w.scale[:, None] + w.loc[:, None]
+        n_cal = w.future.shape[2]
+        y_buf = w.past[:, :, 0].astype(np.float64) * w.scale[:, None] + w.loc[:, None]  # raw look-back values
+        feat_buf = w.past[:, :, 1:].copy()  # [n, window, p]
+        kind = self.config.scaler
+        preds = np.zeros((len(w), horizon))
+        for h in range(horizon):
+            if kind == "window_mean":
+                scale = np.abs(y_buf).mean(axis=1)
+                scale = np.where(scale > EPS, scale, 1.0)
+                loc = np.zeros(len(w))
+            else:
+                loc, scale = w.loc, w.scale
+            past = np.concatenate([((y_buf - loc[:, None]) / scale[:, None])[..., None], feat_buf], axis=2)
+            step_future = w.future[:, h:h + 1, :]
+            inputs = [past.astype(np.float32), step_future] if n_cal else [past.astype(np.float32)]
+            value = net.predict(model, inputs)[:, 0] * scale + loc
+            preds[:, h] = value
+            next_feat = np.concatenate([w.future[:, h, :], feat_buf[:, -1, n_cal:]], axis=1)[:, None, :]
+            y_buf = np.concatenate([y_buf[:, 1:], value[:, None]], axis=1)
+            feat_buf = np.concatenate([feat_buf[:, 1:], next_feat], axis=1)
+        return preds
+
+    def get_params(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+
+def _origin_scale(w: Windows) -> np.ndarray:
+    """Mean absolute level of each window's look-back values: the unit of the conformal residuals."""
+    raw = w.past[:, :, 0].astype(np.float64) * w.scale[:, None] + w.loc[:, None]
+    scale = np.abs(raw).mean(axis=1)
+    return np.where(scale > EPS, scale, 1.0)
