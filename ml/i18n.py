@@ -45,12 +45,19 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def catalogue_files(language: str) -> list[Path]:
+    """One TOML file per area of the app (core, explore, forecast, ...), so areas are edited independently."""
+    return sorted((LOCALES_DIR / language).glob("*.toml"))
+
+
 @cache
 def load_catalogue(language: str) -> dict[str, str]:
-    """The flattened message catalogue of one language (message id -> template)."""
-    path = LOCALES_DIR / f"{language}.toml"
-    with path.open("rb") as fh:
-        return _flatten(tomllib.load(fh))
+    """The flattened message catalogue of one language (message id -> template), merged over its files."""
+    merged: dict[str, str] = {}
+    for path in catalogue_files(language):
+        with path.open("rb") as fh:
+            merged.update(_flatten(tomllib.load(fh)))
+    return merged
 
 
 def normalise_language(code: str | None) -> str:

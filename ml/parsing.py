@@ -51,6 +51,15 @@ class DateStyle:
         return None
 
 
+def describe_date_format(fmt: str | None) -> str:
+    """'%d/%m/%Y' -> 'DD/MM/YYYY', for messages to people."""
+    if not fmt:
+        return "?"
+    for code, text in (("%Y", "YYYY"), ("%y", "YY"), ("%m", "MM"), ("%d", "DD"), ("%B", "Month"), ("%b", "Mon")):
+        fmt = fmt.replace(code, text)
+    return fmt
+
+
 def _strip(arr: pa.Array) -> pa.Array:
     return pc.utf8_trim_whitespace(arr)
 

@@ -1,0 +1,34 @@
+"""SalesLens entry point: language, shared sidebar (dataset status), and the page router."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from components.datasets import ensure_sample_loaded, show_dataset_status
+from components.locale import input_currency, input_language
+from ml.i18n import t
+
+st.set_page_config(page_title="SalesLens", page_icon="📈", layout="wide")
+
+input_language()  # sets the language for this run before any text is drawn
+ensure_sample_loaded()
+
+# Page files are named *_page.py on purpose: Streamlit 1.67 still has a multipage-v1 fallback that runs a file in
+# pages/ directly (skipping this script) when its file name equals the requested URL path, which AppTest triggers on
+# every rerun and a real server on its very first request. Distinct file names and url_paths avoid it.
+pages = [
+    st.Page("pages/data_page.py", title=t("nav.data"), icon="📂", url_path="data", default=True),
+    st.Page("pages/explore_page.py", title=t("nav.explore"), icon="📊", url_path="explore"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    status_box = st.container()  # filled after the page ran, so it reflects a load made by this run
+    input_currency()
+    st.caption(t("sidebar.footer"))
+
+navigation.run()
+
+with status_box:
+    show_dataset_status(state.dataset())

@@ -1,0 +1,84 @@
+"""Every ``st.session_state`` key the app uses, defined once, with typed accessors.
+
+Widget keys carry their page's name (``explore_freq``); keys holding app state are the constants below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ml.dataset import CleaningOptions, Dataset
+from ml.series import Filters
+
+# App state
+LANGUAGE = "language"  # "en" | "zh"
+CURRENCY = "currency"  # ISO 4217 code used to format money
+DATASET = "dataset"  # ml.dataset.Dataset currently loaded
+DATASET_FILES = "dataset_files"  # list[(name, bytes)] behind DATASET, to re-read with new options or mapping
+MAPPING_OVERRIDES = "mapping_overrides"  # dict canonical -> source column chosen by the user
+CLEANING_OPTIONS = "cleaning_options"  # ml.dataset.CleaningOptions
+UPLOAD_SIGNATURE = "upload_signature"  # identity of the last processed upload, so a rerun does not re-read it
+DATA_ERROR = "data_error"  # last ingestion error message, shown until the next successful load
+FILTERS = "filters"  # ml.series.Filters shared by Explore and the model pages
+SAMPLE_OFFERED = "sample_offered"  # the bundled sample was loaded once for this session
+
+# Widget keys (page-prefixed)
+DATA_UPLOAD = "data_upload"
+DATA_RETURNS = "data_returns"
+DATA_DAY_FIRST = "data_day_first"
+DATA_ENCODING = "data_encoding"
+DATA_DUPLICATES = "data_duplicates"
+DATA_MAPPING_EDITOR = "data_mapping_editor"
+SIDEBAR_LANGUAGE = "sidebar_language"
+SIDEBAR_CURRENCY = "sidebar_currency"
+EXPLORE_FREQ = "explore_freq"
+EXPLORE_METRIC = "explore_metric"
+EXPLORE_DATES = "explore_dates"
+EXPLORE_CATEGORIES = "explore_categories"
+EXPLORE_PRODUCTS = "explore_products"
+EXPLORE_REGIONS = "explore_regions"
+EXPLORE_TOP_N = "explore_top_n"
+EXPLORE_HEATMAP = "explore_heatmap"
+
+
+def get(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)
+
+
+def put(key: str, value: Any) -> None:
+    st.session_state[key] = value
+
+
+def dataset() -> Dataset | None:
+    return st.session_state.get(DATASET)
+
+
+def cleaning_options() -> CleaningOptions:
+    if CLEANING_OPTIONS not in st.session_state:
+        st.session_state[CLEANING_OPTIONS] = CleaningOptions()
+    return st.session_state[CLEANING_OPTIONS]
+
+
+def mapping_overrides() -> dict[str, str | None]:
+    return st.session_state.setdefault(MAPPING_OVERRIDES, {})
+
+
+def filters() -> Filters:
+    if FILTERS not in st.session_state:
+        st.session_state[FILTERS] = Filters()
+    return st.session_state[FILTERS]
+
+
+def set_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
+    """A successful load replaces the dataset and resets what depended on the old one."""
+    st.session_state[DATASET] = ds
+    st.session_state[DATASET_FILES] = files
+    st.session_state[FILTERS] = Filters()
+    st.session_state.pop(DATA_ERROR, None)
+
+
+def mapping_widget_key(field: str) -> str:
+    """Key of the Data page's selectbox that maps one canonical field."""
+    return f"data_map_{field}"

@@ -1,0 +1,134 @@
+"""Classical baselines every network is measured against, fitted on exactly the rows the network trains on.
+
+Why statsmodels and not statsforecast: statsforecast 2.1.1 (the faster library, PERF_NOTES) requires pandas < 3
+and SalesLens pins pandas 3.1.1, so the two cannot be installed together. statsmodels 0.15 works with pandas 3.
+It has no automatic ARIMA and its ETS fits cost 0.1-2 s each, so for interactive use the model spaces are small
+and fixed (measured on a 700-day daily series, 2-core CPU):
+
+- ``naive``: the last value, repeated.
+- ``snaive``: the value one season (m) earlier; m = 7 daily, 52 weekly, 12 monthly (naive when history < m).
+- ``ma``: the mean of the last 28 days / 4 weeks / 3 months.
+- ``ets``: additive-error ETS chosen by AICc among A,N,N / A,Ad,N / A,N,A (seasonal only with two full seasons
+  and m <= 12 or three seasons for m = 52): about 1 s a series. Additive error because sales series hold zeros
+  and returns make them negative. (AutoETS on the real shop series also picks A,N,A; realdata/README.md.)
+- ``arima``: one fixed seasonal ARIMA(1,1,1)(0,1,1)m (the "airline" family), ~1 s a daily series; ARIMA(1,1,1)
+  for weekly data, where a 52-lag seasonal fit takes ~9 s. Not an order search.
+
+If ETS or ARIMA fails on a series, its forecast falls back to seasonal naive and ``df.attrs['notes']`` says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast.config import frequency_kind, season_length
+from ml.forecast.data import DS, ID, Y, future_dates
+
+BASELINES: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "arima")
+MA_WINDOW = {"D": 28, "W": 4, "M": 3}
+
+
+def naive(y: np.ndarray, horizon: int) -> np.ndarray:
+    return np.full(horizon, float(y[-1]))
+
+
+def seasonal_naive(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
+    if len(y) < m or m < 2:
+        return naive(y, horizon)
+    last = np.asarray(y[-m:], dtype=np.float64)
+    return np.resize(last, horizon)  # repeats the last season
+
+
+def moving_average(y: np.ndarray, horizon: int, window: int) -> np.ndarray:
+    return np.full(horizon, float(np.mean(y[-window:])))
+
+
+def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
+    """Additive-error ETS selected by AICc over a small model space; returns (forecast, model name)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    seasonal_ok = m >= 2 and ((m <= 12 and len(y) >= 2 * m + 2) or len(y) >= 3 * m)
+    candidates = [("N", False, None), ("A", True, None)]
+    if seasonal_ok:
+        candidates.append(("N", False, "add"))
+    best: tuple[float, np.ndarray, str] | None = None
+    for trend, damped, seasonal in candidates:
+        spec = {"error": "add", "trend": None if trend == "N" else "add", "damped_trend": damped,
+                "seasonal": seasonal, "seasonal_periods": m if seasonal else None}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result = ETSModel(np.asarray(y, dtype=np.float64), **spec).fit(disp=False)
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+        aicc = float(result.aicc)
+        if not np.isfinite(aicc):
+            continue
+        if best is None or aicc < best[0]:
+            name = f"ETS(A,{trend + ('d' if damped else '')},{'A' if seasonal else 'N'})"
+            best = (aicc, np.asarray(result.forecast(horizon), dtype=np.float64), name)
+    if best is None or not np.all(np.isfinite(best[1])):
+        raise ValueError("no ETS model could be fitted")
+    return best[1], best[2]
+
+
+def arima(y: np.ndarray, horizon: int, m: int, freq_kind: str) -> tuple[np.ndarray, str]:
+    """A fixed seasonal ARIMA(1,1,1)(0,1,1)m (non-seasonal for weekly data or short histories)."""
+    from statsmodels.tsa.arima.model import ARIMA
+
+    seasonal = freq_kind != "W" and m >= 2 and len(y) >= 3 * m + 2
+    seasonal_order = (0, 1, 1, m) if seasonal else (0, 0, 0, 0)
+    trend = "n" if seasonal else "t"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = ARIMA(np.asarray(y, dtype=np.float64), order=(1, 1, 1), seasonal_order=seasonal_order,
+                       trend=trend).fit()
+    forecast = np.asarray(result.forecast(horizon), dtype=np.float64)
+    if not np.all(np.isfinite(forecast)):
+        raise ValueError("ARIMA forecast is not finite")
+    name = f"ARIMA(1,1,1)(0,1,1)[{m}]" if seasonal else "ARIMA(1,1,1) with drift"
+    return forecast, name
+
+
+def forecast_baselines(train: pd.DataFrame, horizon: int, freq: str,
+                       models: tuple[str, ...] | list[str] = BASELINES) -> pd.DataFrame:
+    """Forecast ``horizon`` periods after the end of each series with each baseline.
+
+    ``train``: long frame (unique_id, ds, y), sorted, regular at ``freq``. Returns a wide frame
+    [unique_id, ds, <model>...]; ``attrs['models']`` maps series -> {model: fitted model name} and
+    ``attrs['notes']`` lists fallbacks.
+    """
+    unknown = [m for m in models if m not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown baselines: {unknown}")
+    kind = frequency_kind(freq)
+    m = season_length(freq)
+    frames, details, notes = [], {}, []
+    for uid, group in train.groupby(ID, sort=True):
+        y = group[Y].to_numpy(dtype=np.float64)
+        out = pd.DataFrame({ID: str(uid), DS: future_dates(group[DS].iloc[-1], freq, horizon)})
+        info: dict[str, str] = {}
+        for model in models:
+            if model == "naive":
+                out[model] = naive(y, horizon)
+            elif model == "snaive":
+                out[model] = seasonal_naive(y, horizon, m)
+            elif model == "ma":
+                out[model] = moving_average(y, horizon, MA_WINDOW[kind])
+            else:
+                try:
+                    values, name = ets(y, horizon, m) if model == "ets" else arima(y, horizon, m, kind)
+                except Exception as exc:  # statsmodels raises many types; never lose the whole scorecard
+                    values, name = seasonal_naive(y, horizon, m), "seasonal naive (fallback)"
+                    notes.append({"series": str(uid), "model": model, "error": type(exc).__name__})
+                out[model] = values
+                info[model] = name
+        details[str(uid)] = info
+        frames.append(out)
+    result = pd.concat(frames, ignore_index=True)
+    result.attrs["models"] = details
+    result.attrs["notes"] = notes
+    return result

@@ -1,0 +1,213 @@
+"""``run_forecast``: everything the Forecast page and the CLI need in one pure call.
+
+Steps: check data and config; holdout (and optional backtest folds) for the network and the baselines on the same
+splits; scorecard with the best model per series; conformal intervals calibrated on out-of-sample residuals with
+nominal vs achieved coverage; refit on all data (or reuse the holdout model) and forecast the next horizon with
+intervals.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast.baselines import BASELINES
+from ml.forecast.config import ForecastConfig, season_length
+from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
+from ml.forecast.evaluation import (
+    HOLDOUT, NETWORK, FoldResult, Verdict, aggregate_metrics, fold_splits, make_scorecard, make_verdicts, run_fold,
+    summarise_scorecard,
+)
+from ml.forecast.forecaster import NeuralForecaster
+from ml.forecast.intervals import ConformalWidths, cross_conformal_coverage, fit_conformal, min_calibration_size
+from ml.forecast.metrics import coverage
+from ml.schema import ConfigError
+
+EpochCallback = Callable[[int, dict[str, float], int], None]
+
+
+@dataclass
+class ForecastResult:
+    """What ``run_forecast`` returns. Frames are long/tidy; see each field.
+
+    - ``metrics``: model -> {mae, rmse, mape, smape, mase}, averaged over series and folds.
+    - ``scorecard``: one row per fold x series x model; ``summary``: per series x model averaged over folds,
+      with ``best`` flagged (lowest MASE).
+    - ``history``: [unique_id, ds, y] all input rows; ``holdout``: [unique_id, ds, y, network, <baselines>,
+      lower, upper]; ``future``: [unique_id, ds, yhat, lower, upper].
+    - ``coverage``: {level, holdout (achieved on the holdout), backtest (cross-conformal over folds, or NaN),
+      n_calibration, reliable, source}.
+    """
+
+    config: ForecastConfig
+    freq: str
+    season_length: int
+    metrics: dict[str, dict[str, float | None]]
+    scorecard: pd.DataFrame
+    summary: pd.DataFrame
+    history: pd.DataFrame
+    holdout: pd.DataFrame
+    future: pd.DataFrame
+    verdicts: list[Verdict]
+    coverage: dict[str, Any]
+    train_seconds: float
+    epochs_run: int
+    loss_history: dict[str, list[float]]
+    baseline_models: dict[str, dict[str, str]]
+    cancelled: bool
+    forecaster: NeuralForecaster = field(repr=False)
+    total_seconds: float = 0.0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: metrics, train_seconds, epochs_run, forecast [{unique_id, date, value, lower,
+        upper}], plus config, frequency, coverage, verdicts and per-series scores."""
+        forecast = [
+            {"unique_id": str(r.unique_id), "date": pd.Timestamp(r.ds).date().isoformat(), "value": _num(r.yhat),
+             "lower": _num(r.lower), "upper": _num(r.upper)}
+            for r in self.future.itertuples(index=False)
+        ]
+        summary = [
+            {k: (_num(v) if isinstance(v, float) else (bool(v) if isinstance(v, np.bool_) else v))
+             for k, v in row.items()}
+            for row in self.summary.to_dict(orient="records")
+        ]
+        return {
+            "metrics": {m: {k: v for k, v in vals.items() if k in ("mae", "rmse", "smape", "mase")}
+                        for m, vals in self.metrics.items()},
+            "train_seconds": round(self.train_seconds, 3),
+            "epochs_run": int(self.epochs_run),
+            "forecast": forecast,
+            "frequency": self.freq,
+            "season_length": self.season_length,
+            "config": self.config.to_dict(),
+            "coverage": {k: (_num(v) if isinstance(v, float) else v) for k, v in self.coverage.items()},
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "series": summary,
+            "baseline_models": self.baseline_models,
+            "cancelled": self.cancelled,
+            "total_seconds": round(self.total_seconds, 3),
+        }
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, baselines: bool | tuple[str, ...] = True,
+                 backtest_folds: int = 0, callback: EpochCallback | None = None,
+                 stop_event: threading.Event | None = None, interval_level: float = 0.9,
+                 refit: bool = True) -> ForecastResult:
+    """Train, evaluate against baselines, calibrate intervals and forecast the next horizon.
+
+    ``baselines``: True for all of naive/snaive/ma/ets/arima, False for none, or a tuple of names.
+    ``backtest_folds``: extra rolling-origin folds before the holdout (each retrains the network).
+    ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window).
+    ``callback(epoch, logs, total_epochs)`` counts epochs across all trainings. Setting ``stop_event`` stops the
+    current training (best weights kept), skips the remaining ones and reuses the holdout model.
+    """
+    started = time.perf_counter()
+    config = config if config is not None else ForecastConfig()
+    config.validate()
+    if not 0 < interval_level < 1:
+        raise ConfigError("forecast.error.out_of_range", setting="interval_level", value=interval_level, low=0, high=1)
+    if backtest_folds < 0 or backtest_folds > 20:
+        raise ConfigError("forecast.error.out_of_range", setting="backtest_folds", value=backtest_folds, low=0,
+                          high=20)
+    frame, freq = prepare_frame(df_long)
+    check_series_content(frame)
+    check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
+    models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
+
+    n_trainings = backtest_folds + 1 + (1 if refit else 0)
+    total_epochs = config.epochs * n_trainings
+    offset = {"epochs": 0}
+
+    def progress(epoch: int, logs: dict[str, float], _total: int) -> None:
+        if callback is not None:
+            callback(offset["epochs"] + epoch, logs, total_epochs)
+
+    def stopped() -> bool:
+        return stop_event is not None and stop_event.is_set()
+
+    folds: list[FoldResult] = []
+    train_seconds, epochs_run = 0.0, 0
+    for name, train, actual in fold_splits(frame, config.horizon, backtest_folds):
+        if folds and stopped():
+            break
+        fold = run_fold(name, train, actual, freq, config, models, True, progress, stop_event)
+        folds.append(fold)
+        offset["epochs"] += config.epochs
+        train_seconds += fold.forecaster.train_seconds_
+        epochs_run += fold.forecaster.epochs_run_
+    holdout_fold = folds[0]
+    scorecard = make_scorecard(folds, freq)
+    summary = summarise_scorecard(scorecard)
+
+    # Conformal intervals: backtest residuals when there are enough, else the holdout model's validation windows.
+    backtest_res = [f.network_residuals() for f in folds[1:]]
+    needed = min_calibration_size(interval_level)
+    calib_rows = sum(len(r) for r in backtest_res)
+    if calib_rows >= needed:
+        calibration, source = np.concatenate(backtest_res), "backtest"
+    else:
+        parts = [*backtest_res, holdout_fold.forecaster.calibration_residuals_]
+        calibration, source = np.concatenate([p for p in parts if len(p)] or [np.zeros((0, config.horizon))]), \
+            "validation_windows" if not backtest_res else "backtest+validation_windows"
+    holdout = holdout_fold.predictions.copy()
+    cov: dict[str, Any] = {"level": interval_level, "holdout": float("nan"), "backtest": float("nan"),
+                           "n_calibration": 0, "reliable": False, "source": source}
+    widths: ConformalWidths | None = None
+    if len(calibration):
+        widths = fit_conformal(calibration, interval_level)
+        holdout["lower"], holdout["upper"] = _apply(widths, holdout, config.horizon)
+        cov.update(holdout=coverage(holdout[Y], holdout["lower"], holdout["upper"]),
+                   backtest=cross_conformal_coverage(backtest_res, interval_level),
+                   n_calibration=widths.n_calibration, reliable=widths.reliable)
+    else:
+        holdout["lower"] = holdout["upper"] = np.nan
+    holdout = holdout.drop(columns="scale")
+
+    # Future: refit on everything (or reuse), intervals calibrated on all out-of-sample residuals incl. holdout.
+    final = holdout_fold.forecaster
+    if refit and not stopped():
+        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event)
+        train_seconds += final.train_seconds_
+        epochs_run += final.epochs_run_
+    future = final.predict_with_scale(frame)
+    future_calibration = [calibration, holdout_fold.network_residuals()]
+    future_calibration = np.concatenate([c for c in future_calibration if len(c)])
+    if len(future_calibration):
+        future_widths = fit_conformal(future_calibration, interval_level)
+        future["lower"], future["upper"] = _apply(future_widths, future, config.horizon)
+    else:
+        future["lower"] = future["upper"] = np.nan
+    future = future.drop(columns="scale")
+
+    baseline_models = holdout_fold.baseline_models
+    return ForecastResult(
+        config=config, freq=freq, season_length=season_length(freq), metrics=aggregate_metrics(summary),
+        scorecard=scorecard, summary=summary, history=frame[[ID, DS, Y]].copy(), holdout=holdout, future=future,
+        verdicts=make_verdicts(summary), coverage=cov, train_seconds=train_seconds, epochs_run=epochs_run,
+        loss_history=holdout_fold.forecaster.history_, baseline_models=baseline_models,
+        cancelled=any(f.forecaster.cancelled_ for f in folds) or getattr(final, "cancelled_", False) or stopped(),
+        forecaster=final, total_seconds=time.perf_counter() - started,
+    )
+
+
+def _apply(widths: ConformalWidths, frame: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower/upper columns for a long frame with yhat-like column (network or yhat) and scale, sorted by id, ds."""
+    column = NETWORK if NETWORK in frame.columns else "yhat"
+    step = frame.groupby(ID, sort=False).cumcount().to_numpy()
+    half = frame["scale"].to_numpy() * widths.widths[np.minimum(step, horizon - 1)]
+    values = frame[column].to_numpy()
+    return values - half, values + half
+
+
+__all__ = ["ForecastResult", "run_forecast", "HOLDOUT", "NETWORK"]

@@ -1,0 +1,158 @@
+"""Transactions -> regular time series: filters shared by every page, resampling with gap filling, and the long
+``unique_id, ds, y`` frames the forecasting engine consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ml.schema import Col, ConfigError
+
+# User-facing frequency codes -> pandas offsets (weeks start on Monday, months on the 1st).
+FREQUENCIES: dict[str, str] = {"D": "D", "W": "W-MON", "M": "MS"}
+TARGETS = ("units", "revenue", "price")
+
+
+@dataclass
+class Filters:
+    """What the analyst narrowed the data to; empty tuples mean 'all'."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    categories: tuple[str, ...] = field(default_factory=tuple)
+    products: tuple[str, ...] = field(default_factory=tuple)
+    regions: tuple[str, ...] = field(default_factory=tuple)
+
+    def is_empty(self) -> bool:
+        return not (self.date_from or self.date_to or self.categories or self.products or self.regions)
+
+
+def apply_filters(frame: pd.DataFrame, filters: Filters | None) -> pd.DataFrame:
+    if filters is None or filters.is_empty():
+        return frame
+    mask = np.ones(len(frame), dtype=bool)
+    if filters.date_from is not None:
+        mask &= (frame[Col.DATE] >= pd.Timestamp(filters.date_from)).to_numpy()
+    if filters.date_to is not None:
+        mask &= (frame[Col.DATE] < pd.Timestamp(filters.date_to) + pd.Timedelta(days=1)).to_numpy()
+    for column, chosen in ((Col.CATEGORY, filters.categories), (Col.PRODUCT_ID, filters.products), (Col.REGION, filters.regions)):
+        if chosen and column in frame:
+            mask &= frame[column].isin(chosen).to_numpy()
+    return frame.loc[mask]
+
+
+def period_start(dates: pd.Series, freq: str) -> pd.Series:
+    """The start of each date's period (day, Monday-starting week, or month)."""
+    days = dates.dt.floor("D") if dates.dt.hour.any() else dates
+    if freq == "D":
+        return days
+    if freq == "W":
+        return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+    if freq == "M":
+        return days.dt.to_period("M").dt.start_time
+    raise ConfigError("series.error.unknown_freq", freq=freq)
+
+
+def resample_totals(frame: pd.DataFrame, freq: str = "D") -> pd.DataFrame:
+    """Revenue, units, orders and customers per period, every period present (no sales = 0)."""
+    if frame.empty:
+        return pd.DataFrame(columns=["revenue", "units", "orders", "customers"])
+    period = period_start(frame[Col.DATE], freq)
+    grouped = frame.groupby(period.rename("period"), sort=True)
+    out = pd.DataFrame(index=grouped.size().index)
+    out["revenue"] = grouped[Col.REVENUE].sum() if Col.REVENUE in frame else np.nan
+    out["units"] = grouped[Col.QUANTITY].sum() if Col.QUANTITY in frame else np.nan
+    out["orders"] = grouped[Col.ORDER_ID].nunique() if Col.ORDER_ID in frame else np.nan
+    out["customers"] = grouped[Col.CUSTOMER_ID].nunique() if Col.CUSTOMER_ID in frame else np.nan
+    full = pd.date_range(out.index.min(), out.index.max(), freq=FREQUENCIES[freq])
+    return out.reindex(full, fill_value=0).rename_axis("period")
+
+
+def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Units and revenue per day and product (the ingest benchmark's final step)."""
+    day = frame[Col.DATE].dt.floor("D")
+    keys = [day.rename(Col.DATE), frame[Col.PRODUCT_ID]]
+    cols = [c for c in (Col.QUANTITY, Col.REVENUE) if c in frame]
+    return frame[cols].groupby(keys, observed=True, sort=False).sum().reset_index()
+
+
+def make_series(
+    frame: pd.DataFrame,
+    target: str = "units",
+    level: str = "total",
+    freq: str = "D",
+    filters: Filters | None = None,
+) -> pd.DataFrame:
+    """A long frame ``unique_id, ds, y`` (+ ``price``, ``promo`` covariates when the data has them).
+
+    ``level`` is ``total``, ``category:NAME``, ``product:ID``, ``products:ID1|ID2`` (several series) or
+    ``categories`` / ``products`` (every category / product). Missing periods are zero sales, not absent; for the
+    price target a period without sales carries the last known price forward.
+    """
+    if target not in TARGETS:
+        raise ConfigError("series.error.unknown_target", target=target)
+    data = apply_filters(frame, filters)
+    kind, _, value = level.partition(":")
+    if kind == "total":
+        ids = pd.Series("total", index=data.index)
+    elif kind in ("category", "categories"):
+        _require(data, Col.CATEGORY)
+        if value:
+            data = data.loc[data[Col.CATEGORY].astype(str) == value]
+        ids = data[Col.CATEGORY].astype(str)
+    elif kind in ("product", "products"):
+        _require(data, Col.PRODUCT_ID)
+        if value:
+            wanted = value.split("|")
+            data = data.loc[data[Col.PRODUCT_ID].astype(str).isin(wanted)]
+        ids = data[Col.PRODUCT_ID].astype(str)
+    else:
+        raise ConfigError("series.error.unknown_level", level=level)
+    if data.empty:
+        raise ConfigError("series.error.no_rows", level=level)
+
+    period = period_start(data[Col.DATE], freq).rename("ds")
+    keys = [ids.rename("unique_id"), period]
+    agg = {}
+    if Col.QUANTITY in data:
+        agg["units"] = data[Col.QUANTITY].groupby(keys).sum()
+    if Col.REVENUE in data:
+        agg["revenue"] = data[Col.REVENUE].groupby(keys).sum()
+    if Col.PROMO in data:
+        agg["promo"] = data[Col.PROMO].astype(float).groupby(keys).max()
+    table = pd.DataFrame(agg)
+    if target in ("units", "price") and "units" not in table:
+        raise ConfigError("series.error.needs_quantity", target=target)
+    if target == "revenue" and "revenue" not in table:
+        raise ConfigError("series.error.needs_revenue")
+    if "units" in table and "revenue" in table:
+        table["price"] = (table["revenue"] / table["units"].where(table["units"] > 0)).astype(float)
+
+    pieces = []
+    for uid, part in table.groupby(level="unique_id", sort=True):
+        part = part.droplevel("unique_id")
+        full = pd.date_range(part.index.min(), data[Col.DATE].max().normalize(), freq=FREQUENCIES[freq])
+        if freq != "D":
+            full = pd.date_range(part.index.min(), period.max(), freq=FREQUENCIES[freq])
+        part = part.reindex(full)
+        for col in ("units", "revenue", "promo"):
+            if col in part:
+                part[col] = part[col].fillna(0.0)
+        if "price" in part:
+            part["price"] = part["price"].ffill().bfill()
+        part["y"] = part[{"units": "units", "revenue": "revenue", "price": "price"}[target]]
+        part = part.rename_axis("ds").reset_index()
+        part.insert(0, "unique_id", uid)
+        pieces.append(part)
+    long = pd.concat(pieces, ignore_index=True)
+    covariates = [c for c in ("price", "promo") if c in long]
+    return long[["unique_id", "ds", "y", *covariates]].astype({"y": float})
+
+
+def _require(frame: pd.DataFrame, column: str) -> None:
+    if column not in frame:
+        raise ConfigError("series.error.missing_column", column=column)
