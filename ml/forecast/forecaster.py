@@ -17,7 +17,15 @@ import pandas as pd
 
 from ml.forecast.config import ForecastConfig
 from ml.forecast.data import (
-    COVARIATES, DS, ID, Y, check_history, check_series_content, fingerprint, future_dates, prepare_frame,
+    COVARIATES,
+    DS,
+    ID,
+    Y,
+    check_history,
+    check_series_content,
+    fingerprint,
+    future_dates,
+    prepare_frame,
 )
 from ml.forecast.features import calendar_feature_names, calendar_features
 from ml.forecast.windows import EPS, SeriesScaler, Windows, fit_scaler, make_windows, split_train_validation

@@ -21,11 +21,24 @@ from ml.forecast.baselines import BASELINES
 from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
 from ml.forecast.evaluation import (
-    HOLDOUT, NETWORK, FoldResult, Verdict, aggregate_metrics, fold_splits, make_scorecard, make_verdicts, run_fold,
+    HOLDOUT,
+    NETWORK,
+    FoldResult,
+    Verdict,
+    aggregate_metrics,
+    fold_splits,
+    make_scorecard,
+    make_verdicts,
+    run_fold,
     summarise_scorecard,
 )
 from ml.forecast.forecaster import NeuralForecaster
-from ml.forecast.intervals import ConformalWidths, cross_conformal_coverage, fit_conformal, min_calibration_size
+from ml.forecast.intervals import (
+    ConformalWidths,
+    cross_conformal_coverage,
+    fit_conformal,
+    min_calibration_size,
+)
 from ml.forecast.metrics import coverage
 from ml.schema import ConfigError
 

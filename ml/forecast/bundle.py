@@ -1,0 +1,260 @@
+"""Saving and loading a trained NeuralForecaster: Keras weights (``.weights.h5``) plus one JSON file.
+
+No pickle and no ``keras.models.load_model``: the JSON describes the architecture with a ForecastConfig, loading
+rebuilds the network from it and reads only weight arrays from the h5 files. The JSON is validated (types, known
+model type, bounds, consistency of features and scalers, sha256 of every weights file) and anything off raises
+``DataError("forecast.error.bundle_invalid", reason=...)``. ``export_bundle``/``import_bundle`` wrap the same
+files in a zip for download/upload, with caps on sizes and member names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import platform
+import re
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ml.forecast.config import ForecastConfig
+from ml.forecast.data import COVARIATES
+from ml.forecast.features import calendar_feature_names
+from ml.forecast.forecaster import GLOBAL_KEY, NeuralForecaster
+from ml.forecast.windows import SeriesScaler
+from ml.schema import ConfigError, DataError
+
+FORMAT = "saleslens.forecast.bundle"
+FORMAT_VERSION = 1
+JSON_NAME = "forecaster.json"
+WEIGHTS_PATTERN = re.compile(r"^weights_[0-9]{1,5}\.weights\.h5$")
+MAX_JSON_BYTES = 8 * 1024 * 1024
+MAX_ZIP_BYTES = 64 * 1024 * 1024  # upload cap for import_bundle
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+MAX_MEMBERS = 256
+MAX_SERIES = 10_000
+MAX_CALIBRATION_ROWS = 2_000
+FREQS = re.compile(r"^(D|MS|W-(MON|TUE|WED|THU|FRI|SAT|SUN))$")
+
+
+def _invalid(reason: str, **params: object) -> DataError:
+    return DataError("forecast.error.bundle_invalid", reason=reason, **params)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
+                metrics: dict[str, Any] | None = None) -> Path:
+    """Write ``forecaster.json`` and one ``weights_<i>.weights.h5`` per network into ``directory``."""
+    forecaster._check_fitted()
+    from ml.forecast import network
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    models = []
+    for i, (key, model) in enumerate(forecaster.models_.items()):
+        name = f"weights_{i}.weights.h5"
+        model.save_weights(directory / name)
+        inputs = model.inputs
+        models.append({
+            "key": key, "file": name, "sha256": _sha256(directory / name),
+            "past_features": int(inputs[0].shape[-1]),
+            "future_features": int(inputs[1].shape[-1]) if len(inputs) > 1 else 0,
+        })
+    calib = np.asarray(forecaster.calibration_residuals_, dtype=np.float64)[-MAX_CALIBRATION_ROWS:]
+    document = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": forecaster.config.to_dict(),
+        "freq": forecaster.freq_,
+        "series": list(forecaster.series_),
+        "covariates": list(forecaster.covariates_),
+        "calendar_features": list(forecaster.calendar_names_),
+        "scalers": {uid: s.to_dict() for uid, s in forecaster.scalers_.items()},
+        "models": models,
+        "fingerprint": forecaster.fingerprint_,
+        "metrics": _jsonable(metrics or {}),
+        "training": {
+            "epochs_run": int(forecaster.epochs_run_), "train_seconds": float(forecaster.train_seconds_),
+            "best_epoch": int(forecaster.best_epoch_), "history": _jsonable(forecaster.history_),
+        },
+        "calibration_residuals": [[_finite_or_none(v) for v in row] for row in calib.tolist()],
+        "versions": {**network.versions(), "python": platform.python_version(), "numpy": np.__version__},
+    }
+    (directory / JSON_NAME).write_text(json.dumps(document, indent=1, allow_nan=False), encoding="utf-8")
+    return directory
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return _finite_or_none(float(value))
+    return str(value)
+
+
+def read_bundle_json(directory: str | Path) -> dict[str, Any]:
+    """Read and validate a bundle's JSON (no Keras needed); raises DataError on anything unexpected."""
+    directory = Path(directory)
+    path = directory / JSON_NAME
+    if not path.is_file():
+        raise _invalid("missing_json")
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise _invalid("json_too_large")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise _invalid("json_unreadable") from None
+    _validate(doc, directory)
+    return doc
+
+
+def _expect(condition: bool, reason: str) -> None:
+    if not condition:
+        raise _invalid(reason)
+
+
+def _validate(doc: Any, directory: Path) -> None:
+    _expect(isinstance(doc, dict), "not_an_object")
+    _expect(doc.get("format") == FORMAT, "wrong_format")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise DataError("forecast.error.bundle_version", found=str(version), supported=FORMAT_VERSION)
+    try:
+        config = ForecastConfig.from_dict(doc.get("config"))
+    except (ConfigError, TypeError):
+        raise _invalid("config") from None
+    freq = doc.get("freq")
+    _expect(isinstance(freq, str) and bool(FREQS.match(freq)), "freq")
+    series = doc.get("series")
+    _expect(isinstance(series, list) and 0 < len(series) <= MAX_SERIES, "series")
+    _expect(all(isinstance(s, str) and len(s) <= 500 for s in series) and len(set(series)) == len(series), "series")
+    covariates = doc.get("covariates")
+    _expect(isinstance(covariates, list) and all(c in COVARIATES for c in covariates), "covariates")
+    _expect(len(set(covariates)) == len(covariates) and (config.use_covariates or not covariates), "covariates")
+    _expect(doc.get("calendar_features") == calendar_feature_names(config, freq), "calendar_features")
+    scalers = doc.get("scalers")
+    _expect(isinstance(scalers, dict) and sorted(scalers) == sorted(series), "scalers")
+    for data in scalers.values():
+        _expect(isinstance(data, dict) and data.get("kind") == config.scaler, "scalers")
+        for key in ("loc", "scale"):
+            value = data.get(key)
+            _expect(isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value), "scalers")
+        _expect(data["scale"] > 0, "scalers")
+        covs = data.get("covariates", {})
+        _expect(isinstance(covs, dict) and sorted(covs) == sorted(covariates), "scalers")
+        for pair in covs.values():
+            _expect(isinstance(pair, list) and len(pair) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
+                and pair[1] > 0, "scalers")
+    models = doc.get("models")
+    expected_keys = [GLOBAL_KEY] if config.global_model else sorted(series)
+    _expect(isinstance(models, list) and all(isinstance(m, dict) for m in models), "models")
+    _expect(sorted(m.get("key") for m in models if isinstance(m.get("key"), str)) == sorted(expected_keys), "models")
+    n_cal = len(doc["calendar_features"])
+    for m in models:
+        name = m.get("file")
+        _expect(isinstance(name, str) and bool(WEIGHTS_PATTERN.match(name)), "weights_name")
+        _expect(m.get("past_features") == 1 + n_cal + len(covariates), "feature_count")
+        _expect(m.get("future_features") == n_cal, "feature_count")
+        path = directory / name
+        _expect(path.is_file(), "weights_missing")
+        _expect(m.get("sha256") == _sha256(path), "weights_checksum")
+    calib = doc.get("calibration_residuals", [])
+    _expect(isinstance(calib, list) and len(calib) <= MAX_CALIBRATION_ROWS, "calibration")
+    _expect(all(isinstance(row, list) and len(row) == config.horizon and all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in row) for row in calib),
+        "calibration")
+    fingerprint = doc.get("fingerprint")
+    _expect(isinstance(fingerprint, str) and bool(re.fullmatch(r"[0-9a-f]{64}", fingerprint)), "fingerprint")
+
+
+def load_bundle(directory: str | Path) -> NeuralForecaster:
+    """Rebuild a NeuralForecaster from a bundle directory written by ``save_bundle``."""
+    directory = Path(directory)
+    doc = read_bundle_json(directory)
+    from ml.forecast import network
+
+    config = ForecastConfig.from_dict(doc["config"])
+    forecaster = NeuralForecaster(config)
+    forecaster.freq_ = doc["freq"]
+    forecaster.series_ = list(doc["series"])
+    forecaster.covariates_ = list(doc["covariates"])
+    forecaster.calendar_names_ = list(doc["calendar_features"])
+    forecaster.scalers_ = {uid: SeriesScaler.from_dict(d) for uid, d in doc["scalers"].items()}
+    forecaster.fingerprint_ = doc["fingerprint"]
+    training = doc.get("training", {}) if isinstance(doc.get("training"), dict) else {}
+    forecaster.epochs_run_ = int(training.get("epochs_run", 0) or 0)
+    forecaster.train_seconds_ = float(training.get("train_seconds", 0.0) or 0.0)
+    forecaster.best_epoch_ = int(training.get("best_epoch", -1) or -1)
+    forecaster.history_ = training.get("history", {}) if isinstance(training.get("history"), dict) else {}
+    forecaster.cancelled_ = False
+    calib = [[np.nan if v is None else float(v) for v in row] for row in doc.get("calibration_residuals", [])]
+    forecaster.calibration_residuals_ = np.asarray(calib, dtype=np.float64).reshape(-1, config.horizon)
+    forecaster.metrics_ = doc.get("metrics", {})
+    forecaster.models_ = {}
+    for m in doc["models"]:
+        model = network.build_network(config, m["past_features"], m["future_features"])
+        try:
+            model.load_weights(directory / m["file"])
+        except Exception:  # h5py/keras raise many types for a malformed file
+            raise _invalid("weights_unreadable") from None
+        forecaster.models_[m["key"]] = model
+    return forecaster
+
+
+def export_bundle(forecaster: NeuralForecaster, metrics: dict[str, Any] | None = None) -> bytes:
+    """The bundle as zip bytes (for a download button)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        save_bundle(forecaster, tmp, metrics)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(Path(tmp).iterdir()):
+                zf.write(path, path.name)
+        return buffer.getvalue()
+
+
+def import_bundle(data: bytes, max_bytes: int = MAX_ZIP_BYTES) -> NeuralForecaster:
+    """Load a forecaster from zip bytes (an upload). Caps the upload size, the member count, every member's
+    size and name (flat names only: ``forecaster.json`` and ``weights_<i>.weights.h5``)."""
+    if len(data) > max_bytes:
+        raise DataError("forecast.error.bundle_too_large", size=len(data), limit=max_bytes)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise _invalid("not_a_zip") from None
+    with zf, tempfile.TemporaryDirectory() as tmp:
+        members = zf.infolist()
+        _expect(0 < len(members) <= MAX_MEMBERS, "zip_members")
+        total = 0
+        for info in members:
+            name = info.filename
+            _expect(name == JSON_NAME or bool(WEIGHTS_PATTERN.match(name)), "zip_member_name")
+            total += info.file_size
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise DataError("forecast.error.bundle_too_large", size=total, limit=MAX_UNCOMPRESSED_BYTES)
+        for info in members:
+            with zf.open(info) as src:
+                content = src.read(MAX_UNCOMPRESSED_BYTES + 1)
+            _expect(len(content) == info.file_size, "zip_member_size")
+            (Path(tmp) / info.filename).write_bytes(content)
+        return load_bundle(tmp)
