@@ -1,0 +1,160 @@
+"""The command line: ``python -m ml profile FILE ...`` (and the model commands as they are added).
+
+Bad input exits non-zero with a one-line reason on stderr and no traceback: 2 for problems with the data or the
+arguments, 1 for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy, load_dataset
+from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
+from ml.limits import LIMITS
+from ml.mapping import parse_map_argument
+from ml.parsing import describe_date_format
+from ml.schema import CANONICAL_COLUMNS, DataError, SalesLensError
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
+_log = logging.getLogger("ml.cli")
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments every command that reads sales files shares."""
+    parser.add_argument("files", nargs="+", metavar="FILE", help="sales export(s): CSV, TSV, .xlsx, .gz or .zip")
+    parser.add_argument("--map", default="", metavar="FIELD=COLUMN,...", help="override the column mapping, e.g. date=Order Date,product_id=SKU")
+    parser.add_argument("--returns", choices=[p.value for p in ReturnsPolicy], default=ReturnsPolicy.KEEP.value, help="keep, exclude or net returns (default keep)")
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument("--day-first", dest="day_first", action="store_const", const=True, default=None, help="read ambiguous dates as day/month")
+    order.add_argument("--month-first", dest="day_first", action="store_const", const=False, help="read ambiguous dates as month/day")
+    parser.add_argument("--encoding", default=None, help="force a text encoding (default: detect)")
+    parser.add_argument("--keep-duplicates", action="store_true", help="do not drop exact duplicate rows")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=None, help="language of messages (default: from LANG)")
+
+
+def read_files_argument(paths: Sequence[str]) -> list[tuple[str, bytes]]:
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise DataError("cli.error.no_such_file", path=raw)
+        size = path.stat().st_size
+        if size > LIMITS.max_upload_bytes:
+            raise DataError("ingest.error.file_too_large", name=path.name, size_mb=round(size / 2**20), limit_mb=LIMITS.max_upload_mb)
+        files.append((path.name, path.read_bytes()))
+    return files
+
+
+def load_from_args(args: argparse.Namespace) -> Dataset:
+    options = CleaningOptions(
+        returns=ReturnsPolicy(args.returns),
+        day_first=args.day_first,
+        drop_duplicates=not args.keep_duplicates,
+        encoding=args.encoding,
+    )
+    return load_dataset(read_files_argument(args.files), parse_map_argument(args.map), options)
+
+
+# ----------------------------------------------------------------------------------------------- profile
+
+
+def print_profile(ds: Dataset) -> None:
+    report = ds.report
+    for fmt in report.formats:
+        print(
+            t(
+                "cli.profile.format",
+                name=fmt.name,
+                kind=fmt.kind.upper(),
+                encoding=fmt.encoding or "-",
+                delimiter={"\t": "TAB"}.get(fmt.delimiter or "", fmt.delimiter or "-"),
+                title_lines=fmt.skipped_title_lines,
+                footer_lines=fmt.skipped_footer_lines,
+            )
+        )
+    print(t("cli.profile.numbers", decimal=report.number_style, date_format=describe_date_format(report.date_format)))
+    if report.date_ambiguous:
+        print(t("cli.profile.date_ambiguous", chosen=describe_date_format(report.date_format)))
+    print()
+    print(t("cli.profile.mapping"))
+    for canonical in CANONICAL_COLUMNS:
+        source = ds.mapping.source_for(canonical)
+        if source:
+            print(f"  {t(f'field.{canonical}'):<16} <- {source}")
+    print()
+    print(t("cli.profile.rows", read=format_number(report.rows_read), kept=format_number(report.rows_kept)))
+    for p in report.problems:
+        print(f"  [{t(f'report.action.{p.action}')}] {t(f'report.reason.{p.reason}')}: {format_number(p.count)}")
+        for example in p.examples:
+            print(f"      {example}")
+    totals = ds.control_totals()
+    print()
+    print(
+        t(
+            "cli.profile.totals",
+            quantity=format_number(totals["total_quantity"], 2) if totals["total_quantity"] is not None else "-",
+            revenue=format_number(totals["total_revenue"], 2) if totals["total_revenue"] is not None else "-",
+            start=totals["date_min"],
+            end=totals["date_max"],
+        )
+    )
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    ds = load_from_args(args)
+    if args.json:
+        print(json.dumps(ds.profile_json(), ensure_ascii=False, default=str))
+    else:
+        print_profile(ds)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "profile": ("cli.help.profile", add_data_arguments, run_profile),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ml", description=t("cli.help.description"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_id, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=t(help_id), description=t(help_id)))
+    return parser
+
+
+def _language_from_argv(argv: Sequence[str]) -> str:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return normalise_language(argv[i + 1])
+        if arg.startswith("--lang="):
+            return normalise_language(arg.split("=", 1)[1])
+    return normalise_language(os.environ.get("SALESLENS_LANG") or os.environ.get("LANG"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language(_language_from_argv(argv))
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command][2](args)
+    except SalesLensError as err:
+        print(f"{t('cli.error.prefix')}: {render_error(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head`
+        return EXIT_OK
+    except Exception as exc:  # the promise: no traceback for users; details go to the debug log
+        _log.debug("unexpected error", exc_info=True)
+        print(f"{t('cli.error.prefix')}: {render_error(exc)}", file=sys.stderr)
+        return EXIT_UNEXPECTED
