@@ -73,7 +73,7 @@ def show_validation_report(report: ValidationReport) -> None:
             for p in report.problems
         ]
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table.set_index(t("data.report.action")))
     formats = report.formats
     for fmt in formats[:5]:
         st.caption(
