@@ -8,6 +8,7 @@ columns ``price`` and ``promo``. One or several series.
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,10 @@ def prepare_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     for uid, group in out.groupby(ID, sort=False):
         if len(group) < 3:
             raise ConfigError("forecast.error.series_too_short", series=uid, needed=3, available=len(group))
-        freq = pd.infer_freq(pd.DatetimeIndex(group[DS]))
+        with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset some day
+            warnings.simplefilter("ignore")
+            freq = pd.infer_freq(pd.DatetimeIndex(group[DS]))
+        freq = getattr(freq, "freqstr", freq)
         if freq is None:
             raise DataError("forecast.error.irregular_dates", series=uid)
         freqs.add(_normalise_freq(freq))
