@@ -35,24 +35,27 @@ noise ``G ~ Gamma(shape=30, scale=1/30)`` (mild over-dispersion), and each line'
 or 4 with probabilities 0.76, 0.17, 0.05, 0.02 (``E[q] = 1.33``), so ``E[units] = lambda``.
 
 Prices. Each product's regular price is a step function: a new level every 42..70 days, the level being
-``reference_price * exp(U(-0.223, 0.223))`` (within about -20 %..+25 %) rounded to a ``.x9`` ending and at
-least 5 % away from the previous level. On a campaign's days the products in its scope sell at
+``reference_price * U(0.75, 1.25)`` rounded to a ``.x9`` ending (12.34 -> 12.29) and at least 5 % away
+from the previous level; the first step starts at a random phase. On a campaign's days the products in its scope sell at
 ``round(regular * (1 - discount), 2)`` and ``Promo`` is 1. The promo effect on demand is therefore the price
-cut through the elasticity times the campaign's extra ``uplift``. All lines of one product on one day carry
-the same ``Unit Price``.
+cut through the elasticity times the extra ``uplift`` (1.30, the same for every campaign so that one promo
+dummy captures it). All sales lines of one product on one day carry the same ``Unit Price``; a return
+line carries the price of the sale it returns.
 
 Campaigns. Six a year, on fixed calendar windows (Jan tea week, April snacks & personal care, July
-shop-wide, September coffee week, October kitchenware, Black-Friday-to-Monday shop-wide); discount
-(0.10..0.30) and uplift (1.15..1.60) are drawn per campaign and recorded.
+shop-wide, September coffee week, October kitchenware, Black-Friday-to-Monday shop-wide); the discount
+(0.10, 0.15, ..., 0.30) is drawn per campaign; discount and uplift are recorded per campaign.
 
 Customers. ``n_customers`` customers (``C00001``...) in 4 segments with a known category preference
-distribution (favourite category 0.50..0.60), a home region (North, South, East, West) and a log-normal
+distribution (favourite category 0.55..0.60), a home region (North, South, East, West) and a log-normal
 activity weight. Each category's base volume is ``sum_s share[s] * pref[s, category]`` of the shop's total,
 so a segment's purchases follow its preference distribution. Each day a number of shoppers is drawn
 (registered customers without replacement, proportional to activity, plus about 8.5 % guests whose orders
 have no customer id); every order line of the day goes to one of the day's shoppers with probability
 proportional to the shopper's segment preference for the line's category. A shopper's lines of the day form
-one order (one Order ID, one timestamp).
+one order (one Order ID, one timestamp); lines of the same product in one order are merged (quantities
+summed), so no two rows of the file are identical. Complement purchases (below) move the realized category
+shares a little away from the planted preferences (``realized.segment_category_shares`` in the truth).
 
 Complements. Six planted pairs (A -> B). Every purchase of A by a registered customer starts a 14-day window
 in which the customer buys B (once, a separate one-line order) with probability 0.35 on average: the daily
@@ -74,13 +77,15 @@ The truth file (``sample_truth.json``)
 ``seed``, ``start``, ``end``, ``n_days``, ``columns``, ``categories``, ``regions`` (+ ``region_shares``),
 ``trend`` (type, annual_growth, formula), ``weekly_multipliers`` (Mon..Sun), ``yearly_seasonality``
 (formula, amplitude, peak_day_of_year, monthly_mean_multipliers), ``noise``, ``demand_model``,
-``products`` (id, name, category, description, reference_price, unit_cost, unit_cost_change or null,
-elasticity, base_level = expected organic units/day when every multiplier is 1, price_steps),
-``promo_campaigns`` (name, start, end, scope "all" or a list of categories, discount, uplift, products),
-``segments`` (name, share, n_customers, favourite_category, category_preferences), ``customer_segments``
-(customer id -> segment), ``customer_regions`` (customer id -> home region), ``complement_pairs`` (a, b,
-names, probability, window_days), ``return_rate``, ``return_delay_days``, ``guest_share`` (target share of
-orders) and ``realized`` (counts measured on the generated frame).
+``price_process``, ``promo_uplift``, ``products`` (id, name, category, description, reference_price,
+unit_cost, unit_cost_change ({date, unit_cost} or null), elasticity, base_level = expected organic units/day
+when every multiplier is 1 (trend 1 = ``start``), price_steps [{start, price}]), ``promo_campaigns`` (name,
+start, end, scope "all" or a list of categories, discount, uplift, products), ``segments`` (name, share,
+n_customers, favourite_category, category_preferences), ``customer_segments`` (customer id -> segment),
+``customer_regions`` (customer id -> home region), ``complement_pairs`` (a, b, a_name, b_name, probability,
+window_days), ``complement_mechanism``, ``return_rate``, ``return_delay_days``, ``guest_share`` (target share
+of orders) and ``realized`` (rows, sales/complement/return lines, orders, guest_order_share, units_sold,
+segment_category_shares: measured on the generated frame).
 """
 
 from __future__ import annotations
@@ -119,6 +124,7 @@ REGIONS: list[str] = ["North", "South", "East", "West"]
 REGION_SHARES: list[float] = [0.30, 0.25, 0.25, 0.20]
 
 # (id, name, category, reference price, description)
+# fmt: off
 CATALOG: list[tuple[str, str, str, float, str]] = [
     # Coffee
     ("P001", "Colombian Ground Coffee 500g", "Coffee", 11.50,
@@ -246,13 +252,14 @@ CATALOG: list[tuple[str, str, str, float, str]] = [
      "Light organic body lotion with aloe vera and almond oil for dry skin. "
      "Natural, vegan skin care that absorbs quickly, free from parabens."),
 ]
+# fmt: on
 
 # Segment name -> (share of customers, preference over CATEGORIES). Each row sums to 1.
 SEGMENTS: dict[str, tuple[float, list[float]]] = {
     "coffee lovers": (0.28, [0.60, 0.10, 0.20, 0.07, 0.03]),
     "home cooks": (0.22, [0.08, 0.12, 0.60, 0.12, 0.08]),
     "snackers": (0.26, [0.10, 0.12, 0.05, 0.60, 0.13]),
-    "wellness": (0.24, [0.03, 0.35, 0.05, 0.07, 0.50]),
+    "wellness": (0.24, [0.03, 0.32, 0.04, 0.06, 0.55]),
 }
 
 # Planted complement pairs (A -> B): buying A makes a purchase of B within WINDOW days likely.
@@ -273,7 +280,7 @@ ANNUAL_GROWTH = 0.15
 YEARLY_AMPLITUDE = 0.25
 YEARLY_PEAK_DOY = 345  # about 11 December
 
-TOTAL_BASE_UNITS = 235.0  # shop-wide organic units/day (40 products) when every multiplier is 1
+TOTAL_BASE_UNITS = 205.0  # shop-wide organic units/day (40 products) when every multiplier is 1
 QTY_VALUES = np.array([1, 2, 3, 4])
 QTY_PROBS = np.array([0.76, 0.17, 0.05, 0.02])
 MEAN_Q = float((QTY_VALUES * QTY_PROBS).sum())
@@ -289,10 +296,12 @@ ELASTICITY_RANGE = (-0.5, -3.0)
 PROMO_UPLIFT = 1.30  # extra demand multiplier on every promo day, on top of the price cut
 
 # Hour-of-day weights for order timestamps (00..23): quiet nights, lunch and evening peaks.
+# fmt: off
 HOUR_WEIGHTS = np.array(
     [0.3, 0.15, 0.1, 0.1, 0.1, 0.2, 0.5, 1.2, 2.0, 2.6, 3.0, 3.2,
      3.6, 3.4, 3.0, 2.8, 2.8, 3.0, 3.6, 4.2, 4.4, 3.6, 2.2, 1.0]
 )
+# fmt: on
 
 # Campaign templates: (name, month, day, length in days, scope); Black Friday is computed per year.
 CAMPAIGN_TEMPLATES: list[tuple[str, int, int, int, str | list[str]]] = [
@@ -357,7 +366,7 @@ def _catalog_params(rng: np.random.Generator) -> dict[str, np.ndarray]:
     for k in range(len(CATEGORIES)):
         m = cat == k
         rel_price = ref[m] / np.median(ref[m])
-        weight[m] *= rel_price ** -0.15
+        weight[m] *= rel_price**-0.15
     base = np.empty(n)
     for k in range(len(CATEGORIES)):
         m = cat == k
@@ -559,6 +568,16 @@ def generate(
     shopper_region = np.concatenate(shop_region) if shop_region else np.empty(0, int)
     shopper_day = np.concatenate(shop_day) if shop_day else np.empty(0, int)
     shopper_time = _times_of_day(r_shop, len(shopper_day))
+    # a shopper who drew several lines of one product buys it once, with the summed quantity
+    line_key = order_of_line * n_prod + line_prod
+    _, first_line, inverse = np.unique(line_key, return_index=True, return_inverse=True)
+    merged_qty = np.bincount(inverse, weights=line_qty).astype(np.int64)
+    order_of_line, line_prod, line_day = (
+        order_of_line[first_line],
+        line_prod[first_line],
+        line_day[first_line],
+    )
+    line_qty = merged_qty
     line_cust = shopper_cust[order_of_line]
     line_region = shopper_region[order_of_line]
     line_time = shopper_time[order_of_line]
@@ -599,7 +618,9 @@ def generate(
     s_prod = np.concatenate([line_prod, t_prod]).astype(np.int64)
     s_cust = np.concatenate([line_cust, t_cust]).astype(np.int64)
     s_qty = np.concatenate([line_qty, t_qty]).astype(np.int64)
-    s_region = np.concatenate([line_region, cust_region[t_cust] if n_trig else np.empty(0, int)]).astype(np.int64)
+    s_region = np.concatenate([line_region, cust_region[t_cust] if n_trig else np.empty(0, int)]).astype(
+        np.int64
+    )
     s_sec = np.concatenate([line_time, t_time]).astype(np.int64)
     s_order_key = np.concatenate([order_of_line, n_shoppers_so_far + np.arange(n_trig)])
     # order number by (timestamp, key)
@@ -634,7 +655,9 @@ def generate(
     all_cust = s_cust[src_line]
     all_qty = np.concatenate([s_qty, r_qty])
     all_order = np.concatenate([s_order_id, np.array([o + "-R" for o in s_order_id[ridx]], dtype=object)])
-    ts = start_ts.to_datetime64().astype("datetime64[s]") + (all_day * 86400 + all_sec).astype("timedelta64[s]")
+    ts = start_ts.to_datetime64().astype("datetime64[s]") + (all_day * 86400 + all_sec).astype(
+        "timedelta64[s]"
+    )
     order_sort = np.concatenate([s_order_no, s_order_no[ridx]])
     idx = np.lexsort((all_prod, order_sort, ts))
     cust_col = np.where(all_cust >= 0, cust_ids[np.maximum(all_cust, 0)], None)
@@ -658,7 +681,11 @@ def generate(
 
     # --- truth -----------------------------------------------------------------------------------------
     months = pd.date_range("2023-01-01", "2023-12-31", freq="D")
-    monthly = pd.Series(yearly_multiplier(months.day_of_year.to_numpy()), index=months.month).groupby(level=0).mean()
+    monthly = (
+        pd.Series(yearly_multiplier(months.day_of_year.to_numpy()), index=months.month)
+        .groupby(level=0)
+        .mean()
+    )
     products = []
     for j, i in enumerate(sel):
         products.append(
@@ -676,6 +703,14 @@ def generate(
             }
         )
     seg_counts = np.bincount(cust_seg, minlength=len(seg_names))
+    registered = s_cust >= 0
+    seg_cat_units = np.zeros((len(seg_names), len(CATEGORIES)))
+    np.add.at(seg_cat_units, (cust_seg[s_cust[registered]], cat[s_prod[registered]]), s_qty[registered])
+    seg_cat_units /= np.maximum(seg_cat_units.sum(axis=1, keepdims=True), 1)
+    seg_cat_share = {
+        s: {c: round(float(seg_cat_units[k, j]), 4) for j, c in enumerate(CATEGORIES)}
+        for k, s in enumerate(seg_names)
+    }
     sales_orders = pd.Series(s_cust).groupby(s_order_no).first()
     truth = {
         "seed": int(seed),
@@ -709,11 +744,12 @@ def generate(
             "mean_quantity_per_line": round(MEAN_Q, 4),
         },
         "price_process": {
-            "regular": "step function, new level every 42..70 days, reference_price * exp(U(-0.223, 0.223)) "
+            "regular": "step function, new level every 42..70 days, reference_price * U(0.75, 1.25) "
             "rounded to a .x9 ending, >= 5% from the previous level",
             "promo": "round(regular * (1 - discount), 2) on campaign days for products in scope",
             "promo_effect": "demand multiplier = (1 - discount) ** elasticity (through the price) * uplift",
         },
+        "promo_uplift": PROMO_UPLIFT,
         "products": products,
         "promo_campaigns": campaigns,
         "segments": [
@@ -755,6 +791,7 @@ def generate(
             "orders": int(len(sales_orders)),
             "guest_order_share": round(float((sales_orders < 0).mean()), 4) if len(sales_orders) else 0.0,
             "units_sold": int(s_qty.sum()),
+            "segment_category_shares": seg_cat_share,
         },
     }
     return frame, truth
