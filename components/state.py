@@ -82,3 +82,13 @@ def set_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
 def mapping_widget_key(field: str) -> str:
     """Key of the Data page's selectbox that maps one canonical field."""
     return f"data_map_{field}"
+
+
+# Explore page (widget keys beyond the EXPLORE_* ones above)
+EXPLORE_PERIOD = "explore_period"  # quick date range: all, last_30, last_90, last_365, ytd, custom
+EXPLORE_COMPARE = "explore_compare"  # KPI comparison: previous period or same period last year
+EXPLORE_SHOW_PREVIOUS = "explore_show_previous"  # overlay the comparison period on the trend
+EXPLORE_RANK_BY = "explore_rank_by"  # top-N ranked by revenue or units
+EXPLORE_HEATMAP_METRIC = "explore_heatmap_metric"
+EXPLORE_RESET = "explore_reset"
+EXPLORE_FILTERS_FOR = "explore_filters_for"  # fingerprint of the dataset the filter widgets were filled from

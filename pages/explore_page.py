@@ -1,7 +1,354 @@
-"""Explore: KPIs and trends of the loaded dataset (placeholder until the Explore page lands)."""
+"""Explore: KPI cards against a comparison period, the trend, top products/categories/regions and weekday
+seasonality of the loaded dataset, under filters the model pages reuse.
 
+Aggregates are cached per dataset fingerprint and filter values; charts only ever receive aggregated frames.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ml.i18n import t
+from components import state
+from components.charts import (
+    axis_label,
+    format_measure,
+    measure_label,
+    plot_heatmap,
+    plot_top,
+    plot_trend,
+    weekday_names,
+)
+from components.filters import filters_key, input_filters
+from components.locale import currency as current_currency
+from ml.dataset import Dataset
+from ml.explore import (
+    HEATMAP_LAYOUTS,
+    RANK_MEASURES,
+    KpiReport,
+    available_measures,
+    comparison_period,
+    describe_weekdays,
+    make_kpis,
+    make_top,
+    make_trend,
+    make_weekday_matrix,
+    prepare_frame,
+    resolve_period,
+)
+from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t
+from ml.schema import Col, SalesLensError
+from ml.series import Filters
 
-st.title(t("nav.explore"))
+FREQS = ("D", "W", "M")
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+# ---------------------------------------------------------------------------------- cached aggregates
+# The frame travels as an unhashed ``_frame`` argument; the dataset fingerprint (a content hash) keys the cache.
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _prepared(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
+    """Ids as integer codes, once per dataset; shared read-only (never modified) by every session."""
+    return prepare_frame(_frame)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _kpis(fingerprint: str, _frame: pd.DataFrame, key: tuple, compare: str) -> KpiReport:
+    return make_kpis(_frame, Filters(*key), compare)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _trend(fingerprint: str, _frame: pd.DataFrame, key: tuple, freq: str, compare: str | None) -> pd.DataFrame:
+    """The range's trend, or with ``compare`` the comparison period's."""
+    filters = Filters(*key)
+    if compare is None:
+        return make_trend(_frame, filters, freq)
+    return make_trend(_frame, filters, freq, period=comparison_period(resolve_period(_frame, filters), compare))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _top(fingerprint: str, _frame: pd.DataFrame, key: tuple, dimension: str, measure: str, n: int, compare: str):
+    return make_top(_frame, Filters(*key), dimension, measure, n, compare)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _heatmap(fingerprint: str, _frame: pd.DataFrame, key: tuple, measure: str, layout: str):
+    return make_weekday_matrix(_frame, Filters(*key), measure, layout)
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+
+
+def _pick(key: str, options: list[str], default: str) -> None:
+    """Keep a view setting valid for this dataset (a measure it lacks falls back to the default)."""
+    if state.get(key) not in options:
+        state.put(key, default if default in options else options[0])
+
+
+def _signed_percent(change: float) -> str:
+    text = format_percent_value(change, 1)
+    return text if change < 0 else "+" + text
+
+
+def show_kpis(report: KpiReport, trend: pd.DataFrame, measures: list[str], compare: str, money: str) -> None:
+    lang = get_language()
+    has_previous = report.previous is not None
+    period_text = t(
+        "explore.kpi.previous_range",
+        start=format_day(report.previous_period.start),
+        end=format_day(report.previous_period.end),
+    )
+    cards = ["revenue", "units", "orders", "customers", "aov"]
+    cards = [c for c in cards if c != "orders" or "orders" in measures]  # no order id: no orders card
+    columns = st.columns(len(cards))
+    for column, measure in zip(columns, cards, strict=True):
+        available = measure in measures
+        label = measure_label("aov_line" if measure == "aov" and report.aov_per_line else measure, lang)
+        value = report.current.get(measure) if available else None
+        change = report.change(measure) if available else None
+        previous = report.previous.get(measure) if (has_previous and available) else None
+        if not available:
+            help_text = t("explore.kpi.unavailable_help")
+        elif has_previous:
+            help_text = t(
+                "explore.kpi.previous_help",
+                value=format_measure(previous, measure, lang, money),
+                period=period_text,
+                exact=format_measure(value, measure, lang, money),
+            )
+        else:
+            help_text = t("explore.kpi.exact_help", exact=format_measure(value, measure, lang, money))
+        spark = trend[measure].ffill().fillna(0.0).tolist() if available and measure in trend and len(trend) > 2 else None
+        with column:
+            st.metric(
+                label,
+                format_measure(value, measure, lang, money, compact=True),
+                delta=_signed_percent(change) if change is not None else None,
+                delta_description=(
+                    t("explore.kpi.vs_year") if compare == "year" else t("explore.kpi.vs_previous")
+                ) if change is not None else None,
+                help=help_text,
+                border=True,
+                chart_data=spark,
+                chart_type="area",
+            )
+    notes = []
+    if "revenue" not in measures:
+        notes.append(t("explore.kpi.no_revenue"))
+    if "units" not in measures:
+        notes.append(t("explore.kpi.no_units"))
+    if "customers" not in measures:
+        notes.append(t("explore.kpi.no_customers"))
+    if report.aov_per_line:
+        notes.append(t("explore.kpi.aov_per_line"))
+    if not has_previous:
+        notes.append(t("explore.kpi.no_previous", period=period_text))
+    elif report.coverage < 1:
+        notes.append(t("explore.kpi.partial_previous", period=period_text, share=format_percent_value(report.coverage, 0)))
+    for note in notes:
+        st.caption(note)
+
+
+def show_trend(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], compare: str, money: str) -> pd.DataFrame:
+    lang = get_language()
+    st.subheader(t("explore.trend.title"))
+    _pick(state.EXPLORE_METRIC, measures, "revenue")
+    _pick(state.EXPLORE_FREQ, list(FREQS), "D")
+    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    per_line = Col.ORDER_ID not in frame
+    with left:
+        measure = st.segmented_control(
+            t("explore.trend.measure"),
+            options=measures,
+            format_func=lambda m: measure_label("aov_line" if m == "aov" and per_line else m, lang),
+            key=state.EXPLORE_METRIC,
+            required=True,
+        )
+    with middle:
+        freq = st.segmented_control(
+            t("explore.trend.freq"),
+            options=list(FREQS),
+            format_func=lambda f: {"D": t("explore.freq.day"), "W": t("explore.freq.week"), "M": t("explore.freq.month")}[f],
+            key=state.EXPLORE_FREQ,
+            required=True,
+        )
+    with right:
+        show_previous = st.toggle(t("explore.trend.show_previous"), key=state.EXPLORE_SHOW_PREVIOUS)
+    trend = _trend(ds.fingerprint, frame, key, freq, None)
+    previous = _trend(ds.fingerprint, frame, key, freq, compare) if show_previous else None
+    fig = plot_trend(trend, measure, freq, lang, money, previous=previous, compare=compare, per_line=per_line)
+    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key="explore_trend_chart")
+    if trend["partial"].any():
+        st.caption(t("explore.trend.partial_note"))
+    with st.expander(t("explore.trend.table")):
+        shown = [m for m in measures if m in trend]
+        table = trend[shown].copy()
+        table.index = [format_day(d) for d in table.index]
+        table.index.name = t("explore.trend.period")
+        table.columns = [axis_label(m, lang, money, per_line) for m in shown]
+        st.dataframe(table, width="stretch")
+    return trend
+
+
+def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], compare: str, money: str) -> None:
+    lang = get_language()
+    dimensions = [d for d, col in (("product", Col.PRODUCT_ID), ("category", Col.CATEGORY), ("region", Col.REGION)) if col in frame]
+    rankable = [m for m in RANK_MEASURES if m in measures]
+    if not dimensions or not rankable:
+        return
+    st.subheader(t("explore.top.title"))
+    _pick(state.EXPLORE_RANK_BY, rankable, "revenue")
+    if state.get(state.EXPLORE_TOP_N) is None:
+        state.put(state.EXPLORE_TOP_N, 10)
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    with left:
+        rank_by = st.segmented_control(
+            t("explore.top.rank_by"),
+            options=rankable,
+            format_func=lambda m: measure_label(m, lang),
+            key=state.EXPLORE_RANK_BY,
+            required=True,
+        )
+    with right:
+        n = st.slider(t("explore.top.n"), min_value=3, max_value=30, key=state.EXPLORE_TOP_N)
+    titles = {"product": t("explore.top.products"), "category": t("explore.top.categories"), "region": t("explore.top.regions")}
+    for tab, dimension in zip(st.tabs([titles[d] for d in dimensions]), dimensions, strict=True):
+        with tab:
+            top = _top(ds.fingerprint, frame, key, dimension, rank_by, n, compare)
+            if top.table.empty:
+                st.info(t("explore.empty"))
+                continue
+            st.plotly_chart(plot_top(top, lang, money), width="stretch", config=CHART_CONFIG, key=f"explore_top_{dimension}")
+            shown = len(top.table)
+            if top.rest_count:
+                st.caption(
+                    t(
+                        "explore.top.summary",
+                        shown=format_number(shown),
+                        total=format_number(shown + top.rest_count),
+                        share=format_percent_value(top.table["share"].sum()),
+                        measure=measure_label(rank_by, lang),
+                        rest=format_measure(top.rest_value, rank_by, lang, money),
+                    )
+                )
+            else:
+                st.caption(t("explore.top.summary_all", total=format_number(shown)))
+            _show_top_table(top, lang, money, compare)
+
+
+def _show_top_table(top, lang: str, money: str, compare: str) -> None:
+    table = top.table
+    columns = ["rank", "label"] + (["category"] if "category" in table else [])
+    columns += [m for m in ("revenue", "units") if m in table] + ["share", "change"]
+    name_header = {
+        "product": t("explore.top.col_product"),
+        "category": t("explore.top.col_category"),
+        "region": t("explore.top.col_region"),
+    }[top.dimension]
+    config = {
+        "rank": st.column_config.NumberColumn(t("explore.top.col_rank"), format="%d", width="small"),
+        "label": st.column_config.TextColumn(name_header),
+        "category": st.column_config.TextColumn(t("explore.top.col_category")),
+        "revenue": st.column_config.NumberColumn(axis_label("revenue", lang, money), format="localized"),
+        "units": st.column_config.NumberColumn(measure_label("units", lang), format="localized"),
+        "share": st.column_config.ProgressColumn(
+            t("explore.top.col_share"), format="percent", min_value=0.0, max_value=1.0
+        ),
+        "change": st.column_config.NumberColumn(
+            t("explore.top.col_change_year") if compare == "year" else t("explore.top.col_change"),
+            format="percent",
+            help=t("explore.top.col_change_help"),
+        ),
+    }
+    st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config)
+
+
+def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], money: str) -> None:
+    lang = get_language()
+    st.subheader(t("explore.heatmap.title"))
+    heat_measures = [m for m in measures if m != "aov"]
+    _pick(state.EXPLORE_HEATMAP_METRIC, heat_measures, "revenue")
+    _pick(state.EXPLORE_HEATMAP, list(HEATMAP_LAYOUTS), "week")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    with left:
+        measure = st.segmented_control(
+            t("explore.heatmap.measure"),
+            options=heat_measures,
+            format_func=lambda m: measure_label(m, lang),
+            key=state.EXPLORE_HEATMAP_METRIC,
+            required=True,
+        )
+    with right:
+        layout = st.segmented_control(
+            t("explore.heatmap.layout"),
+            options=list(HEATMAP_LAYOUTS),
+            format_func=lambda v: t("explore.heatmap.by_week") if v == "week" else t("explore.heatmap.by_month"),
+            key=state.EXPLORE_HEATMAP,
+            required=True,
+        )
+    matrix = _heatmap(ds.fingerprint, frame, key, measure, layout)
+    st.plotly_chart(plot_heatmap(matrix, lang, money), width="stretch", config=CHART_CONFIG, key="explore_heatmap_chart")
+    st.caption(t("explore.heatmap.note_week") if layout == "week" else t("explore.heatmap.note_month"))
+    insight = describe_weekdays(matrix)
+    if insight:
+        high, high_index, low, low_index = insight
+        names = weekday_names(lang)
+        st.caption(
+            t(
+                "explore.heatmap.insight",
+                busiest=names[high],
+                above=format_percent_value(high_index - 1, 0),
+                quietest=names[low],
+                below=format_percent_value(1 - low_index, 0),
+            )
+        )
+
+
+def show_explore(ds: Dataset) -> None:
+    money = current_currency()
+    filters = input_filters(ds)
+    frame = _prepared(ds.fingerprint, ds.frame)
+    key = filters_key(filters)
+    measures = available_measures(frame.columns)
+
+    _pick(state.EXPLORE_COMPARE, ["previous", "year"], "previous")
+    head, compare_col = st.columns([4, 1.3], vertical_alignment="bottom")
+    with compare_col:
+        compare = st.selectbox(
+            t("explore.kpi.compare"),
+            options=["previous", "year"],
+            format_func=lambda c: t("explore.kpi.compare_year") if c == "year" else t("explore.kpi.compare_previous"),
+            key=state.EXPLORE_COMPARE,
+        )
+    report = _kpis(ds.fingerprint, frame, key, compare)
+    with head:
+        st.caption(
+            t(
+                "explore.selection",
+                rows=format_number(report.current.lines),
+                start=format_day(report.period.start),
+                end=format_day(report.period.end),
+                days=format_number(report.period.days),
+            )
+        )
+    if report.current.lines == 0:
+        st.info(t("explore.empty"))
+        return
+    freq = state.get(state.EXPLORE_FREQ) if state.get(state.EXPLORE_FREQ) in FREQS else "D"
+    show_kpis(report, _trend(ds.fingerprint, frame, key, freq, None), measures, compare, money)
+    show_trend(ds, frame, key, measures, compare, money)
+    show_top(ds, frame, key, measures, compare, money)
+    show_heatmap(ds, frame, key, measures, money)
+
+
+st.title(t("explore.title"))
+dataset = state.dataset()
+if dataset is None:
+    st.info(t("explore.no_dataset"))
+else:
+    try:
+        show_explore(dataset)
+    except SalesLensError as err:
+        st.error(render_error(err), icon="⚠️")
