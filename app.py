@@ -20,6 +20,7 @@ ensure_sample_loaded()
 pages = [
     st.Page("pages/data_page.py", title=t("nav.data"), icon="📂", url_path="data", default=True),
     st.Page("pages/explore_page.py", title=t("nav.explore"), icon="📊", url_path="explore"),
+    st.Page("pages/forecast_page.py", title=t("nav.forecast"), icon="🔮", url_path="forecast"),
 ]
 navigation = st.navigation(pages)
 

@@ -84,6 +84,43 @@ def mapping_widget_key(field: str) -> str:
     return f"data_map_{field}"
 
 
+# Forecast page
+OWNER = "owner"  # an id for this browser session, so background jobs know whose they are
+FORECAST_JOB = "forecast_job"  # id of the training job in ml.jobs.REGISTRY
+FORECAST_RESULT = "forecast_result"  # last completed ForecastRun (kept when a later run fails)
+FORECAST_ERROR = "forecast_error"  # (message id, params) of the last failed run
+FORECAST_TARGET = "forecast_target"
+FORECAST_LEVEL = "forecast_level"
+FORECAST_FREQ = "forecast_freq"
+FORECAST_CATEGORY = "forecast_category"
+FORECAST_PRODUCT = "forecast_product"
+FORECAST_PRODUCTS = "forecast_products"
+FORECAST_PRESET = "forecast_preset"
+FORECAST_FOLDS = "forecast_folds"
+FORECAST_INTERVAL = "forecast_interval"
+FORECAST_SERIES = "forecast_series"  # which series the result charts show
+FORECAST_SHOW_BASELINES = "forecast_show_baselines"
+FORECAST_BUNDLE_UPLOAD = "forecast_bundle_upload"
+FORECAST_STOP = "forecast_stop"
+FORECAST_LIVE_LOSS = "forecast_live_loss"
+FORECAST_RESULT_CHART = "forecast_result_chart"
+FORECAST_DOWNLOAD_CSV = "forecast_download_csv"
+FORECAST_DOWNLOAD_MODEL = "forecast_download_model"
+
+
+def forecast_widget_key(field: str) -> str:
+    """Key of the Forecast form widget for one ForecastConfig field."""
+    return f"forecast_{field}"
+
+
+def owner() -> str:
+    if OWNER not in st.session_state:
+        import uuid
+
+        st.session_state[OWNER] = uuid.uuid4().hex
+    return st.session_state[OWNER]
+
+
 # Explore page (widget keys beyond the EXPLORE_* ones above)
 EXPLORE_PERIOD = "explore_period"  # quick date range: all, last_30, last_90, last_365, ytd, custom
 EXPLORE_COMPARE = "explore_compare"  # KPI comparison: previous period or same period last year

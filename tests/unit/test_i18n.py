@@ -13,6 +13,9 @@ import pytest
 
 from ml import i18n
 from ml.dataset import ReturnsPolicy
+from ml.forecast import BASELINES, NETWORK, PRESETS
+from ml.forecast.config import MODEL_TYPES, SCALERS
+from ml.series import TARGETS
 from ml.schema import CANONICAL_COLUMNS, DataError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +37,14 @@ DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "report.action.": ["dropped", "changed", "flagged", "kept", "netted", "info"],
     "report.reason.": [],  # filled from report.add(...) calls below
     "data.options.returns_": [p.value for p in ReturnsPolicy],
+    "forecast.level.": ["total", "category", "categories", "product", "products"],
+    "forecast.target.": list(TARGETS),
+    "forecast.freq.": ["D", "W", "M"],
+    "forecast.preset.": [f"{p}.{part}" for p in ["custom", *PRESETS] for part in ("name", "description")],
+    "forecast.model.": [*MODEL_TYPES, NETWORK, *BASELINES],
+    "forecast.scaler.": list(SCALERS),
+    "forecast.metric.": ["mae", "rmse", "mape", "smape", "mase"],
+    "forecast.coverage.source.": ["backtest", "validation_windows", "backtest_and_validation_windows"],
 }
 
 

@@ -1,0 +1,148 @@
+"""Forecast page results: verdicts, scorecard, predicted vs actual, intervals and their coverage, downloads."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.forecast_charts import plot_forecast
+from components.training import ForecastRun
+from ml.export import to_safe_csv
+from ml.forecast import NETWORK, export_bundle
+from ml.i18n import format_day, format_number, format_percent_value, t
+
+METRICS = ("mae", "rmse", "mape", "smape", "mase")
+_MODEL_PARAMS = ("baseline", "runner_up")
+
+
+def model_label(name: str) -> str:
+    return t(f"forecast.model.{name}")
+
+
+def _verdict_text(message_id: str, params: dict) -> str:
+    params = {k: (model_label(v) if k in _MODEL_PARAMS else v) for k, v in params.items()}
+    params["metric"] = params.get("metric", "mase").upper()
+    return t(message_id, **params)
+
+
+def show_verdicts(run: ForecastRun) -> None:
+    verdicts = run.result.verdicts
+    beaten = [v for v in verdicts if v.message_id == "forecast.verdict.baseline_beats_network"]
+    for v in verdicts[:1]:
+        (st.warning if beaten else st.success)(_verdict_text(v.message_id, v.params), icon="⚖️")
+    details = verdicts[1:]
+    if details:
+        with st.expander(t("forecast.results.per_series_verdicts", count=len(details)), expanded=len(details) <= 3):
+            for v in details:
+                st.markdown("- " + _verdict_text(v.message_id, v.params))
+
+
+def scorecard_table(run: ForecastRun) -> pd.DataFrame:
+    """Models as rows, metrics averaged over series and folds as columns (what the highlight runs on)."""
+    rows = []
+    for model, values in run.result.metrics.items():
+        rows.append({"model": model, **{m: values.get(m) for m in METRICS}})
+    frame = pd.DataFrame(rows).set_index("model")
+    return frame.astype(float)
+
+
+def show_scorecard(run: ForecastRun) -> None:
+    table = scorecard_table(run)
+    shown = table.rename(index=model_label, columns={m: t(f"forecast.metric.{m}") for m in METRICS})
+    st.dataframe(
+        shown.style.highlight_min(axis=0, color="#dcfce7").format(lambda v: format_number(v, 3)),
+        width="stretch",
+    )
+    st.caption(t("forecast.results.metrics_note", season=run.result.season_length))
+    summary = run.result.summary
+    if summary["unique_id"].nunique() > 1:
+        with st.expander(t("forecast.results.per_series")):
+            pivot = summary.pivot(index="unique_id", columns="model", values="mase").rename(columns=model_label)
+            st.dataframe(pivot.style.highlight_min(axis=1, color="#dcfce7").format(lambda v: format_number(v, 3)), width="stretch")
+
+
+def show_coverage(run: ForecastRun) -> None:
+    cov = run.result.coverage
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("forecast.coverage.nominal"), format_percent_value(cov.get("level"), 0))
+    c2.metric(t("forecast.coverage.holdout"), format_percent_value(cov.get("holdout"), 0))
+    c3.metric(t("forecast.coverage.backtest"), format_percent_value(cov.get("backtest"), 0))
+    source = str(cov.get("source", "validation_windows")).replace("+", "_and_")
+    st.caption(t(f"forecast.coverage.source.{source}", n=cov.get("n_calibration", 0)))
+    if not cov.get("reliable", False):
+        st.caption(t("forecast.coverage.unreliable"))
+
+
+def show_chart(run: ForecastRun) -> None:
+    result = run.result
+    series = sorted(result.history["unique_id"].unique())
+    chosen = series[0]
+    c1, c2 = st.columns([3, 1])
+    if len(series) > 1:
+        chosen = c1.selectbox(t("forecast.results.series"), series, key=state.FORECAST_SERIES)
+    show_baselines = c2.toggle(t("forecast.results.show_baselines"), value=False, key=state.FORECAST_SHOW_BASELINES)
+    baselines = [c for c in result.holdout.columns if c not in ("unique_id", "ds", "y", NETWORK, "lower", "upper")]
+    st.plotly_chart(
+        plot_forecast(result.history, result.holdout, result.future, chosen, baselines, show_baselines),
+        key=state.FORECAST_RESULT_CHART,
+    )
+
+
+def forecast_download_frame(run: ForecastRun) -> pd.DataFrame:
+    future = run.result.future.copy()
+    future["ds"] = pd.to_datetime(future["ds"]).dt.date.astype(str)
+    future = future.rename(columns={"unique_id": "series", "ds": "date", "yhat": "forecast"})
+    future["interval_level"] = run.result.coverage.get("level")
+    future["model"] = run.config.model_type
+    return future[["series", "date", "forecast", "lower", "upper", "interval_level", "model"]]
+
+
+def show_downloads(run: ForecastRun) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        t("forecast.download.csv"), data=to_safe_csv(forecast_download_frame(run)), file_name="saleslens_forecast.csv",
+        mime="text/csv", key=state.FORECAST_DOWNLOAD_CSV, width="stretch",
+    )
+    try:
+        bundle = export_bundle(run.result.forecaster, metrics=run.result.to_json_dict()["metrics"])
+    except Exception:  # e.g. a run stopped before any weights existed
+        c2.caption(t("forecast.download.no_bundle"))
+        return
+    c2.download_button(
+        t("forecast.download.model"), data=bundle, file_name="saleslens_model.zip", mime="application/zip",
+        key=state.FORECAST_DOWNLOAD_MODEL, width="stretch", help=t("forecast.download.model_help"),
+    )
+
+
+def show_results(run: ForecastRun) -> None:
+    st.subheader(t("forecast.results.title"))
+    r = run.result
+    st.caption(t(
+        "forecast.results.summary",
+        spec=run.spec.describe(),
+        dataset=run.dataset_name,
+        model=model_label(run.config.model_type),
+        seconds=format_number(r.train_seconds, 1),
+        epochs=r.epochs_run,
+        when=format_day(pd.Timestamp(run.finished_at, unit="s")),
+    ))
+    if run.stopped:
+        st.info(t("forecast.results.stopped"))
+    show_verdicts(run)
+    show_chart(run)
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"**{t('forecast.results.scorecard')}**")
+        show_scorecard(run)
+    with right:
+        st.markdown(f"**{t('forecast.results.intervals')}**")
+        show_coverage(run)
+        chosen = [
+            f"{series}: " + ", ".join(f"{model_label(m)} {desc}" for m, desc in models.items())
+            for series, models in r.baseline_models.items()
+            if models
+        ]
+        if chosen:
+            st.caption(t("forecast.results.baseline_models", models="; ".join(chosen[:10])))
+    show_downloads(run)

@@ -1,0 +1,110 @@
+"""Training off the script thread: start a forecast job, poll it from a fragment, hand its result to the page.
+
+The job lives in ``ml.jobs.REGISTRY`` (process-wide); the session keeps only its id, so reruns, other widgets and
+page switches neither stop nor restart it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.forecast_charts import plot_loss_curve
+from components.forecast_inputs import SeriesSpec
+from ml.forecast import ForecastConfig, ForecastResult, run_forecast
+from ml.i18n import format_number, t
+from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job
+
+
+@dataclass
+class ForecastRun:
+    """A finished run as the page keeps it."""
+
+    spec: SeriesSpec
+    config: ForecastConfig
+    result: ForecastResult
+    dataset_fingerprint: str
+    dataset_name: str
+    stopped: bool = False
+    finished_at: float = field(default_factory=time.time)
+
+
+def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
+    def work(job: Job) -> ForecastRun:
+        def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
+            loss = float(logs.get("loss", math.nan))
+            val = float(logs.get("val_loss", math.nan))
+            job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
+
+        result = run_forecast(series, config, baselines=True, backtest_folds=folds, callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
+        return ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, stopped=job.stop_event.is_set())
+
+    job = REGISTRY.submit("forecast", spec.describe(), state.owner(), work)
+    state.put(state.FORECAST_JOB, job.id)
+    state.put(state.FORECAST_ERROR, None)
+    return job
+
+
+def collect_finished_job() -> None:
+    """Move a finished job's result (or error) into the session; the previous good result survives a failure."""
+    job = REGISTRY.get(state.get(state.FORECAST_JOB))
+    if job is None:
+        state.put(state.FORECAST_JOB, None)
+        return
+    snap = job.snapshot()
+    if not snap.finished:
+        return
+    if snap.status in (DONE, STOPPED) and job.result is not None:
+        state.put(state.FORECAST_RESULT, job.result)
+    elif snap.status == FAILED:
+        state.put(state.FORECAST_ERROR, snap.error)
+    state.put(state.FORECAST_JOB, None)
+
+
+def training_in_progress() -> bool:
+    job = REGISTRY.get(state.get(state.FORECAST_JOB))
+    return job is not None and not job.snapshot().finished
+
+
+@st.fragment(run_every=1.0)
+def show_training() -> None:
+    """Live progress of the session's training: bar, epoch, losses, time left, loss curve, Stop."""
+    job = REGISTRY.get(state.get(state.FORECAST_JOB))
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()  # the whole page picks the result up
+    with st.container(border=True):
+        st.markdown(f"**{t('forecast.training.title')}** · {snap.label}")
+        total = int(snap.progress.get("total") or 0)
+        epoch = int(snap.progress.get("epoch") or 0)
+        if snap.status == QUEUED:
+            st.info(t("forecast.training.queued"))
+        elif total:
+            done = min(1.0, epoch / total)
+            remaining = snap.elapsed / epoch * (total - epoch) if epoch else math.nan
+            st.progress(done, text=t(
+                "forecast.training.progress",
+                epoch=epoch,
+                total=total,
+                loss=format_number(snap.progress.get("loss"), 4),
+                val_loss=format_number(snap.progress.get("val_loss"), 4),
+                elapsed=format_number(snap.elapsed, 0),
+                remaining=format_number(remaining, 0) if not math.isnan(remaining) else "…",
+            ))
+            st.caption(t("forecast.training.early_stop_note"))
+        else:
+            st.progress(0.0, text=t("forecast.training.preparing"))
+        if snap.history:
+            st.plotly_chart(plot_loss_curve(snap.history), key=state.FORECAST_LIVE_LOSS, config={"displayModeBar": False})
+        if job.stop_event.is_set():
+            st.caption(t("forecast.training.stopping"))
+        elif st.button(t("forecast.training.stop"), key=state.FORECAST_STOP, help=t("forecast.training.stop_help")):
+            job.stop()
+            st.caption(t("forecast.training.stopping"))

@@ -1,0 +1,67 @@
+"""Forecast: choose what to forecast, configure a network, train it in the background, compare it with baselines."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from components.forecast_inputs import input_model_config, input_series
+from components.forecast_results import show_results
+from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
+from ml.forecast import prepare_frame
+from ml.i18n import render_error, t
+from ml.schema import SalesLensError
+from ml.series import make_series
+
+st.title(t("forecast.title"))
+st.caption(t("forecast.intro"))
+
+ds = state.dataset()
+if ds is None:
+    st.info(t("forecast.no_data"))
+    st.stop()
+
+collect_finished_job()
+
+with st.container(border=True):
+    st.markdown(f"**{t('forecast.section.what')}**")
+    spec = input_series(ds)
+    filters = state.filters()
+    if not filters.is_empty():
+        st.caption(t("forecast.filters_applied"))
+
+series = None
+try:
+    series = make_series(ds.frame, spec.target, spec.level, spec.freq, filters)
+    prepare_frame(series)
+except SalesLensError as err:
+    st.error(render_error(err), icon="⚠️")
+
+st.markdown(f"**{t('forecast.section.model')}**")
+several = series is not None and series["unique_id"].nunique() > 1
+request = input_model_config(spec.freq, several)
+if request is not None and series is not None:
+    config, folds, level = request
+    if training_in_progress():
+        st.warning(t("forecast.training.already_running"))
+    else:
+        try:
+            config.validate()
+            start_forecast(series, spec, config, folds, level, ds.fingerprint, ds.name)
+        except SalesLensError as err:
+            state.put(state.FORECAST_ERROR, (err.message_id, err.params))
+
+if training_in_progress():
+    show_training()
+
+error = state.get(state.FORECAST_ERROR)
+if error:
+    st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+
+run = state.get(state.FORECAST_RESULT)
+if run is not None:
+    if run.dataset_fingerprint != ds.fingerprint:
+        st.info(t("forecast.results.other_dataset", name=run.dataset_name))
+    show_results(run)
+elif not training_in_progress():
+    st.info(t("forecast.results.none_yet"))
