@@ -93,7 +93,7 @@ def plain_tf_worker(data_path: str, out_path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- data
-def load_shop_units() -> "pd.DataFrame":  # noqa: F821
+def load_shop_units() -> pd.DataFrame:  # noqa: F821
     import pandas as pd
 
     raw = pd.read_csv(RETAIL, dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"])
@@ -102,7 +102,7 @@ def load_shop_units() -> "pd.DataFrame":  # noqa: F821
     return pd.DataFrame({"unique_id": "shop_units", "ds": daily.index, "y": daily.to_numpy(dtype=float)})
 
 
-def pad_to(df: "pd.DataFrame", length: int) -> "pd.DataFrame":  # noqa: F821
+def pad_to(df: pd.DataFrame, length: int) -> pd.DataFrame:  # noqa: F821
     import pandas as pd
 
     y = df["y"].to_numpy()
@@ -114,7 +114,7 @@ def pad_to(df: "pd.DataFrame", length: int) -> "pd.DataFrame":  # noqa: F821
     return pd.DataFrame({"unique_id": "shop_units", "ds": ds, "y": y})
 
 
-def generated_730() -> "pd.DataFrame":  # noqa: F821
+def generated_730() -> pd.DataFrame:  # noqa: F821
     import pandas as pd
 
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.forecast import ForecastConfig, NeuralForecaster
+from ml.forecast import NeuralForecaster
 from ml.forecast.metrics import mase
 from ml.schema import ConfigError
 from tests.unit.forecast.conftest import SMALL, make_series
