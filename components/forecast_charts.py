@@ -22,12 +22,13 @@ BASELINE_COLOURS = ["#6b7280", "#10b981", "#f59e0b", "#ef4444", "#14b8a6"]
 
 def _layout(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
     fig.update_layout(
-        title=title,
+        title={"text": title, "y": 0.98, "yanchor": "top"},
         template="plotly_white",
         separators=plotly_separators(),
         hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 10, "r": 10, "t": 110, "b": 10},
+        height=520,
         yaxis_title=y_title,
     )
     return fig

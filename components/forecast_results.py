@@ -49,7 +49,7 @@ def scorecard_table(run: ForecastRun) -> pd.DataFrame:
 
 def show_scorecard(run: ForecastRun) -> None:
     table = scorecard_table(run)
-    shown = table.rename(index=model_label, columns={m: t(f"forecast.metric.{m}") for m in METRICS})
+    shown = table.rename(index=model_label, columns={m: t(f"forecast.metric.{m}") for m in METRICS}).rename_axis(None)
     st.dataframe(
         shown.style.highlight_min(axis=0, color="#dcfce7").format(lambda v: format_number(v, 3)),
         width="stretch",
@@ -59,6 +59,7 @@ def show_scorecard(run: ForecastRun) -> None:
     if summary["unique_id"].nunique() > 1:
         with st.expander(t("forecast.results.per_series")):
             pivot = summary.pivot(index="unique_id", columns="model", values="mase").rename(columns=model_label)
+            pivot = pivot.rename_axis(index=t("forecast.results.series"), columns=None)
             st.dataframe(pivot.style.highlight_min(axis=1, color="#dcfce7").format(lambda v: format_number(v, 3)), width="stretch")
 
 

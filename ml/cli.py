@@ -116,10 +116,83 @@ def run_profile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------------------------- forecast
+
+_PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
+_CONFIG_ARGS = {  # CLI option -> ForecastConfig field
+    "model": "model_type", "window": "window", "units": "units", "layers": "layers", "epochs": "epochs",
+    "batch_size": "batch_size", "learning_rate": "learning_rate", "dropout": "dropout", "patience": "patience",
+    "horizon": "horizon", "seed": "seed",
+}
+
+
+def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_arguments(parser)
+    parser.add_argument("--level", default="total", help="total | category:NAME | product:ID | products:ID1|ID2 | categories | products")
+    parser.add_argument("--target", choices=["units", "revenue", "price"], default="units")
+    parser.add_argument("--freq", choices=list(_PANDAS_FREQ), default="D")
+    parser.add_argument("--preset", default=None, help="a named configuration from the seed articles (see the Forecast page)")
+    parser.add_argument("--model", choices=["lstm", "stacked_lstm", "gru", "rnn", "cnn"], default=None)
+    for name, kind in (("window", int), ("units", int), ("layers", int), ("epochs", int), ("batch-size", int),
+                       ("learning-rate", float), ("dropout", float), ("patience", int), ("horizon", int), ("seed", int)):
+        parser.add_argument(f"--{name}", type=kind, default=None)
+    parser.add_argument("--backtest-folds", type=int, default=0, help="extra rolling-origin folds before the holdout")
+    parser.add_argument("--interval", type=float, default=0.9, help="prediction interval level (default 0.9)")
+    parser.add_argument("--no-baselines", action="store_true", help="train the network only")
+    parser.add_argument("--save", default=None, metavar="DIR", help="save the trained model (weights + JSON) here")
+
+
+def forecast_config_from_args(args: argparse.Namespace):
+    from ml.forecast import default_config, get_preset
+
+    freq = _PANDAS_FREQ[args.freq]
+    changes = {field: getattr(args, option) for option, field in _CONFIG_ARGS.items() if getattr(args, option) is not None}
+    if args.preset:
+        return get_preset(args.preset, freq, **changes)
+    return default_config(freq, **changes)
+
+
+def run_forecast_command(args: argparse.Namespace) -> int:
+    from ml.forecast import run_forecast, save_bundle
+    from ml.series import make_series
+
+    ds = load_from_args(args)
+    config = forecast_config_from_args(args)
+    series = make_series(ds.frame, args.target, args.level, args.freq)
+
+    def progress(epoch: int, logs: dict, total: int) -> None:
+        if not args.json:
+            print(f"\r{t('cli.forecast.epoch', epoch=epoch, total=total, loss=format_number(logs.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
+
+    result = run_forecast(series, config, baselines=not args.no_baselines, backtest_folds=args.backtest_folds, callback=progress, interval_level=args.interval)
+    if not args.json:
+        print(file=sys.stderr)
+    if args.save:
+        save_bundle(result.forecaster, args.save, metrics=result.to_json_dict()["metrics"])
+    payload = result.to_json_dict()
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+        return EXIT_OK
+    print(t("cli.forecast.header", level=args.level, target=args.target, freq=args.freq, seconds=format_number(result.train_seconds, 1), epochs=result.epochs_run))
+    print(f"{'':<18}{'MAE':>12}{'RMSE':>12}{'sMAPE':>10}{'MASE':>8}")
+    for model, m in sorted(payload["metrics"].items(), key=lambda kv: (kv[1].get("mase") is None, kv[1].get("mase") or 0)):
+        cells = [format_number(m.get(k), 2) for k in ("mae", "rmse")] + [format_number(m.get("smape"), 1), format_number(m.get("mase"), 3)]
+        print(f"{t(f'forecast.model.{model}'):<18}{cells[0]:>12}{cells[1]:>12}{cells[2]:>10}{cells[3]:>8}")
+    for verdict in result.verdicts[:1]:
+        print()
+        print(t(verdict.message_id, **{**verdict.params, "metric": "MASE"}))
+    print()
+    print(t("cli.forecast.future", level=round(args.interval * 100)))
+    for row in payload["forecast"][:60]:
+        print(f"  {row['unique_id']:<12} {row['date']}  {format_number(row['value'], 2):>12}  [{format_number(row['lower'], 2)} – {format_number(row['upper'], 2)}]")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "profile": ("cli.help.profile", add_data_arguments, run_profile),
+    "forecast": ("cli.help.forecast", add_forecast_arguments, run_forecast_command),
 }
 
 
