@@ -51,7 +51,7 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     if freq == "D":
         return days
     if freq == "W":
-        return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     if freq == "M":
         return days.dt.to_period("M").dt.start_time
     raise ConfigError("series.error.unknown_freq", freq=freq)
