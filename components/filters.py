@@ -111,7 +111,8 @@ def detect_preset(start: date, end: date, first: date, last: date) -> str:
     return "custom"
 
 
-def _preset_label(preset: str) -> str:
+def _preset_labels() -> dict[str, str]:
+    """Labels in the current language (a dict, so AppTest's later calls of format_func need no language)."""
     return {
         "all": t("explore.filters.preset_all"),
         "last_30": t("explore.filters.preset_last_30"),
@@ -119,7 +120,7 @@ def _preset_label(preset: str) -> str:
         "last_365": t("explore.filters.preset_last_365"),
         "ytd": t("explore.filters.preset_ytd"),
         "custom": t("explore.filters.preset_custom"),
-    }[preset]
+    }
 
 
 # -------------------------------------------------------------------------------------------- callbacks
@@ -224,7 +225,7 @@ def input_filters(ds: Dataset, keys: FilterKeys = EXPLORE_KEYS) -> Filters:
             st.selectbox(
                 t("explore.filters.period"),
                 options=PRESETS,
-                format_func=_preset_label,
+                format_func=_preset_labels().get,
                 key=keys.period,
                 on_change=_on_preset,
                 args=(keys, *bounds),

@@ -396,7 +396,7 @@ def make_weekday_matrix(
         raise ConfigError("explore.error.unknown_layout", layout=layout)
     daily = daily_values(frame, filters, measure)
     index = daily.index
-    weekday = pd.Series(index.dayofweek, index=index, name="weekday")
+    weekday = pd.Series(index.day_of_week, index=index, name="weekday")
     column = period_start(pd.Series(index, index=index), "W" if layout == "week" else "M").rename("period")
     cells = daily.groupby([weekday, column])
     values = cells.mean().unstack("period").reindex(range(7))

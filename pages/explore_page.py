@@ -170,7 +170,7 @@ def show_trend(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str]
         freq = st.segmented_control(
             t("explore.trend.freq"),
             options=list(FREQS),
-            format_func=lambda f: {"D": t("explore.freq.day"), "W": t("explore.freq.week"), "M": t("explore.freq.month")}[f],
+            format_func={"D": t("explore.freq.day"), "W": t("explore.freq.week"), "M": t("explore.freq.month")}.get,
             key=state.EXPLORE_FREQ,
             required=True,
         )
@@ -284,7 +284,7 @@ def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[st
         layout = st.segmented_control(
             t("explore.heatmap.layout"),
             options=list(HEATMAP_LAYOUTS),
-            format_func=lambda v: t("explore.heatmap.by_week") if v == "week" else t("explore.heatmap.by_month"),
+            format_func={"week": t("explore.heatmap.by_week"), "month": t("explore.heatmap.by_month")}.get,
             key=state.EXPLORE_HEATMAP,
             required=True,
         )
@@ -319,7 +319,7 @@ def show_explore(ds: Dataset) -> None:
         compare = st.selectbox(
             t("explore.kpi.compare"),
             options=["previous", "year"],
-            format_func=lambda c: t("explore.kpi.compare_year") if c == "year" else t("explore.kpi.compare_previous"),
+            format_func={"previous": t("explore.kpi.compare_previous"), "year": t("explore.kpi.compare_year")}.get,
             key=state.EXPLORE_COMPARE,
         )
     report = _kpis(ds.fingerprint, frame, key, compare)
