@@ -55,7 +55,7 @@ class ForecastResult:
     - ``history``: [unique_id, ds, y] all input rows; ``holdout``: [unique_id, ds, y, network, <baselines>,
       lower, upper]; ``future``: [unique_id, ds, yhat, lower, upper].
     - ``coverage``: {level, holdout (achieved on the holdout), backtest (cross-conformal over folds, or NaN),
-      n_calibration, reliable, source}.
+      n_calibration, reliable, source: 'backtest' | 'validation_windows' | 'backtest_and_validation_windows'}.
     """
 
     config: ForecastConfig
@@ -172,7 +172,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     else:
         parts = [*backtest_res, holdout_fold.forecaster.calibration_residuals_]
         calibration, source = np.concatenate([p for p in parts if len(p)] or [np.zeros((0, config.horizon))]), \
-            "validation_windows" if not backtest_res else "backtest+validation_windows"
+            "validation_windows" if not backtest_res else "backtest_and_validation_windows"
     holdout = holdout_fold.predictions.copy()
     cov: dict[str, Any] = {"level": interval_level, "holdout": float("nan"), "backtest": float("nan"),
                            "n_calibration": 0, "reliable": False, "source": source}

@@ -40,7 +40,7 @@ def test_scorecard_predictions_and_json_shape(result_with_planted_holdout_spike)
     first = doc["forecast"][0]
     assert set(first) == {"unique_id", "date", "value", "lower", "upper"}
     assert first["lower"] <= first["value"] <= first["upper"]
-    assert r.coverage["level"] == 0.9 and r.coverage["source"] in ("backtest", "backtest+validation_windows")
+    assert r.coverage["level"] == 0.9 and r.coverage["source"] in ("backtest", "backtest_and_validation_windows")
     assert doc["verdicts"][0]["message_id"] == "forecast.verdict.summary"
 
 
