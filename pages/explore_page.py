@@ -230,6 +230,7 @@ def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], 
                         total=format_number(shown + top.rest_count),
                         share=format_percent_value(top.table["share"].sum()),
                         measure=measure_label(rank_by, lang),
+                        others=format_number(top.rest_count),
                         rest=format_measure(top.rest_value, rank_by, lang, money),
                     )
                 )

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from components import state
-from components.filters import FilterOptions, clean_filters, detect_preset, preset_range
+from components.filters import FilterOptions, clean_filters, describe_filters, detect_preset, preset_range
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import translate
 from ml.schema import ColumnMapping
@@ -241,6 +241,27 @@ def test_missing_category_and_region_hide_their_filters_and_charts():
     assert metrics(at)["Revenue"] == ("$100.00", "")
 
 
+@pytest.mark.parametrize(
+    ("columns", "expected", "charts"),
+    [
+        # quantity only: no money anywhere, products ranked by units
+        ((0, 1, 2, 5, 6), {"Revenue": ("–", ""), "Units": ("17", ""), "Average order value": ("–", "")}, 3),
+        # revenue only (no quantity, no product): no units, no ranking
+        ((0, 1, 5, "revenue"), {"Revenue": ("$100.00", ""), "Units": ("–", ""), "Average order value": ("$16.67", "")}, 2),
+    ],
+)
+def test_one_measure_is_enough(columns, expected, charts):
+    names = HEADER.split(",") + ["revenue"]
+    header = ",".join(names[c] if c != "revenue" else "revenue" for c in columns)
+    lines = [",".join(str(row[c]) if c != "revenue" else str(row[6] * row[7]) for c in columns) for row in ROWS]
+    at = explore(dataset_from_csv(header + "\n" + "\n".join(lines) + "\n"))
+    assert not at.exception
+    shown = metrics(at)
+    assert {k: shown[k] for k in expected} == expected
+    assert shown["Orders"] == ("6", "")
+    assert len(plotly_figures(at)) == charts
+
+
 def test_no_dataset_says_where_to_get_one():
     at = open_page(new_app(), PAGE)
     assert not at.exception
@@ -263,6 +284,15 @@ def test_clean_filters_drops_what_the_dataset_lacks():
     options = FilterOptions(date(2024, 1, 1), date(2024, 1, 14), ("Fruit",), ("P1",), {"P1": "P1"}, {}, ("North",))
     chosen = Filters(date(2023, 6, 1), date(2024, 1, 14), ("Fruit", "Toys"), ("P9",), ("North",))
     assert clean_filters(chosen, options) == Filters(None, None, ("Fruit",), (), ("North",))
+
+
+def test_filter_summary_for_pages_that_only_read_the_filters(tiny):
+    assert describe_filters(Filters(), tiny) == "Filters: none (the whole dataset)"
+    chosen = Filters(date_from=date(2024, 1, 8), categories=("Fruit",), products=("P1", "P2", "P3", "P9"))
+    assert describe_filters(chosen, tiny) == (
+        "Filters: 2024-01-08 to 2024-01-14 · Categories: Fruit · "
+        "Products: Apple (P1), Banana (P2), Carrot (P3) and 1 more"
+    )
 
 
 # ------------------------------------------------------------------------------------------- performance

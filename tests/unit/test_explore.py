@@ -322,6 +322,7 @@ def test_prepared_frame_matches_raw_on_random_data():
     raw[Col.REVENUE] = raw[Col.QUANTITY] * 3.0
     raw = raw.sort_values(Col.DATE, kind="stable").reset_index(drop=True)
     coded = prepare_frame(raw)
+    assert raw[Col.ORDER_ID].dtype == "str" and coded[Col.ORDER_ID].dtype == np.int64  # the original is untouched
     filters = Filters(date_from=date(2024, 2, 1), categories=("a", "c"))
     assert make_kpis(raw, filters) == make_kpis(coded, filters)
     pd.testing.assert_frame_equal(make_trend(raw, filters, "W"), make_trend(coded, filters, "W"))
