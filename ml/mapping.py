@@ -109,6 +109,12 @@ def _header_score(header: str, canonical: str) -> float:
     return 0.0
 
 
+# Flag words a promotion column may hold besides numbers (compared lower-cased).
+FLAG_WORDS = frozenset(
+    {"true", "false", "yes", "no", "y", "n", "t", "f", "x", "on", "off", "是", "否", "有", "无", "促销", "非促销"}
+)
+
+
 def _content_ok(canonical: str, values: pa.Array, style: NumberStyle) -> float:
     """How well a column's sample fits a canonical field (0..1)."""
     non_null = values.filter(pc.is_valid(values))
@@ -116,7 +122,12 @@ def _content_ok(canonical: str, values: pa.Array, style: NumberStyle) -> float:
         return 0.0
     if canonical == Col.DATE:
         return date_parse_rate(non_null)
-    if canonical in NUMERIC_COLUMNS or canonical == Col.PROMO:
+    if canonical == Col.PROMO:
+        words = pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(non_null)), value_set=pa.array(sorted(FLAG_WORDS)))
+        _, failed = parse_numbers(non_null, style)
+        fits = pc.or_(words, pc.invert(failed))
+        return (pc.sum(fits).as_py() or 0) / len(non_null)
+    if canonical in NUMERIC_COLUMNS:
         nums, failed = parse_numbers(non_null, style)
         return 1.0 - (pc.sum(failed).as_py() or 0) / len(non_null)
     return 1.0
@@ -125,6 +136,7 @@ def _content_ok(canonical: str, values: pa.Array, style: NumberStyle) -> float:
 def propose_mapping(samples: dict[str, pa.Array], style: NumberStyle) -> MappingProposal:
     """Best one-to-one assignment of source columns to canonical fields (greedy on header and content scores)."""
     candidates: list[tuple[float, str, str]] = []
+    vetoed: list[tuple[float, str, str]] = []
     content_cache: dict[tuple[str, str], float] = {}
     for source, values in samples.items():
         for canonical in SYNONYMS:
@@ -134,6 +146,7 @@ def propose_mapping(samples: dict[str, pa.Array], style: NumberStyle) -> Mapping
             fit = _content_ok(canonical, values, style)
             content_cache[(source, canonical)] = fit
             if fit < 0.5:  # the header already says what it is; content only vetoes clear misfits
+                vetoed.append((score, source, canonical))
                 continue
             candidates.append((score + 0.1 * fit, source, canonical))
     chosen: dict[str, str] = {}
@@ -155,6 +168,17 @@ def propose_mapping(samples: dict[str, pa.Array], style: NumberStyle) -> Mapping
         if best[0] >= 0.9:
             chosen[Col.DATE], scores[Col.DATE] = best[1], 0.5
             used.add(best[1])
+    # A column whose header plainly names a required field is still proposed when no other column can serve:
+    # the validation report then explains why its values are unusable, instead of "no date column".
+    required = [Col.DATE]
+    if not (Col.QUANTITY in chosen or Col.REVENUE in chosen):
+        required += [Col.QUANTITY, Col.REVENUE]
+    for score, source, canonical in sorted(vetoed, key=lambda c: -c[0]):
+        if canonical in required and canonical not in chosen and source not in used and score >= 1.0:
+            chosen[canonical], scores[canonical] = source, 0.2
+            used.add(source)
+            if canonical in (Col.QUANTITY, Col.REVENUE):
+                required = [c for c in required if c not in (Col.QUANTITY, Col.REVENUE)]
     return MappingProposal(ColumnMapping(chosen), scores)
 
 
