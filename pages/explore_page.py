@@ -151,7 +151,9 @@ def show_kpis(report: KpiReport, trend: pd.DataFrame, measures: list[str], compa
         st.caption(note)
 
 
-def show_trend(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], compare: str, money: str) -> pd.DataFrame:
+def show_trend(
+    ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], report: KpiReport, compare: str, money: str
+) -> None:
     lang = get_language()
     st.subheader(t("explore.trend.title"))
     _pick(state.EXPLORE_METRIC, measures, "revenue")
@@ -177,9 +179,13 @@ def show_trend(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str]
     with right:
         show_previous = st.toggle(t("explore.trend.show_previous"), key=state.EXPLORE_SHOW_PREVIOUS)
     trend = _trend(ds.fingerprint, frame, key, freq, None)
-    previous = _trend(ds.fingerprint, frame, key, freq, compare) if show_previous else None
+    previous = None
+    if show_previous and report.previous is not None:
+        previous = _trend(ds.fingerprint, frame, key, freq, compare)
     fig = plot_trend(trend, measure, freq, lang, money, previous=previous, compare=compare, per_line=per_line)
     st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key="explore_trend_chart")
+    if show_previous and report.previous is None:
+        st.caption(t("explore.trend.no_previous"))
     if trend["partial"].any():
         st.caption(t("explore.trend.partial_note"))
     with st.expander(t("explore.trend.table")):
@@ -189,7 +195,6 @@ def show_trend(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str]
         table.index.name = t("explore.trend.period")
         table.columns = [axis_label(m, lang, money, per_line) for m in shown]
         st.dataframe(table, width="stretch")
-    return trend
 
 
 def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], compare: str, money: str) -> None:
@@ -339,7 +344,7 @@ def show_explore(ds: Dataset) -> None:
         return
     freq = state.get(state.EXPLORE_FREQ) if state.get(state.EXPLORE_FREQ) in FREQS else "D"
     show_kpis(report, _trend(ds.fingerprint, frame, key, freq, None), measures, compare, money)
-    show_trend(ds, frame, key, measures, compare, money)
+    show_trend(ds, frame, key, measures, report, compare, money)
     show_top(ds, frame, key, measures, compare, money)
     show_heatmap(ds, frame, key, measures, money)
 

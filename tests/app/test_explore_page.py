@@ -164,6 +164,14 @@ def test_trend_follows_granularity_and_measure(tiny):
     trend = plotly_figures(at)[0]
     assert plotly_array(trend["data"][0]["y"]).tolist() == [3.0, 3.0]
     assert trend["layout"]["xaxis"]["rangeslider"]["visible"] is True
+    at.toggle(key=state.EXPLORE_SHOW_PREVIOUS).set_value(True).run()
+    assert len(plotly_figures(at)[0]["data"]) == 1  # nothing before Jan 1 to overlay
+    assert translate("explore.trend.no_previous", "en") in texts(at)
+    choose_second_week(at)
+    at.button_group(key=state.EXPLORE_FREQ).set_value("D").run()
+    trend = plotly_figures(at)[0]
+    assert [trace["name"] for trace in trend["data"]] == ["Customers", "Previous period"]
+    assert plotly_array(trend["data"][1]["y"]).tolist() == [1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0]  # Jan 1-7
 
 
 def test_top_and_heatmap_charts_hold_the_aggregates(tiny):
