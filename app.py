@@ -12,6 +12,7 @@ from ml.i18n import t
 st.set_page_config(page_title="SalesLens", page_icon="📈", layout="wide")
 
 input_language()  # sets the language for this run before any text is drawn
+state.keep_widget_values()
 ensure_sample_loaded()
 
 # Page files are named *_page.py on purpose: Streamlit 1.67 still has a multipage-v1 fallback that runs a file in

@@ -90,6 +90,8 @@ def _ensure_defaults(freq: str) -> ForecastConfig:
     base = default_config(PANDAS_FREQ[freq])
     for field in CONFIG_FIELDS:
         st.session_state.setdefault(state.forecast_widget_key(field), getattr(base, field))
+    st.session_state.setdefault(state.FORECAST_FOLDS, 0)
+    st.session_state.setdefault(state.FORECAST_INTERVAL, 0.9)
     return base
 
 
@@ -129,8 +131,8 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         e1, e2, e3, e4 = st.columns(4)
         e1.checkbox(t("forecast.cfg.global_model"), key=k("global_model"), help=t("forecast.cfg.global_model_help"), disabled=not several_series)
         e2.number_input(t("forecast.cfg.seed"), 0, 2**31 - 1, step=1, key=k("seed"), help=t("forecast.cfg.seed_help"))
-        folds = e3.number_input(t("forecast.cfg.backtest_folds"), 0, 10, value=0, step=1, key=state.FORECAST_FOLDS, help=t("forecast.cfg.backtest_folds_help"))
-        level = e4.slider(t("forecast.cfg.interval"), 0.5, 0.99, value=0.9, step=0.01, key=state.FORECAST_INTERVAL, help=t("forecast.cfg.interval_help"))
+        folds = e3.number_input(t("forecast.cfg.backtest_folds"), 0, 10, step=1, key=state.FORECAST_FOLDS, help=t("forecast.cfg.backtest_folds_help"))
+        level = e4.slider(t("forecast.cfg.interval"), 0.5, 0.99, step=0.01, key=state.FORECAST_INTERVAL, help=t("forecast.cfg.interval_help"))
         submitted = st.form_submit_button(t("forecast.train"), type="primary")
     if not submitted:
         return None

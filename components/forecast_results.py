@@ -82,7 +82,8 @@ def show_chart(run: ForecastRun) -> None:
     c1, c2 = st.columns([3, 1])
     if len(series) > 1:
         chosen = c1.selectbox(t("forecast.results.series"), series, key=state.FORECAST_SERIES)
-    show_baselines = c2.toggle(t("forecast.results.show_baselines"), value=False, key=state.FORECAST_SHOW_BASELINES)
+    st.session_state.setdefault(state.FORECAST_SHOW_BASELINES, False)
+    show_baselines = c2.toggle(t("forecast.results.show_baselines"), key=state.FORECAST_SHOW_BASELINES)
     baselines = [c for c in result.holdout.columns if c not in ("unique_id", "ds", "y", NETWORK, "lower", "upper")]
     st.plotly_chart(
         plot_forecast(result.history, result.holdout, result.future, chosen, baselines, show_baselines),
@@ -121,6 +122,7 @@ def show_results(run: ForecastRun) -> None:
     r = run.result
     st.caption(t(
         "forecast.results.summary",
+        number=run.number,
         spec=run.spec.describe(),
         dataset=run.dataset_name,
         model=model_label(run.config.model_type),

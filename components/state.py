@@ -88,7 +88,8 @@ def mapping_widget_key(field: str) -> str:
 OWNER = "owner"  # an id for this browser session, so background jobs know whose they are
 FORECAST_JOB = "forecast_job"  # id of the training job in ml.jobs.REGISTRY
 FORECAST_RESULT = "forecast_result"  # last completed ForecastRun (kept when a later run fails)
-FORECAST_ERROR = "forecast_error"  # (message id, params) of the last failed run
+FORECAST_ERROR = "forecast_error"
+FORECAST_RUN_COUNT = "forecast_run_count"  # trainings started in this session (numbers the runs)  # (message id, params) of the last failed run
 FORECAST_TARGET = "forecast_target"
 FORECAST_LEVEL = "forecast_level"
 FORECAST_FREQ = "forecast_freq"
@@ -129,3 +130,18 @@ EXPLORE_RANK_BY = "explore_rank_by"  # top-N ranked by revenue or units
 EXPLORE_HEATMAP_METRIC = "explore_heatmap_metric"
 EXPLORE_RESET = "explore_reset"
 EXPLORE_FILTERS_FOR = "explore_filters_for"  # fingerprint of the dataset the filter widgets were filled from
+
+
+# Streamlit forgets a widget's value when its page is not drawn; re-assigning the keys each run keeps the
+# analyst's settings when they visit another page and come back.
+_PERSISTENT_PREFIXES = ("forecast_", "explore_")
+_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset")
+
+
+def keep_widget_values() -> None:
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(_PERSISTENT_PREFIXES) and not key.endswith(_NOT_VALUES):
+            try:
+                st.session_state[key] = st.session_state[key]
+            except st.errors.StreamlitAPIException:  # elements whose state cannot be set (charts, buttons)
+                pass

@@ -30,11 +30,14 @@ class ForecastRun:
     result: ForecastResult
     dataset_fingerprint: str
     dataset_name: str
+    number: int = 1  # the n-th training started in this session
     stopped: bool = False
     finished_at: float = field(default_factory=time.time)
 
 
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
+    number = int(state.get(state.FORECAST_RUN_COUNT, 0)) + 1
+
     def work(job: Job) -> ForecastRun:
         def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
             loss = float(logs.get("loss", math.nan))
@@ -42,9 +45,10 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
             job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
 
         result = run_forecast(series, config, baselines=True, backtest_folds=folds, callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
-        return ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, stopped=job.stop_event.is_set())
+        return ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, number, stopped=job.stop_event.is_set())
 
     job = REGISTRY.submit("forecast", spec.describe(), state.owner(), work)
+    state.put(state.FORECAST_RUN_COUNT, number)
     state.put(state.FORECAST_JOB, job.id)
     state.put(state.FORECAST_ERROR, None)
     return job

@@ -513,7 +513,7 @@ def _parse_text(name: str, text_bytes: bytes, enc: str, limits: IngestLimits) ->
         quoted_strings_can_be_null=True,
     )
     # Only a quoted value can hold a line break; files without quotes take the faster splitter.
-    newlines_in_values = b'"' in body
+    newlines_in_values = text_bytes.find(b'"', start, max(start, body_end)) >= 0
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),

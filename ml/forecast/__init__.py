@@ -7,7 +7,8 @@ Public API (importing this package never imports Keras, JAX or TensorFlow; the n
     result.to_json_dict()  # metrics, train_seconds, epochs_run, forecast [{unique_id, date, value, lower, upper}]
 
 Input: a long frame [unique_id, ds, y(, price, promo)] at one regular frequency (D, W-xxx or MS), gaps filled.
-Errors are ml.schema.ConfigError / DataError carrying a message id from ``ml/forecast/messages.toml``.
+Errors are ml.schema.ConfigError / DataError carrying a message id from the catalogues
+(``ml/locales/<language>/forecast.toml``; tests/unit/test_i18n.py checks every id exists in both languages).
 """
 
 from ml.forecast.baselines import BASELINES, forecast_baselines

@@ -93,7 +93,8 @@ def warmed_app_url(app_url, browser) -> str:
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{app_url}/")
-    page.get_by_test_id("stSidebar").wait_for(timeout=60_000)
+    # "Currency" is drawn by app.py after st.navigation() ran, i.e. once the v1 fallback is switched off.
+    page.get_by_test_id("stSidebar").get_by_text("Currency").wait_for(timeout=60_000)
     context.close()
     return app_url
 

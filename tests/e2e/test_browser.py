@@ -85,3 +85,25 @@ def test_language_follows_the_url(page: Page, warmed_app_url: str):
     expect(page.get_by_role("heading", name="数据", exact=True)).to_be_visible()
     expect(sidebar(page).get_by_text("数据集")).to_be_visible()
     screenshot(page, "data_zh")
+
+
+def test_training_survives_other_clicks_and_completes_once(page: Page, warmed_app_url: str):
+    page.goto(f"{warmed_app_url}/forecast")
+    wait_for_app(page)
+    epochs = page.get_by_label("Epochs", exact=True)
+    epochs.fill("6")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Train and compare").click()
+    expect(page.get_by_text("Training ·")).to_be_visible(timeout=60_000)
+    # Click other widgets while it trains: change the currency, visit Explore, come back.
+    sidebar(page).get_by_role("combobox", name="Currency").click()
+    page.get_by_role("option", name="EUR").click()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Explore").click()
+    wait_for_app(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Forecast").click()
+    expect(page.get_by_text("Accuracy on the held-out period")).to_be_visible(timeout=240_000)
+    expect(page.get_by_text("Training ·")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^Run 1 · "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Run 2 · "))).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    screenshot(page, "forecast_results")

@@ -15,8 +15,8 @@ from ml import i18n
 from ml.dataset import ReturnsPolicy
 from ml.forecast import BASELINES, NETWORK, PRESETS
 from ml.forecast.config import MODEL_TYPES, SCALERS
-from ml.series import TARGETS
 from ml.schema import CANONICAL_COLUMNS, DataError
+from ml.series import TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = [ROOT / "app.py", ROOT / "pages", ROOT / "components", ROOT / "ml"]

@@ -1,7 +1,5 @@
 """Config validation, presets, data checks and the message catalogue."""
 
-import re
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -134,16 +132,3 @@ def test_split_holdout_is_chronological_per_series():
         tr, te = train[train.unique_id == uid], test[test.unique_id == uid]
         assert len(te) == 7 and len(tr) == n - 7
         assert tr.ds.max() < te.ds.min()
-
-
-def test_every_message_id_used_has_english_and_chinese_text_with_same_placeholders():
-    catalogue = tomllib.loads((FORECAST_DIR / "messages.toml").read_text(encoding="utf-8"))
-    flat = {f"forecast.{section}.{key}": value for section, table in catalogue["forecast"].items()
-            for key, value in table.items()}
-    used = set()
-    for path in FORECAST_DIR.glob("*.py"):
-        used |= set(re.findall(r'"(forecast\.(?:error|verdict)\.[a-z_]+)"', path.read_text()))
-    assert used and used <= set(flat), sorted(used - set(flat))
-    for message_id, texts in flat.items():
-        assert set(texts) == {"en", "zh"}, message_id
-        assert set(re.findall(r"{(\w+)}", texts["en"])) == set(re.findall(r"{(\w+)}", texts["zh"])), message_id
