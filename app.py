@@ -22,6 +22,9 @@ pages = [
     st.Page("pages/data_page.py", title=t("nav.data"), icon="📂", url_path="data", default=True),
     st.Page("pages/explore_page.py", title=t("nav.explore"), icon="📊", url_path="explore"),
     st.Page("pages/forecast_page.py", title=t("nav.forecast"), icon="🔮", url_path="forecast"),
+    st.Page("pages/recommend_page.py", title=t("nav.recommend"), icon="🛒", url_path="recommend"),
+    st.Page("pages/pricing_page.py", title=t("nav.pricing"), icon="🏷️", url_path="pricing"),
+    st.Page("pages/runs_page.py", title=t("nav.runs"), icon="🗂️", url_path="runs"),
 ]
 navigation = st.navigation(pages)
 

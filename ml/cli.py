@@ -196,10 +196,28 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 }
 
 
+# Commands of the later areas live beside their engine: each module defines HELP_ID (a message id),
+# add_arguments(parser) and run(args) -> exit code, and is imported only when its command runs or help is shown.
+AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli"}
+
+
+def _area_commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]:
+    import importlib
+    import importlib.util
+
+    found = {}
+    for name, module_name in AREA_COMMANDS.items():
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is None or importlib.util.find_spec(module_name) is None:
+            continue  # the area is not built yet
+        module = importlib.import_module(module_name)
+        found[name] = (module.HELP_ID, module.add_arguments, module.run)
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description=t("cli.help.description"))
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (help_id, add_arguments, _) in COMMANDS.items():
+    for name, (help_id, add_arguments, _) in {**COMMANDS, **_area_commands()}.items():
         add_arguments(sub.add_parser(name, help=t(help_id), description=t(help_id)))
     return parser
 
@@ -219,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command][2](args)
+        return {**COMMANDS, **_area_commands()}[args.command][2](args)
     except SalesLensError as err:
         print(f"{t('cli.error.prefix')}: {render_error(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT

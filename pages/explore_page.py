@@ -183,7 +183,7 @@ def show_trend(
     if show_previous and report.previous is not None:
         previous = _trend(ds.fingerprint, frame, key, freq, compare)
     fig = plot_trend(trend, measure, freq, lang, money, previous=previous, compare=compare, per_line=per_line)
-    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key="explore_trend_chart")
+    st.plotly_chart(fig, width="stretch", config=CHART_CONFIG, key=state.EXPLORE_TREND_CHART)
     if show_previous and report.previous is None:
         st.caption(t("explore.trend.no_previous"))
     if trend["partial"].any():
@@ -225,7 +225,7 @@ def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], 
             if top.table.empty:
                 st.info(t("explore.empty"))
                 continue
-            st.plotly_chart(plot_top(top, lang, money), width="stretch", config=CHART_CONFIG, key=f"explore_top_{dimension}")
+            st.plotly_chart(plot_top(top, lang, money), width="stretch", config=CHART_CONFIG, key=state.explore_top_chart_key(dimension))
             shown = len(top.table)
             if top.rest_count:
                 st.caption(
@@ -295,7 +295,7 @@ def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[st
             required=True,
         )
     matrix = _heatmap(ds.fingerprint, frame, key, measure, layout)
-    st.plotly_chart(plot_heatmap(matrix, lang, money), width="stretch", config=CHART_CONFIG, key="explore_heatmap_chart")
+    st.plotly_chart(plot_heatmap(matrix, lang, money), width="stretch", config=CHART_CONFIG, key=state.EXPLORE_HEATMAP_CHART)
     st.caption(t("explore.heatmap.note_week") if layout == "week" else t("explore.heatmap.note_month"))
     insight = describe_weekdays(matrix)
     if insight:

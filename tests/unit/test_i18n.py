@@ -3,6 +3,7 @@ placeholders, and formatting follows the language."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import tomllib
 from datetime import date
@@ -46,6 +47,12 @@ DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "forecast.metric.": ["mae", "rmse", "mape", "smape", "mase"],
     "forecast.coverage.source.": ["backtest", "validation_windows", "backtest_and_validation_windows"],
 }
+# The later areas declare their own families as MESSAGE_FAMILIES (prefix -> values) in their package.
+for _area in ("ml.recommend", "ml.pricing", "ml.workspace"):
+    try:
+        DYNAMIC_FAMILIES.update(importlib.import_module(_area).MESSAGE_FAMILIES)
+    except (ModuleNotFoundError, AttributeError):
+        pass
 
 
 def _code_files() -> list[Path]:

@@ -1,6 +1,8 @@
 """Every ``st.session_state`` key the app uses, defined once, with typed accessors.
 
-Widget keys carry their page's name (``explore_freq``); keys holding app state are the constants below.
+Widget keys carry their page's name (``explore_freq``); keys holding app state are the constants below. The
+areas added later (recommendations, pricing, workspace) keep their keys in the sibling modules of this package, which
+are re-exported here, so ``state.X`` names every key and no page or component writes a key as a literal string.
 """
 
 from __future__ import annotations
@@ -88,8 +90,8 @@ def mapping_widget_key(field: str) -> str:
 OWNER = "owner"  # an id for this browser session, so background jobs know whose they are
 FORECAST_JOB = "forecast_job"  # id of the training job in ml.jobs.REGISTRY
 FORECAST_RESULT = "forecast_result"  # last completed ForecastRun (kept when a later run fails)
-FORECAST_ERROR = "forecast_error"
-FORECAST_RUN_COUNT = "forecast_run_count"  # trainings started in this session (numbers the runs)  # (message id, params) of the last failed run
+FORECAST_ERROR = "forecast_error"  # (message id, params) of the last failed run
+FORECAST_RUN_COUNT = "forecast_run_count"  # trainings started in this session (numbers the runs)
 FORECAST_TARGET = "forecast_target"
 FORECAST_LEVEL = "forecast_level"
 FORECAST_FREQ = "forecast_freq"
@@ -130,11 +132,18 @@ EXPLORE_RANK_BY = "explore_rank_by"  # top-N ranked by revenue or units
 EXPLORE_HEATMAP_METRIC = "explore_heatmap_metric"
 EXPLORE_RESET = "explore_reset"
 EXPLORE_FILTERS_FOR = "explore_filters_for"  # fingerprint of the dataset the filter widgets were filled from
+EXPLORE_TREND_CHART = "explore_trend_chart"
+EXPLORE_HEATMAP_CHART = "explore_heatmap_chart"
+
+
+def explore_top_chart_key(dimension: str) -> str:
+    """Key of the Explore top-N chart for one dimension (product, category, region)."""
+    return f"explore_top_{dimension}"
 
 
 # Streamlit forgets a widget's value when its page is not drawn; re-assigning the keys each run keeps the
 # analyst's settings when they visit another page and come back.
-_PERSISTENT_PREFIXES = ("forecast_", "explore_")
+_PERSISTENT_PREFIXES = ("forecast_", "explore_", "recommend_", "pricing_", "runs_")
 _NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset")
 
 
@@ -145,3 +154,9 @@ def keep_widget_values() -> None:
                 st.session_state[key] = st.session_state[key]
             except st.errors.StreamlitAPIException:  # elements whose state cannot be set (charts, buttons)
                 pass
+
+
+# Keys of the later areas, each in its own module of this package.
+from components.state.pricing import *  # noqa: E402,F403
+from components.state.recommend import *  # noqa: E402,F403
+from components.state.workspace import *  # noqa: E402,F403
