@@ -147,6 +147,15 @@ def measure_times(data: bytes, reps: int) -> dict[str, list[float]]:
 
 
 def _maxrss_bytes() -> int:
+    """Peak resident memory of this process. Linux's VmHWM belongs to the address space, so it starts afresh in a
+    new program; ru_maxrss does not: a child inherits its parent's peak across fork and exec, which made every
+    child of a large parent report 0 growth."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss if sys.platform == "darwin" else rss * 1024
 
