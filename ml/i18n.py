@@ -81,6 +81,11 @@ class _SafeParams(dict):
         return "{" + key + "}"
 
 
+class Msg(str):
+    """A message id used as a parameter of another message (``kind=Msg("ingest.kind.png")``): translated into the
+    same language as the message that quotes it."""
+
+
 def translate(message_id: str, language: str, /, **params: object) -> str:
     """Render a message in ``language``; falls back to English, then to a readable form of the id."""
     template = load_catalogue(language).get(message_id)
@@ -93,6 +98,7 @@ def translate(message_id: str, language: str, /, **params: object) -> str:
         template = message_id.rsplit(".", 1)[-1].replace("_", " ").capitalize()
     if not params:
         return template
+    params = {k: translate(v, language) if isinstance(v, Msg) else v for k, v in params.items()}
     return Formatter().vformat(template, (), _SafeParams(params))
 
 

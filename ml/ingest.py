@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
+from ml.i18n import Msg
 from ml.limits import LIMITS, IngestLimits
 from ml.schema import DataError
 
@@ -39,19 +40,19 @@ _TOTALS_RE = re.compile(
 )
 _NUMERIC_CELL_RE = re.compile(r"[\s$€£¥￥%+\-−().,'\d]+")
 _MAGIC = {
-    b"\x89PNG": "PNG image",
-    b"\xff\xd8\xff": "JPEG image",
-    b"GIF8": "GIF image",
-    b"%PDF": "PDF document",
-    b"\x7fELF": "program",
-    b"MZ": "Windows program",
-    b"\xd0\xcf\x11\xe0": "old Office document",
-    b"Rar!": "RAR archive",
-    b"7z\xbc\xaf": "7-Zip archive",
-    b"BZh": "bzip2 archive",
-    b"\xfd7zXZ": "xz archive",
-    b"PAR1": "Parquet file",
-    b"SQLite format 3": "SQLite database",
+    b"\x89PNG": Msg("ingest.kind.png"),
+    b"\xff\xd8\xff": Msg("ingest.kind.jpeg"),
+    b"GIF8": Msg("ingest.kind.gif"),
+    b"%PDF": Msg("ingest.kind.pdf"),
+    b"\x7fELF": Msg("ingest.kind.program"),
+    b"MZ": Msg("ingest.kind.windows_program"),
+    b"\xd0\xcf\x11\xe0": Msg("ingest.kind.old_office"),
+    b"Rar!": Msg("ingest.kind.rar"),
+    b"7z\xbc\xaf": Msg("ingest.kind.sevenzip"),
+    b"BZh": Msg("ingest.kind.bzip2"),
+    b"\xfd7zXZ": Msg("ingest.kind.xz"),
+    b"PAR1": Msg("ingest.kind.parquet"),
+    b"SQLite format 3": Msg("ingest.kind.sqlite"),
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_EMPTY = b"PK\x05\x06"
@@ -256,7 +257,7 @@ def _refuse_binary(name: str, data: bytes) -> None:
             raise DataError("ingest.error.binary_file", name=name, kind=what)
     head = data[:8192]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError("ingest.error.binary_file", name=name, kind="binary")
+        raise DataError("ingest.error.binary_file", name=name, kind=Msg("ingest.kind.binary"))
 
 
 def _valid_utf8(chunk: bytes, final: bool) -> bool:

@@ -26,6 +26,7 @@ CODE_DIRS = [ROOT / "app.py", ROOT / "pages", ROOT / "components", ROOT / "ml"]
 _LITERAL_PATTERNS = [
     re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']"""),
     re.compile(r"""\btranslate\(\s*["']([a-z0-9_.]+)["']"""),
+    re.compile(r"""\bMsg\(\s*["']([a-z0-9_.]+)["']"""),
     re.compile(r"""\b\w*Error\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']"""),
     re.compile(r"""\(\s*["']([a-z0-9_]+\.error\.[a-z0-9_.]+)["']\s*,\s*\{"""),
 ]
@@ -174,3 +175,14 @@ def test_language_codes_normalise():
     assert i18n.normalise_language("en_GB") == "en"
     assert i18n.normalise_language("fr-FR") == "en"
     assert i18n.normalise_language(None) == "en"
+
+
+def test_a_message_quoted_in_an_error_is_translated_with_it():
+    from ml.ingest import read_upload
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(200)
+    with pytest.raises(DataError) as caught:
+        read_upload("photo.csv", png)
+    english, chinese = i18n.render_error(caught.value, "en"), i18n.render_error(caught.value, "zh")
+    assert "PNG image" in english and "photo.csv" in english
+    assert "PNG 图片" in chinese and "image" not in chinese and "ingest.kind" not in chinese
