@@ -174,12 +174,13 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         calibration, source = np.concatenate([p for p in parts if len(p)] or [np.zeros((0, config.horizon))]), \
             "validation_windows" if not backtest_res else "backtest_and_validation_windows"
     holdout = holdout_fold.predictions.copy()
+    floor = value_floor(frame)
     cov: dict[str, Any] = {"level": interval_level, "holdout": float("nan"), "backtest": float("nan"),
                            "n_calibration": 0, "reliable": False, "source": source}
     widths: ConformalWidths | None = None
     if len(calibration):
         widths = fit_conformal(calibration, interval_level)
-        holdout["lower"], holdout["upper"] = _apply(widths, holdout, config.horizon)
+        holdout["lower"], holdout["upper"] = _apply(widths, holdout, config.horizon, floor)
         cov.update(holdout=coverage(holdout[Y], holdout["lower"], holdout["upper"]),
                    backtest=cross_conformal_coverage(backtest_res, interval_level),
                    n_calibration=widths.n_calibration, reliable=widths.reliable)
@@ -194,11 +195,14 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
     future = final.predict_with_scale(frame)
+    if floor is not None:  # a shop that never sold fewer than zero units will not next month either
+        value_column = NETWORK if NETWORK in future.columns else "yhat"
+        future[value_column] = future[value_column].clip(lower=floor)
     future_calibration = [calibration, holdout_fold.network_residuals()]
     future_calibration = np.concatenate([c for c in future_calibration if len(c)])
     if len(future_calibration):
         future_widths = fit_conformal(future_calibration, interval_level)
-        future["lower"], future["upper"] = _apply(future_widths, future, config.horizon)
+        future["lower"], future["upper"] = _apply(future_widths, future, config.horizon, floor)
     else:
         future["lower"] = future["upper"] = np.nan
     future = future.drop(columns="scale")
@@ -214,13 +218,25 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     )
 
 
-def _apply(widths: ConformalWidths, frame: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lower/upper columns for a long frame with yhat-like column (network or yhat) and scale, sorted by id, ds."""
+def _apply(widths: ConformalWidths, frame: pd.DataFrame, horizon: int,
+           floor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower/upper columns for a long frame with yhat-like column (network or yhat) and scale, sorted by id, ds.
+
+    ``floor``: the lowest value the target can take (0 for sales that were never negative); a bound below it is
+    raised to it, which can only make the interval cover more often."""
     column = NETWORK if NETWORK in frame.columns else "yhat"
     step = frame.groupby(ID, sort=False).cumcount().to_numpy()
     half = frame["scale"].to_numpy() * widths.widths[np.minimum(step, horizon - 1)]
     values = frame[column].to_numpy()
-    return values - half, values + half
+    lower, upper = values - half, values + half
+    if floor is not None:
+        lower, upper = np.maximum(lower, floor), np.maximum(upper, floor)
+    return lower, upper
+
+
+def value_floor(frame: pd.DataFrame) -> float | None:
+    """0 when no series ever went below zero (units, revenue or price with returns netted), else no floor."""
+    return 0.0 if len(frame) and bool((frame[Y] >= 0).all()) else None
 
 
 __all__ = ["ForecastResult", "run_forecast", "HOLDOUT", "NETWORK"]

@@ -67,3 +67,21 @@ def test_stop_event_before_start_reuses_holdout_model():
     r = run_forecast(df, SMALL, baselines=False, backtest_folds=1, callback=callback, stop_event=stop)
     assert r.cancelled and r.epochs_run == 1 and calls == [SMALL.epochs * 3]
     assert len(r.future) == SMALL.horizon and isinstance(r.holdout, pd.DataFrame)
+
+
+def test_bounds_never_go_below_zero_for_sales_that_never_did():
+    """Intermittent demand (most days zero, Poisson otherwise): symmetric conformal bands around a small forecast
+    reach below zero unless floored; the floor only raises bounds, so the holdout coverage cannot fall."""
+    rng = np.random.default_rng(11)
+    ds = pd.date_range("2023-01-02", periods=260, freq="D")
+    y = np.where(rng.random(260) < 0.6, 0.0, rng.poisson(6.0, 260)).astype(float)
+    df = pd.DataFrame({"unique_id": "s", "ds": ds, "y": y})
+    r = run_forecast(df, SMALL, baselines=False, backtest_folds=1, interval_level=0.9, refit=False)
+    assert (r.future.lower >= 0).all() and (r.holdout.lower >= 0).all()
+    assert (r.future.yhat >= 0).all()
+    assert (r.future.upper > r.future.lower).any()
+    # the same run with net returns (one negative day) keeps the raw, symmetric bounds
+    df.loc[5, "y"] = -3.0
+    r2 = run_forecast(df, SMALL, baselines=False, backtest_folds=1, interval_level=0.9, refit=False)
+    half_widths = (r2.future.upper - r2.future.lower) / 2
+    assert np.allclose(r2.future.yhat - r2.future.lower, half_widths)
