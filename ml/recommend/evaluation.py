@@ -1,0 +1,170 @@
+"""Honest evaluation: a time split (the model sees only purchases before the last ``test_days``), ranking metrics at k.
+
+Metrics per customer with at least one new product bought in the test period (a product they had not bought
+before, since recommendations exclude what was already bought), averaged over those customers:
+precision@k = hits / k; recall@k = hits / relevant; NDCG@k with binary gains; MAP@k = mean over hits of precision at
+the hit's rank, divided by min(relevant, k); hit rate = share of customers with at least one hit; coverage = share of
+the catalogue recommended to anyone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ml.recommend.interactions import Interactions, build_interactions
+from ml.recommend.registry import ALGORITHMS, BASELINE, make_recommender
+from ml.schema import Col, ConfigError, DataError
+
+METRICS = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage"]
+
+
+def time_split(frame: pd.DataFrame, test_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(training rows before the cut, test rows in the last ``test_days`` days)."""
+    if test_days < 1:
+        raise ConfigError("recommend.error.bad_test_days", days=test_days)
+    end = frame[Col.DATE].max().normalize() + pd.Timedelta(days=1)
+    cut = end - pd.Timedelta(days=test_days)
+    train, test = frame[frame[Col.DATE] < cut], frame[frame[Col.DATE] >= cut]
+    if train.empty:
+        raise DataError("recommend.error.test_too_long", days=test_days)
+    return train, test
+
+
+def relevant_items(test: pd.DataFrame, interactions: Interactions, new_only: bool = True) -> dict[int, np.ndarray]:
+    """Customer row -> product indices they bought (net) in the test period; customers unknown to training skipped."""
+    if test.empty or Col.CUSTOMER_ID not in test.columns:
+        return {}
+    quantity = test[Col.QUANTITY] if Col.QUANTITY in test.columns else pd.Series(1.0, index=test.index)
+    work = pd.DataFrame({"c": test[Col.CUSTOMER_ID].astype("string"), "p": test[Col.PRODUCT_ID].astype("string"), "q": quantity.astype(float)}).dropna()
+    net = work.groupby(["c", "p"], observed=True)["q"].sum()
+    net = net[net > 0].reset_index()
+    rows = pd.Series([interactions.customer_index(c) for c in net["c"]], dtype="float")
+    cols = pd.Series([interactions.product_index(p) for p in net["p"]], dtype="float")
+    known = rows.notna() & cols.notna()
+    out: dict[int, list[int]] = {}
+    for r, c in zip(rows[known].astype(int), cols[known].astype(int), strict=True):
+        if new_only and interactions.matrix[r, c] != 0:
+            continue
+        out.setdefault(int(r), []).append(int(c))
+    return {r: np.asarray(sorted(v)) for r, v in out.items()}
+
+
+def ranking_metrics(recommended: np.ndarray, relevant: Sequence[np.ndarray], k: int, n_products: int) -> dict[str, float]:
+    """Metrics at k of top lists [users, >=k] (-1 = empty slot) against each user's relevant product indices."""
+    recommended = np.asarray(recommended)[:, :k]
+    precision, recall, ndcg, ap, hit = [], [], [], [], []
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    for row, truth in zip(recommended, relevant, strict=True):
+        truth_set = set(int(x) for x in truth)
+        if not truth_set:
+            continue
+        hits = np.array([int(x) in truth_set for x in row], dtype=float)
+        n_hits = hits.sum()
+        precision.append(n_hits / k)
+        recall.append(n_hits / len(truth_set))
+        ideal = discounts[: min(len(truth_set), k)].sum()
+        ndcg.append(float((hits * discounts[: len(hits)]).sum() / ideal))
+        precision_at = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+        ap.append(float((precision_at * hits).sum() / min(len(truth_set), k)))
+        hit.append(float(n_hits > 0))
+    shown = recommended[recommended >= 0]
+    coverage = len(np.unique(shown)) / n_products if n_products else 0.0
+    if not precision:
+        return dict.fromkeys(METRICS[:-1], float("nan")) | {"coverage": coverage}
+    return {"precision": float(np.mean(precision)), "recall": float(np.mean(recall)), "ndcg": float(np.mean(ndcg)),
+            "map": float(np.mean(ap)), "hit_rate": float(np.mean(hit)), "coverage": float(coverage)}
+
+
+@dataclass
+class EvaluationResult:
+    table: pd.DataFrame  # one row per algorithm: metrics + fit_seconds + eval_seconds
+    k: int
+    test_days: int
+    n_customers: int  # customers evaluated (bought something new in the test period)
+    n_products: int
+    best: str | None  # algorithm with the highest NDCG@k
+    errors: dict[str, tuple[str, dict]] = field(default_factory=dict)  # algorithm -> (message id, params)
+
+    def metrics_json(self) -> dict[str, dict[str, float | None]]:
+        out = {}
+        for _, row in self.table.iterrows():
+            out[row["algorithm"]] = {m: (None if pd.isna(row[m]) else round(float(row[m]), 6)) for m in METRICS}
+        return out
+
+
+def evaluate_algorithms(
+    frame: pd.DataFrame,
+    algorithms: Sequence[str] | None = None,
+    k: int = 10,
+    test_days: int = 30,
+    weighting: str = "binary",
+    half_life_days: float | None = None,
+    seed: int = 0,
+    repeat: bool = False,
+    progress: Callable[[str, float], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> EvaluationResult:
+    """Fit every algorithm on the training period and score its top-k against the test period, in one table.
+
+    ``repeat``: recommendations may include products the customer already bought, and a repeat purchase in the test
+    period counts as relevant; otherwise both sides leave out what was bought before.
+    """
+    algorithms = list(algorithms or [a for a in ALGORITHMS if a != "gru"])
+    for name in algorithms:
+        if name not in ALGORITHMS:
+            raise ConfigError("recommend.error.unknown_algorithm", name=name, allowed=", ".join(ALGORITHMS))
+    train, test = time_split(frame, test_days)
+    interactions = build_interactions(train, weighting, half_life_days, catalogue=frame)
+    check_shape(interactions)
+    if k > interactions.n_products:
+        raise ConfigError("recommend.error.k_too_large", k=k, products=interactions.n_products)
+    relevant = relevant_items(test, interactions, new_only=not repeat)
+    if not relevant:
+        raise DataError("recommend.error.empty_test", days=test_days)
+    rows = np.fromiter(relevant.keys(), dtype=np.int64)
+    truth = [relevant[int(r)] for r in rows]
+    records, errors = [], {}
+    for i, name in enumerate(algorithms):
+        if stop is not None and stop():
+            break
+        report = (lambda f, name=name, i=i: progress(name, (i + f) / len(algorithms))) if progress else None
+        started = time.perf_counter()
+        try:
+            model = make_recommender(name, seed).fit(interactions, report)
+            fitted = time.perf_counter()
+            top = model.recommend_many(rows, k, exclude_seen=not repeat)
+        except (DataError, ConfigError) as err:
+            errors[name] = (err.message_id, err.params)
+            continue
+        done = time.perf_counter()
+        records.append({"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
+                        "fit_seconds": fitted - started, "eval_seconds": done - fitted})
+        if progress:
+            progress(name, (i + 1) / len(algorithms))
+    table = pd.DataFrame(records, columns=["algorithm", *METRICS, "fit_seconds", "eval_seconds"])
+    best = None
+    if not table.empty and table["ndcg"].notna().any():
+        best = str(table.loc[table["ndcg"].idxmax(), "algorithm"])
+    return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors)
+
+
+def check_shape(interactions: Interactions) -> None:
+    """Collaborative filtering needs at least two customers and two products."""
+    if interactions.n_customers < 2:
+        raise DataError("recommend.error.one_customer")
+    if interactions.n_products < 2:
+        raise DataError("recommend.error.one_product")
+
+
+def lift_over_baseline(result: EvaluationResult, metric: str = "recall") -> dict[str, float]:
+    """Each algorithm's metric divided by popularity's (nan when the baseline scored 0 or is missing)."""
+    table = result.table.set_index("algorithm")
+    if BASELINE not in table.index:
+        return {}
+    base = table.loc[BASELINE, metric]
+    return {name: (float(v / base) if base else float("nan")) for name, v in table[metric].items()}
