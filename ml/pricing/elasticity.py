@@ -1,0 +1,295 @@
+"""Price elasticity of demand per product: a log-log OLS regression with calendar, trend and promo controls.
+
+    log(units_t) = a + ε·log(price_t) + weekday_t + month_t + b·trend_t + c·promo_t + e_t
+
+fitted with statsmodels on the periods with sales, with heteroskedasticity-robust (HC3) or autocorrelation-robust
+(HAC, Newey-West) standard errors. ε is the elasticity: +1% price -> about ε% units. Products whose data cannot
+identify ε (too few periods, too few distinct prices, too little price movement, prices explained by the calendar)
+get status ``not_estimable`` and a reason id, never a number.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ml.pricing.config import ElasticityConfig
+from ml.pricing.panel import PricePanel
+
+OK, NOT_ESTIMABLE = "ok", "not_estimable"
+STATUSES = (OK, NOT_ESTIMABLE)
+REASONS = (
+    "no_price",  # the product never sold at a positive price
+    "too_few_observations",
+    "too_few_prices",
+    "too_little_variation",
+    "price_confounded",  # the price moves only with the calendar/promo controls
+    "fit_failed",
+)
+CONFIDENCE_LEVELS = ("high", "medium", "low", "none")
+_CENT = 0.005
+
+
+@dataclass
+class ElasticityEstimate:
+    """One product's estimate (or the reason there is none)."""
+
+    product_id: str
+    status: str
+    reason: str | None
+    elasticity: float = float("nan")
+    std_error: float = float("nan")
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    r2: float = float("nan")
+    n_obs: int = 0
+    n_prices: int = 0
+    price_spread: float = float("nan")  # standard deviation of log price
+    promo_effect: float = float("nan")  # multiplier on units in a promo period, price held fixed
+    current_price: float = float("nan")
+    baseline_units: float = float("nan")  # expected units per period at the current price, recent conditions
+
+    @property
+    def confidence(self) -> str:
+        return confidence_flag(self.status, self.ci_low, self.ci_high)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "confidence": self.confidence}
+
+
+def confidence_flag(status: str, ci_low: float, ci_high: float) -> str:
+    """high: the 95% interval is below 0 and at most 1 wide; medium: below 0; low: it includes 0 or positive values."""
+    if status != OK or not np.isfinite(ci_low) or not np.isfinite(ci_high):
+        return "none"
+    if ci_high < 0 and ci_high - ci_low <= 1.0:
+        return "high"
+    return "medium" if ci_high < 0 else "low"
+
+
+def current_price_of(price: np.ndarray, promo: np.ndarray) -> float:
+    """The latest regular (non-promo) price; the latest price when every period was a promo period."""
+    regular = np.flatnonzero(promo < 0.5)
+    return float(price[regular[-1]] if len(regular) else price[-1])
+
+
+def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
+                      current_price: float, elasticity: float, end: pd.Timestamp, n_periods: int,
+                      freq: str) -> float:
+    """Average units per period over the last ``n_periods`` calendar periods, re-priced to ``current_price``.
+
+    Periods without sales count as zero; promo periods are left out (their units are not regular demand); each
+    period's units are moved to the current price with the elasticity (no move when it is not known).
+    """
+    step = pd.Timedelta(days=1 if freq == "D" else 7)
+    last = pd.Timestamp(end).normalize()
+    if freq == "W":
+        last = last - pd.Timedelta(days=last.day_of_week)
+    first = last - step * (n_periods - 1)
+    window = periods >= np.datetime64(first)
+    promo_periods = window & (promo >= 0.5)
+    regular = window & ~promo_periods
+    shift = np.ones(int(regular.sum())) if not np.isfinite(elasticity) else (current_price / price[regular]) ** elasticity
+    denominator = n_periods - int(promo_periods.sum())
+    if denominator <= 0:
+        return float(np.mean(units[window])) if window.any() else 0.0
+    return float(np.sum(units[regular] * shift) / denominator)
+
+
+def design_matrix(periods: np.ndarray, price: np.ndarray, promo: np.ndarray, start: pd.Timestamp,
+                  config: ElasticityConfig) -> tuple[np.ndarray, list[str]]:
+    """Columns: const, log_price, then the controls that vary in this product's data. # [n_obs, k]"""
+    dates = pd.DatetimeIndex(periods)
+    columns: list[np.ndarray] = [np.ones(len(price)), np.log(price)]
+    names = ["const", "log_price"]
+    if "trend" in config.controls:
+        columns.append((dates - pd.Timestamp(start)).days.to_numpy() / 365.25)
+        names.append("trend")
+    if "promo" in config.controls and np.ptp(promo) > 0:
+        columns.append(promo.astype(float))
+        names.append("promo")
+    if "weekday" in config.controls and config.freq == "D":
+        _add_dummies(columns, names, dates.day_of_week.to_numpy(), "weekday")
+    if "month" in config.controls:
+        _add_dummies(columns, names, dates.month.to_numpy(), "month")
+    return np.column_stack(columns), names
+
+
+def _add_dummies(columns: list, names: list, values: np.ndarray, prefix: str) -> None:
+    levels = np.unique(values)
+    for level in levels[1:]:  # the first level present is the reference
+        columns.append((values == level).astype(float))
+        names.append(f"{prefix}_{level}")
+
+
+class ElasticityModel:
+    """Constant-elasticity demand of one product, estimated by log-log OLS with robust standard errors.
+
+    ``fit(rows)`` takes one product's rows of a ``PricePanel.frame`` (period, units, price, promo). Learned:
+    ``estimate_`` (an ElasticityEstimate), ``params_`` (coefficient name -> value), ``result_`` (statsmodels
+    results, None when not estimable).
+    """
+
+    def __init__(self, config: ElasticityConfig | None = None) -> None:
+        self.config = config or ElasticityConfig()
+
+    def fit(self, rows: pd.DataFrame, product_id: str = "", start: pd.Timestamp | None = None,
+            end: pd.Timestamp | None = None, current_price: float | None = None) -> ElasticityModel:
+        if "price" not in rows:
+            self.result_, self.params_ = None, {}
+            self.estimate_ = ElasticityEstimate(product_id, NOT_ESTIMABLE, "no_price")
+            return self
+        promo = rows["promo"].to_numpy(dtype=float) if "promo" in rows else np.zeros(len(rows))
+        return self.fit_arrays(rows["period"].to_numpy(), rows["units"].to_numpy(dtype=float),
+                               rows["price"].to_numpy(dtype=float), promo, product_id, start, end, current_price)
+
+    def fit_arrays(self, periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
+                   product_id: str = "", start: pd.Timestamp | None = None,
+                   end: pd.Timestamp | None = None, current_price: float | None = None) -> ElasticityModel:
+        """As ``fit``, on arrays. ``current_price`` defaults to the price of the last regular period."""
+        cfg = self.config
+        self.result_ = None
+        self.params_: dict[str, float] = {}
+        keep = (units > 0) & (price > 0) & np.isfinite(price)
+        if not keep.any():
+            self.estimate_ = ElasticityEstimate(product_id, NOT_ESTIMABLE, "no_price")
+            return self
+        order = np.argsort(periods[keep], kind="stable")
+        periods, units, price, promo = (a[keep][order] for a in (periods, units, price, promo))
+        start = pd.Timestamp(start if start is not None else periods[0])
+        end = pd.Timestamp(end if end is not None else periods[-1])
+        current = current_price if current_price is not None else current_price_of(price, promo)
+        n_prices = int(len(np.unique(np.round(price / _CENT).astype(np.int64))))
+        log_price = np.log(price)
+        spread = float(np.std(log_price))
+        est = ElasticityEstimate(product_id, NOT_ESTIMABLE, None, n_obs=len(units), n_prices=n_prices,
+                                 price_spread=spread, current_price=current)
+        est.baseline_units = baseline_units_at(periods, units, price, promo, current, float("nan"), end,
+                                               cfg.effective_baseline_periods, cfg.freq)
+        self.estimate_ = est
+        if len(units) < cfg.effective_min_obs:
+            est.reason = "too_few_observations"
+            return self
+        if n_prices < cfg.min_distinct_prices:
+            est.reason = "too_few_prices"
+            return self
+        if spread < cfg.min_price_spread:
+            est.reason = "too_little_variation"
+            return self
+        x, names = design_matrix(periods, price, promo, start, cfg)
+        if len(units) < x.shape[1] + 5:
+            est.reason = "too_few_observations"
+            return self
+        others = np.delete(x, 1, axis=1)
+        coef, *_ = np.linalg.lstsq(others, log_price, rcond=None)
+        if float(np.std(log_price - others @ coef)) < cfg.min_price_spread / 4:
+            est.reason = "price_confounded"
+            return self
+        try:
+            result = _fit_ols(np.log(units), x, cfg)
+            params, bse = np.asarray(result.params), np.asarray(result.bse)
+            low, high = np.asarray(result.conf_int(alpha=1 - cfg.confidence))[1]
+        except (ValueError, np.linalg.LinAlgError):
+            est.reason = "fit_failed"
+            return self
+        if not (np.isfinite(params[1]) and np.isfinite(bse[1]) and bse[1] > 0):
+            est.reason = "fit_failed"
+            return self
+        est.status, est.reason = OK, None
+        est.elasticity, est.std_error = float(params[1]), float(bse[1])
+        est.ci_low, est.ci_high = float(low), float(high)
+        est.r2 = float(result.rsquared)
+        self.params_ = dict(zip(names, map(float, params), strict=True))
+        if "promo" in self.params_:
+            est.promo_effect = float(np.exp(self.params_["promo"]))
+        est.baseline_units = baseline_units_at(periods, units, price, promo, current, est.elasticity, end,
+                                               cfg.effective_baseline_periods, cfg.freq)
+        self.result_ = result
+        return self
+
+    def predict_units(self, prices: np.ndarray | float, elasticity: float | None = None) -> np.ndarray:
+        """Expected units per period at ``prices`` in recent conditions (constant-elasticity curve)."""
+        est = self.estimate_
+        e = est.elasticity if elasticity is None else elasticity
+        return expected_units(np.asarray(prices, dtype=float), est.current_price, est.baseline_units, e)
+
+
+def expected_units(prices: np.ndarray | float, current_price: float, baseline_units: float,
+                   elasticity: float) -> np.ndarray:
+    """Constant-elasticity demand through (current_price, baseline_units): Q(p) = Q0·(p / p0)^ε."""
+    return baseline_units * (np.asarray(prices, dtype=float) / current_price) ** elasticity
+
+
+def _fit_ols(y: np.ndarray, x: np.ndarray, cfg: ElasticityConfig):
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = sm.OLS(y, x)
+        if cfg.cov_type == "HAC":
+            return model.fit(cov_type="HAC", cov_kwds={"maxlags": cfg.effective_hac_lags})
+        return model.fit(cov_type="HC3")
+
+
+def estimate_elasticities(
+    panel: PricePanel,
+    config: ElasticityConfig | None = None,
+    products: list[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop_event: threading.Event | None = None,
+    second_opinion: bool = False,
+) -> pd.DataFrame:
+    """One row per product: the ElasticityEstimate fields plus name, unit_cost and confidence (and
+    ``ml_elasticity``, the gradient-boosting model's implied elasticity, with ``second_opinion``).
+
+    Products that sold but never at a valid price are listed as not estimable with reason ``no_price``.
+    """
+    cfg = (config or ElasticityConfig(freq=panel.freq)).validate()
+    if cfg.freq != panel.freq:
+        cfg = replace(cfg, freq=panel.freq)
+    frame = panel.frame
+    ids = frame["product_id"].to_numpy()
+    bounds: dict[str, tuple[int, int]] = {}
+    if len(ids):
+        cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        starts, ends = np.r_[0, cuts], np.r_[cuts, len(ids)]
+        bounds = {str(ids[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
+    columns = {c: frame[c].to_numpy() for c in ("period", "units", "price", "promo")}
+    wanted = products if products is not None else panel.products
+    rows = []
+    # Many small regressions: a multi-threaded BLAS only fights the other threads of a shared machine.
+    with threadpool_limits(1):
+        _fit_all(wanted, bounds, columns, cfg, panel, rows, on_progress, stop_event)
+    table = pd.DataFrame(rows, columns=[*ElasticityEstimate.__dataclass_fields__, "confidence"])
+    table.insert(1, "name", [panel.names.get(p, "") for p in table["product_id"]])
+    table["unit_cost"] = [panel.unit_cost.get(p, np.nan) for p in table["product_id"]]
+    if second_opinion:
+        from ml.pricing.demand import implied_elasticity
+
+        table["ml_elasticity"] = [
+            implied_elasticity(frame.iloc[bounds[p][0]:bounds[p][1]], panel.start, cfg) if s == OK else np.nan
+            for p, s in zip(table["product_id"], table["status"], strict=True)
+        ]
+    return table
+
+
+def _fit_all(wanted, bounds, columns, cfg, panel, rows, on_progress, stop_event) -> None:
+    for i, pid in enumerate(wanted):
+        if stop_event is not None and stop_event.is_set():
+            break
+        if pid not in bounds:
+            est = ElasticityEstimate(pid, NOT_ESTIMABLE, "no_price")
+        else:
+            a, b = bounds[pid]
+            model = ElasticityModel(cfg).fit_arrays(*(columns[c][a:b] for c in ("period", "units", "price", "promo")),
+                                                    product_id=pid, start=panel.start, end=panel.end,
+                                                    current_price=panel.current_price.get(pid))
+            est = model.estimate_
+        rows.append(est.to_dict())
+        if on_progress is not None and (i % 25 == 0 or i == len(wanted) - 1):
+            on_progress(i + 1, len(wanted))

@@ -1,0 +1,141 @@
+"""All products at once: estimate, suggest, and sum up what taking every suggestion would do."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ml.pricing.config import ElasticityConfig, OptimiserConfig
+from ml.pricing.elasticity import OK, estimate_elasticities
+from ml.pricing.optimise import PriceSuggestion, optimise_price
+from ml.pricing.panel import PricePanel, make_price_panel
+
+SUGGESTION_COLUMNS = tuple(PriceSuggestion.__dataclass_fields__)
+
+
+@dataclass
+class PortfolioSummary:
+    """Totals per 30 days over the products with a suggestion. Bands add the products' band ends (the worst and
+    best case if every estimate erred the same way), so they are wide on purpose."""
+
+    n_products: int
+    n_estimable: int
+    n_suggested: int
+    n_raise: int
+    n_cut: int
+    n_keep: int
+    n_bound: int
+    bound_counts: dict[str, int] = field(default_factory=dict)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    revenue_now: float = 0.0
+    revenue_new: float = 0.0
+    revenue_change_low: float = 0.0
+    revenue_change_high: float = 0.0
+    profit_now: float = math.nan
+    profit_new: float = math.nan
+    profit_change_low: float = math.nan
+    profit_change_high: float = math.nan
+
+    @property
+    def revenue_change(self) -> float:
+        return self.revenue_new - self.revenue_now
+
+    @property
+    def profit_change(self) -> float:
+        return self.profit_new - self.profit_now
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "revenue_change": self.revenue_change, "profit_change": self.profit_change}
+
+
+@dataclass
+class PricingResult:
+    """What the page, the CLI and the benchmark show: the panel behind the estimates, the per-product table
+    (estimate + suggestion columns) and the portfolio summary."""
+
+    panel: PricePanel
+    table: pd.DataFrame
+    summary: PortfolioSummary
+    elasticity_config: ElasticityConfig
+    optimiser_config: OptimiserConfig
+    seconds: float = 0.0
+
+
+def suggest_prices(estimates: pd.DataFrame, config: OptimiserConfig | None = None,
+                   bounds: dict[str, tuple[float | None, float | None]] | None = None) -> pd.DataFrame:
+    """The estimates table with one suggestion per product appended (``PriceSuggestion`` fields).
+
+    ``bounds`` maps a product to its own (floor, ceiling), overriding the config's.
+    """
+    cfg = (config or OptimiserConfig()).validate()
+    bounds = bounds or {}
+    rows = []
+    for est in estimates.itertuples(index=False):
+        if est.status != OK:
+            suggestion = PriceSuggestion(status="not_estimable", reason=est.reason, current_price=est.current_price)
+        else:
+            floor, ceiling = bounds.get(est.product_id, (None, None))
+            suggestion = optimise_price(est.current_price, est.elasticity, est.baseline_units, est.unit_cost, cfg,
+                                        ci=(est.ci_low, est.ci_high), floor=floor, ceiling=ceiling)
+        rows.append(suggestion.to_dict())
+    suggestions = pd.DataFrame(rows, columns=list(SUGGESTION_COLUMNS), index=estimates.index)
+    out = estimates.drop(columns=["current_price"]).join(
+        suggestions.rename(columns={"status": "suggestion_status", "reason": "suggestion_reason",
+                                    "unit_cost": "cost_used"}))
+    return out
+
+
+def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float) -> PortfolioSummary:
+    ok = table.loc[table["suggestion_status"] == "ok"]
+    changed = ok["suggested_price"] - ok["current_price"]
+    summary = PortfolioSummary(
+        n_products=len(table),
+        n_estimable=int((table["status"] == OK).sum()),
+        n_suggested=len(ok),
+        n_raise=int((changed > 1e-9).sum()),
+        n_cut=int((changed < -1e-9).sum()),
+        n_keep=int((changed.abs() <= 1e-9).sum()),
+        n_bound=int(ok["bound"].notna().sum()),
+        bound_counts={str(k): int(v) for k, v in ok["bound"].value_counts().items()},
+        status_counts={str(k): int(v) for k, v in table["suggestion_status"].value_counts().items()},
+    )
+    scale = periods_per_30_days
+    summary.revenue_now = float(ok["revenue_now"].sum() * scale)
+    summary.revenue_new = float(ok["revenue_new"].sum() * scale)
+    summary.revenue_change_low = float((ok["revenue_now"] * ok["revenue_change_low"]).sum() * scale)
+    summary.revenue_change_high = float((ok["revenue_now"] * ok["revenue_change_high"]).sum() * scale)
+    with_profit = ok.loc[np.isfinite(ok["profit_now"])]
+    if len(with_profit):
+        summary.profit_now = float(with_profit["profit_now"].sum() * scale)
+        summary.profit_new = float(with_profit["profit_new"].sum() * scale)
+        low = (with_profit["profit_now"] * with_profit["profit_change_low"]).fillna(0)
+        high = (with_profit["profit_now"] * with_profit["profit_change_high"]).fillna(0)
+        summary.profit_change_low = float(low.sum() * scale)
+        summary.profit_change_high = float(high.sum() * scale)
+    return summary
+
+
+def price_products(
+    frame: pd.DataFrame,
+    elasticity_config: ElasticityConfig | None = None,
+    optimiser_config: OptimiserConfig | None = None,
+    bounds: dict[str, tuple[float | None, float | None]] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> PricingResult:
+    """Transactions -> elasticities, suggestions and the portfolio summary (the CLI's and the page's one call)."""
+    import time
+
+    started = time.perf_counter()
+    ecfg = (elasticity_config or ElasticityConfig()).validate()
+    ocfg = (optimiser_config or OptimiserConfig()).validate()
+    panel = make_price_panel(frame, ecfg.freq)
+    estimates = estimate_elasticities(panel, ecfg, on_progress=on_progress, stop_event=stop_event)
+    table = suggest_prices(estimates, ocfg, bounds)
+    summary = summarise_portfolio(table, ecfg.periods_per_30_days)
+    return PricingResult(panel, table, summary, ecfg, ocfg, time.perf_counter() - started)
