@@ -1,0 +1,264 @@
+"""Workspace store: datasets and runs come back exactly, owners stay apart, bad files give clear messages."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.i18n import render_error
+from ml.schema import DataError
+from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_workspaces
+from ml.workspace.settings import ENV_SHARED
+
+SPEC = {"target": "units", "level": "total", "freq": "D"}
+FP = "ab" * 16
+
+
+def save(ws, result, owner="alice", fingerprint=FP, **kw):
+    return ws.save_run(owner, result, SPEC, fingerprint, "shop.csv", **kw)
+
+
+# ------------------------------------------------------------------------------------------------ datasets
+def test_dataset_round_trip_keeps_frame_mapping_report_and_sources(small_dataset):
+    ds, files = small_dataset
+    ws = get_workspace()
+    entry = ws.save_dataset("alice", ds, files)
+    assert (entry.name, entry.rows, entry.fingerprint) == ("small.csv", len(ds.frame), ds.fingerprint)
+    assert entry.date_min == ds.date_min.date().isoformat() and entry.date_max == ds.date_max.date().isoformat()
+    assert entry.size_bytes > 0
+    reset_workspaces()  # a new process: nothing cached in memory
+    back, back_files = get_workspace().load_dataset("alice", entry.id)
+    pd.testing.assert_frame_equal(back.frame, ds.frame)
+    assert back.mapping.to_dict() == ds.mapping.to_dict()
+    assert back.report.rows_read == ds.report.rows_read and back.report.rows_kept == ds.report.rows_kept
+    assert [p.reason for p in back.report.problems] == [p.reason for p in ds.report.problems]
+    assert [f.name for f in back.report.formats] == [f.name for f in ds.report.formats]
+    assert back.fingerprint == ds.fingerprint and back.options == ds.options and back.name == ds.name
+    assert back_files == files
+
+
+def test_saving_the_same_dataset_twice_keeps_one_entry_and_delete_removes_files(small_dataset, workspace_env):
+    ds, files = small_dataset
+    ws = get_workspace()
+    first = ws.save_dataset("alice", ds, files)
+    second = ws.save_dataset("alice", ds, files)
+    assert first.id == second.id and len(ws.list_datasets("alice")) == 1
+    assert ws.delete_dataset("alice", first.id)
+    assert ws.list_datasets("alice") == [] and not (workspace_env / "datasets" / first.id).exists()
+
+
+def test_missing_dataset_files_give_a_clear_message_and_others_still_load(small_dataset, workspace_env):
+    ds, files = small_dataset
+    ws = get_workspace()
+    broken = ws.save_dataset("alice", ds, files)
+    other = ws.save_dataset("alice", ds.__class__(**{**ds.__dict__, "fingerprint": "f" * 32, "name": "b.csv"}))
+    (workspace_env / "datasets" / broken.id / "data.parquet").unlink()
+    with pytest.raises(DataError) as err:
+        ws.load_dataset("alice", broken.id)
+    assert err.value.message_id == "workspace.error.dataset_files_missing"
+    assert "small.csv" in render_error(err.value, "en")
+    assert len(ws.load_dataset("alice", other.id)[0].frame) == len(ds.frame)
+
+
+# ------------------------------------------------------------------------------------------------ runs
+def test_run_round_trip_reproduces_metrics_frames_and_verdicts_without_retraining(tiny_result):
+    ws = get_workspace()
+    record = save(ws, tiny_result, label="first try")
+    reset_workspaces()
+    saved = get_workspace().open_run("alice", record.id)
+    r = saved.result
+    assert r.forecaster is None and saved.has_model  # nothing was rebuilt or retrained
+    assert r.metrics == tiny_result.metrics  # exactly, not approximately
+    for name in ("history", "holdout", "future", "scorecard", "summary"):
+        pd.testing.assert_frame_equal(getattr(r, name), getattr(tiny_result, name))
+    assert [v.to_dict() for v in r.verdicts] == [v.to_dict() for v in tiny_result.verdicts]
+    assert r.config == tiny_result.config and r.freq == tiny_result.freq
+    assert r.coverage["n_calibration"] == tiny_result.coverage["n_calibration"]
+    assert saved.record.label == "first try" and saved.record.spec == SPEC
+    assert saved.record.network_mase == pytest.approx(tiny_result.metrics["network"]["mase"], rel=0, abs=0)
+
+
+def test_saved_model_loads_and_predicts_like_the_original(tiny_result):
+    from tests.unit.workspace.conftest import make_series
+
+    ws = get_workspace()
+    record = save(ws, tiny_result)
+    model = ws.load_model("alice", record.id)
+    history = make_series()
+    np.testing.assert_allclose(model.predict(history)["yhat"], tiny_result.forecaster.predict(history)["yhat"],
+                               rtol=1e-5)
+    zipped = ws.model_zip("alice", record.id)
+    from ml.forecast import import_bundle
+
+    assert import_bundle(zipped).config == tiny_result.config
+
+
+def test_list_filters_rename_and_delete(tiny_result, workspace_env):
+    ws = get_workspace()
+    a = save(ws, tiny_result, fingerprint="a" * 32)
+    b = save(ws, tiny_result, fingerprint="b" * 32)
+    assert [r.id for r in ws.list_runs("alice")] == [b.id, a.id]  # newest first
+    assert [r.id for r in ws.list_runs("alice", dataset_fingerprint="a" * 32)] == [a.id]
+    assert ws.list_runs("alice", model_type="gru") == []
+    assert len(ws.list_runs("alice", model_type="lstm")) == 2
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    assert ws.list_runs("alice", since=tomorrow) == []
+    assert len(ws.list_runs("alice", until=tomorrow, since=tomorrow - timedelta(days=2))) == 2
+    ws.rename_run("alice", a.id, "  weekly promo test ")
+    assert ws.get_run("alice", a.id).label == "weekly promo test"
+    assert ws.delete_run("alice", a.id)
+    assert [r.id for r in ws.list_runs("alice")] == [b.id]
+    assert not (workspace_env / "runs" / a.id).exists()
+    assert ws.latest_run("alice").id == b.id
+
+
+def test_owners_do_not_see_each_others_runs_or_datasets_unless_shared(tiny_result, small_dataset, monkeypatch):
+    ds, files = small_dataset
+    ws = get_workspace()
+    run = save(ws, tiny_result, owner="alice")
+    entry = ws.save_dataset("alice", ds, files)
+    assert ws.list_runs("bob") == [] and ws.list_datasets("bob") == []
+    for action in (lambda: ws.open_run("bob", run.id), lambda: ws.load_model("bob", run.id),
+                   lambda: ws.export_run("bob", run.id), lambda: ws.rename_run("bob", run.id, "mine"),
+                   lambda: ws.load_dataset("bob", entry.id)):
+        with pytest.raises(DataError):
+            action()
+    assert not ws.delete_run("bob", run.id) and not ws.delete_dataset("bob", entry.id)
+    assert ws.get_run("alice", run.id).label == ""
+    monkeypatch.setenv(ENV_SHARED, "1")
+    shared = get_workspace()
+    assert shared is not ws and [r.id for r in shared.list_runs("bob")] == [run.id]
+    assert [d.id for d in shared.list_datasets("bob")] == [entry.id]
+
+
+def test_invalid_owner_is_refused():
+    with pytest.raises(DataError) as err:
+        get_workspace().list_runs("../../etc")
+    assert err.value.message_id == "workspace.error.owner_invalid"
+
+
+# ------------------------------------------------------------------------------------------------ bundles
+def _rezip(data: bytes, change) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    change(members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_export_import_round_trip_for_another_owner(tiny_result):
+    ws = get_workspace()
+    record = save(ws, tiny_result, label="to share")
+    data = ws.export_run("alice", record.id)
+    imported = ws.import_run("bob", data)
+    assert imported.id != record.id and imported.kind == "imported" and imported.owner == "bob"
+    assert imported.metrics == record.metrics and imported.label == "to share"
+    assert imported.dataset_fingerprint == FP
+    saved = ws.open_run("bob", imported.id)
+    pd.testing.assert_frame_equal(saved.result.holdout, tiny_result.holdout)
+
+
+def _edit_metric(members):
+    doc = json.loads(members["run.json"])
+    doc["record"]["metrics"]["network"]["mase"] = 0.01  # "our network is great"
+    members["run.json"] = json.dumps(doc).encode()
+
+
+def _edit_metric_and_checksum(members):
+    import hashlib
+
+    _edit_metric(members)
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"]["run.json"] = hashlib.sha256(members["run.json"]).hexdigest()
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
+@pytest.mark.parametrize(("change", "message_id"), [
+    (_edit_metric, "workspace.error.bundle_tampered"),
+    (_edit_metric_and_checksum, "workspace.error.bundle_foreign"),
+    (lambda m: m.pop("holdout.parquet"), "workspace.error.bundle_tampered"),
+    (lambda m: m.__setitem__("../../evil.py", b"import os"), "workspace.error.bundle_invalid"),
+    (lambda m: m.__setitem__("model/weights_0.weights.h5", b"not weights"), "workspace.error.bundle_tampered"),
+    (lambda m: m.pop("manifest.json"), "workspace.error.bundle_invalid"),
+])
+def test_tampered_bundles_are_refused_with_a_clear_message(tiny_result, change, message_id):
+    ws = get_workspace()
+    data = ws.export_run("alice", save(ws, tiny_result).id)
+    with pytest.raises(DataError) as err:
+        ws.import_run("bob", _rezip(data, change))
+    assert err.value.message_id == message_id
+    assert ws.list_runs("bob") == []
+    for language in ("en", "zh"):
+        assert "workspace.error" not in render_error(err.value, language)
+
+
+def test_bundle_from_another_workspace_or_not_a_zip_is_refused(tiny_result, tmp_path):
+    ws = get_workspace()
+    data = ws.export_run("alice", save(ws, tiny_result).id)
+    other = Workspace(WorkspaceSettings(root=tmp_path / "other", database_url=f"sqlite:///{tmp_path}/o.db"))
+    with pytest.raises(DataError) as err:
+        other.import_run("carol", data)
+    assert err.value.message_id == "workspace.error.bundle_foreign"
+    with pytest.raises(DataError) as err:
+        ws.import_run("carol", b"PK\x03\x04 definitely not a zip")
+    assert err.value.message_id == "workspace.error.bundle_invalid"
+    other.close()
+
+
+# ------------------------------------------------------------------------------------------------ bad states
+def test_corrupted_database_gives_a_message_and_repair_rebuilds_the_list(tiny_result, small_dataset, workspace_env):
+    ds, files = small_dataset
+    ws = get_workspace()
+    runs = [save(ws, tiny_result).id, save(ws, tiny_result, owner="bob").id]
+    entry = ws.save_dataset("alice", ds, files)
+    reset_workspaces()
+    db = workspace_env / "registry.db"
+    for suffix in ("-wal", "-shm"):
+        (workspace_env / f"registry.db{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database, just garbage " * 200)
+    ws = get_workspace()
+    with pytest.raises(DataError) as err:
+        ws.list_runs("alice")
+    assert err.value.message_id == "workspace.error.database_corrupt"
+    assert "registry.db" in render_error(err.value, "en") and "损坏" in render_error(err.value, "zh")
+    counts = ws.recover_registry()
+    assert counts == {"files_set_aside": 1, "runs": 2, "datasets": 1}
+    assert [r.id for r in ws.list_runs("alice")] == [runs[0]] and [r.id for r in ws.list_runs("bob")] == [runs[1]]
+    assert ws.open_run("alice", runs[0]).result.metrics == tiny_result.metrics
+    assert ws.load_dataset("alice", entry.id)[0].fingerprint == ds.fingerprint
+    assert list(workspace_env.glob("registry.db.damaged-*"))
+
+
+def test_missing_model_file_leaves_charts_and_other_runs_usable(tiny_result, workspace_env):
+    ws = get_workspace()
+    broken, fine = save(ws, tiny_result, label="broken"), save(ws, tiny_result)
+    for weights in (workspace_env / "runs" / broken.id / "model").glob("*.h5"):
+        weights.unlink()
+    with pytest.raises(DataError) as err:
+        ws.load_model("alice", broken.id)
+    assert err.value.message_id == "workspace.error.model_missing" and "broken" in render_error(err.value, "en")
+    assert ws.open_run("alice", broken.id).result.metrics == tiny_result.metrics  # charts still reopen
+    assert ws.load_model("alice", fine.id) is not None
+    (workspace_env / "runs" / broken.id / "holdout.parquet").unlink()
+    with pytest.raises(DataError) as err:
+        ws.open_run("alice", broken.id)
+    assert err.value.message_id == "workspace.error.run_files_missing"
+    assert ws.delete_run("alice", broken.id) and [r.id for r in ws.list_runs("alice")] == [fine.id]
+
+
+def test_orphan_folder_of_a_crash_between_files_and_row_is_relisted_by_repair(tiny_result, workspace_env):
+    ws = get_workspace()
+    record = save(ws, tiny_result)
+    ws.registry.delete_run("alice", record.id)  # as if the process died after the rename, before the commit
+    assert ws.list_runs("alice") == []
+    assert ws.recover_registry()["runs"] == 1
+    assert [r.id for r in ws.list_runs("alice")] == [record.id]
