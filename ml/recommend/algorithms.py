@@ -6,6 +6,8 @@ The GRU next-purchase model lives in ``ml.recommend.sequence`` (it imports Keras
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -188,12 +190,15 @@ class FactorizationRecommender(Recommender):
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
         from sklearn.decomposition import NMF, TruncatedSVD
+        from sklearn.exceptions import ConvergenceWarning
 
         x = interactions.matrix.astype(np.float64)
         k = max(1, min(self.components, min(x.shape) - 1))
         if self.method == "nmf":
             model = NMF(n_components=k, init="nndsvda", max_iter=100, tol=1e-3, random_state=self.seed)
-            self.user_factors_ = model.fit_transform(x)
+            with warnings.catch_warnings():  # 100 iterations rank well enough; full convergence is not the goal
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                self.user_factors_ = model.fit_transform(x)
             self.item_factors_ = model.components_.T
         else:
             model = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=self.seed)

@@ -70,7 +70,7 @@ def _pair_counts(buyer: np.ndarray, product: np.ndarray, day: np.ndarray, n_prod
     span = int(day.max()) + window_days + 2 if len(day) else 1
     key = buyer * span + day
     hi = np.searchsorted(key, key + window_days, side="right")
-    lo = np.arange(len(key))
+    lo = np.searchsorted(key, key, side="left")  # from the first purchase of the same day: same-day pairs both ways
     counts_per_row = hi - lo  # includes the row itself
     found: list[np.ndarray] = []
     start = 0
@@ -84,7 +84,7 @@ def _pair_counts(buyer: np.ndarray, product: np.ndarray, day: np.ndarray, n_prod
         end = int(np.searchsorted(buyer, buyer[end - 1], side="right"))  # whole buyers only
         rows = np.repeat(np.arange(start, end), counts_per_row[start:end])
         offsets = np.arange(len(rows)) - np.repeat(np.cumsum(counts_per_row[start:end]) - counts_per_row[start:end], counts_per_row[start:end])
-        cols = rows + offsets
+        cols = lo[rows] + offsets
         a, b = product[rows], product[cols]
         distinct = a != b
         code = (buyer[rows[distinct]] * n_products + a[distinct]) * n_products + b[distinct]
@@ -95,10 +95,13 @@ def _pair_counts(buyer: np.ndarray, product: np.ndarray, day: np.ndarray, n_prod
     return sp.coo_matrix((count.astype(np.int64), (pair // n_products, pair % n_products)), shape=(n_products, n_products))
 
 
-def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers: int = 5) -> pd.DataFrame:
+def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers: int = 5, max_basket: int | None = 100) -> pd.DataFrame:
     """Pairs (A, B) bought by at least ``min_customers`` buyers with B on the day of A or up to window_days later.
 
     Columns ``product_a, product_b, n_customers, support, confidence, lift``, sorted by n_customers then lift.
+    A buyer's day with more than ``max_basket`` distinct products (a wholesale order) pairs everything with everything:
+    it is left out of the pairs (the buyer still counts in the totals). On UCI Online Retail 667 such days out of
+    18,888 would make three quarters of all pairs.
     """
     if window_days < 0:
         raise DataError("recommend.error.bad_window", window=window_days)
@@ -107,7 +110,12 @@ def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers:
         return pd.DataFrame({c: pd.Series(dtype="string" if c.startswith("product") else float) for c in PAIR_COLUMNS})
     n_products = len(products)
     n_buyers = int(buyer.max()) + 1
-    counts = _pair_counts(buyer, product, day, n_products, window_days).tocoo()
+    keep_rows = np.ones(len(buyer), dtype=bool)
+    if max_basket:
+        day_key = buyer * (int(day.max()) + 1) + day
+        _, inverse, sizes = np.unique(day_key, return_inverse=True, return_counts=True)
+        keep_rows = sizes[inverse] <= max_basket
+    counts = _pair_counts(buyer[keep_rows], product[keep_rows], day[keep_rows], n_products, window_days).tocoo()
     buyers_per_product = np.bincount(sp.coo_matrix((np.ones(len(buyer)), (buyer, product))).tocsr().tocoo().col, minlength=n_products)
     keep = counts.data >= max(1, min_customers)
     a, b, n = counts.row[keep], counts.col[keep], counts.data[keep].astype(np.int64)

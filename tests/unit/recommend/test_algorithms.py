@@ -1,0 +1,208 @@
+"""Every recommender through one shared suite, hand-computed similarities, and recovery of the planted truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from ml.recommend import (
+    ALGORITHMS,
+    Explainer,
+    ItemKNNRecommender,
+    build_interactions,
+    co_purchase_pairs,
+    evaluate_algorithms,
+    make_recommender,
+    segment_customers,
+)
+from ml.recommend.evaluation import time_split
+from ml.schema import ConfigError
+from tests.unit.recommend.conftest import UNSOLD, tiny_frame, unsold_catalogue
+
+
+@pytest.fixture(scope="module")
+def interactions(small_shop):
+    frame, _ = small_shop
+    return build_interactions(frame, "log", catalogue=unsold_catalogue())
+
+
+class RecommenderSuite:
+    """The contract every algorithm keeps (the shared test mixin, as in ``implicit``'s tests)."""
+
+    algorithm = "popularity"
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def model(cls, interactions):
+        model = make_recommender(cls.algorithm, seed=0)
+        assert model.fit(interactions) is model
+        return model
+
+    def test_recommends_n_unseen_products(self, model, interactions):
+        for row in (0, 7, interactions.n_customers - 1):
+            ranked = model.recommend(row, n=5)
+            assert len(ranked.items) == 5 and len(set(ranked.items.tolist())) == 5
+            assert not set(ranked.items.tolist()) & set(interactions.seen(row).tolist())
+            assert np.all(np.diff(ranked.scores) <= 1e-9)  # best first
+            assert ranked.source == "model"
+
+    def test_batch_agrees_with_single(self, model, interactions):
+        rows = np.array([1, 2, 3])
+        batch = model.recommend_many(rows, n=4)
+        for row, items in zip(rows, batch, strict=True):
+            assert items.tolist() == model.recommend(int(row), n=4).items.tolist()
+
+    def test_similar_items_exclude_the_item(self, model, interactions):
+        sold = int(np.argmax(interactions.popularity))
+        ranked = model.similar_items(sold, n=5)
+        assert len(ranked.items) == 5 and sold not in ranked.items.tolist()
+
+    def test_unknown_customer_gets_recent_best_sellers(self, model, interactions):
+        ranked = model.recommend(None, n=5)
+        assert ranked.source == "cold_start"
+        best = np.argsort(-interactions.recent_popularity, kind="stable")[:5]
+        assert set(ranked.items.tolist()) <= set(np.argsort(-interactions.recent_popularity, kind="stable")[:8].tolist())
+        assert ranked.items[0] in best
+
+    def test_product_without_sales_gets_content_neighbours(self, model, interactions):
+        unsold = interactions.product_index(UNSOLD["id"])
+        ranked = model.similar_items(unsold, n=3)
+        assert ranked.source == "content"
+        assert all(interactions.product_categories[i] == "Coffee" for i in ranked.items)
+
+    def test_deterministic_with_seed(self, model, interactions):
+        again = make_recommender(self.algorithm, seed=0).fit(interactions)
+        assert again.recommend(4, n=5).items.tolist() == model.recommend(4, n=5).items.tolist()
+
+    def test_k_larger_than_catalogue(self, model, interactions):
+        with pytest.raises(ConfigError) as err:
+            model.recommend(0, n=interactions.n_products + 1)
+        assert err.value.message_id == "recommend.error.k_too_large"
+
+
+class TestPopularity(RecommenderSuite):
+    algorithm = "popularity"
+
+
+class TestRecentPopularity(RecommenderSuite):
+    algorithm = "recent-popularity"
+
+
+class TestItemKNN(RecommenderSuite):
+    algorithm = "item-knn"
+
+
+class TestUserKNN(RecommenderSuite):
+    algorithm = "user-knn"
+
+
+class TestUserKNNPearson(RecommenderSuite):
+    algorithm = "user-knn-pearson"
+
+
+class TestALS(RecommenderSuite):
+    algorithm = "als"
+
+
+class TestNMF(RecommenderSuite):
+    algorithm = "nmf"
+
+
+class TestSVD(RecommenderSuite):
+    algorithm = "svd"
+
+
+class TestContent(RecommenderSuite):
+    algorithm = "content"
+
+
+@pytest.mark.slow
+class TestGRU(RecommenderSuite):
+    algorithm = "gru"
+
+
+def test_every_algorithm_is_in_the_suite():
+    suites = {cls.algorithm for cls in RecommenderSuite.__subclasses__()}
+    assert suites == set(ALGORITHMS)
+
+
+def test_item_knn_cosine_by_hand():
+    # c1 bought A, B; c2 bought A, B, C; c3 bought C.  cos(A, B) = 2 / (√2·√2) = 1, cos(A, C) = 1 / (√2·√2) = 0.5
+    frame = tiny_frame([
+        ("2024-01-01", "O1", "c1", "A", 1), ("2024-01-01", "O1", "c1", "B", 1),
+        ("2024-01-01", "O2", "c2", "A", 1), ("2024-01-01", "O2", "c2", "B", 1), ("2024-01-01", "O2", "c2", "C", 1),
+        ("2024-01-01", "O3", "c3", "C", 1),
+    ])
+    it = build_interactions(frame)
+    model = ItemKNNRecommender().fit(it)
+    a, b, c = (it.product_index(p) for p in "ABC")
+    ranked = model.similar_items(a, n=2)
+    assert ranked.items.tolist() == [b, c]
+    assert ranked.scores.tolist() == pytest.approx([1.0, 0.5])
+    # c3 bought C: A and B each score cos(C, ·) = 0.5; ties broken by product order
+    ranked = model.recommend(it.customer_index("c3"), n=2)
+    assert ranked.items.tolist() == [a, b] and ranked.scores.tolist() == pytest.approx([0.5, 0.5])
+    # user-kNN: c3's only neighbour is c2 (cosine 1/√3), who bought A and B
+    user = make_recommender("user-knn").fit(it)
+    ranked = user.recommend(it.customer_index("c3"), n=2)
+    assert ranked.scores.tolist() == pytest.approx([1 / np.sqrt(3)] * 2)
+
+
+def test_personal_models_beat_popularity_on_planted_segments(shop):
+    frame, _ = shop
+    result = evaluate_algorithms(frame, ["popularity", "item-knn", "als", "user-knn"], k=10, test_days=30)
+    recall = result.table.set_index("algorithm")["recall"]
+    for name in ("item-knn", "als", "user-knn"):
+        assert recall[name] > 1.08 * recall["popularity"], result.table
+
+
+def test_item_knn_finds_planted_complements(shop):
+    frame, truth = shop
+    it = build_interactions(frame)
+    model = ItemKNNRecommender().fit(it)
+    found = 0
+    for planted in truth["complement_pairs"]:
+        top = [it.product_ids[i] for i in model.similar_items(it.product_index(planted["a"]), n=5).items]
+        found += planted["b"] in top
+    assert found >= 4
+
+
+def test_factor_segments_recover_planted_segments(shop):
+    frame, truth = shop
+    it = build_interactions(frame)
+    segments = segment_customers(it, frame, n_segments=4, method="factors")
+    planted = [truth["customer_segments"][c] for c in it.customer_ids]
+    assert adjusted_rand_score(planted, segments.labels) > 0.6
+    favourites = {s["favourite_category"] for s in truth["segments"]}
+    tops = {row[0][0] for row in segments.summary["top_categories"]}
+    assert len(tops & favourites) >= 3
+    rfm = segment_customers(it, frame, n_segments=3, method="rfm")
+    assert rfm.summary["customers"].sum() == it.n_customers
+
+
+def test_explanations_name_the_complement(shop):
+    frame, truth = shop
+    train, _ = time_split(frame, 30)
+    it = build_interactions(train)
+    explainer = Explainer(it, co_purchase_pairs(train))
+    planted = truth["complement_pairs"][0]
+    a, b = it.product_index(planted["a"]), it.product_index(planted["b"])
+    buyers = [r for r in range(it.n_customers) if a in it.seen(r) and b not in it.seen(r)]
+    assert buyers
+    from ml.recommend.base import Ranked
+
+    explanation = explainer.explain(buyers[0], Ranked(np.array([b]), np.array([1.0])))[0]
+    assert explanation.message_id in ("recommend.explain.bought_together", "recommend.explain.similar")
+    cold = explainer.explain(None, Ranked(np.array([b]), np.array([1.0]), "cold_start"))[0]
+    assert cold.message_id == "recommend.explain.popular_recent"
+
+
+@pytest.mark.slow
+def test_gru_beats_popularity_and_reports_progress(shop):
+    frame, _ = shop
+    seen = []
+    result = evaluate_algorithms(frame, ["popularity", "gru"], k=10, test_days=30, progress=lambda name, f: seen.append((name, f)))
+    recall = result.table.set_index("algorithm")["recall"]
+    assert recall["gru"] > 1.05 * recall["popularity"], result.table
+    assert seen[-1] == ("gru", 1.0) and any(name == "gru" and 0 < f < 1 for name, f in seen)
