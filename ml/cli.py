@@ -27,16 +27,16 @@ _log = logging.getLogger("ml.cli")
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments every command that reads sales files shares."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="sales export(s): CSV, TSV, .xlsx, .gz or .zip")
-    parser.add_argument("--map", default="", metavar="FIELD=COLUMN,...", help="override the column mapping, e.g. date=Order Date,product_id=SKU")
-    parser.add_argument("--returns", choices=[p.value for p in ReturnsPolicy], default=ReturnsPolicy.KEEP.value, help="keep, exclude or net returns (default keep)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help=t("cli.arg.files"))
+    parser.add_argument("--map", default="", metavar="FIELD=COLUMN,...", help=t("cli.arg.map"))
+    parser.add_argument("--returns", choices=[p.value for p in ReturnsPolicy], default=ReturnsPolicy.KEEP.value, help=t("cli.arg.returns"))
     order = parser.add_mutually_exclusive_group()
-    order.add_argument("--day-first", dest="day_first", action="store_const", const=True, default=None, help="read ambiguous dates as day/month")
-    order.add_argument("--month-first", dest="day_first", action="store_const", const=False, help="read ambiguous dates as month/day")
-    parser.add_argument("--encoding", default=None, help="force a text encoding (default: detect)")
-    parser.add_argument("--keep-duplicates", action="store_true", help="do not drop exact duplicate rows")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    parser.add_argument("--lang", choices=list(LANGUAGES), default=None, help="language of messages (default: from LANG)")
+    order.add_argument("--day-first", dest="day_first", action="store_const", const=True, default=None, help=t("cli.arg.day_first"))
+    order.add_argument("--month-first", dest="day_first", action="store_const", const=False, help=t("cli.arg.month_first"))
+    parser.add_argument("--encoding", default=None, help=t("cli.arg.encoding"))
+    parser.add_argument("--keep-duplicates", action="store_true", help=t("cli.arg.keep_duplicates"))
+    parser.add_argument("--json", action="store_true", help=t("cli.arg.json"))
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=None, help=t("cli.arg.lang"))
 
 
 def read_files_argument(paths: Sequence[str]) -> list[tuple[str, bytes]]:
@@ -128,18 +128,18 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
 
 def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
-    parser.add_argument("--level", default="total", help="total | category:NAME | product:ID | products:ID1|ID2 | categories | products")
+    parser.add_argument("--level", default="total", help=t("cli.arg.level"))
     parser.add_argument("--target", choices=["units", "revenue", "price"], default="units")
     parser.add_argument("--freq", choices=list(_PANDAS_FREQ), default="D")
-    parser.add_argument("--preset", default=None, help="a named configuration from the seed articles (see the Forecast page)")
+    parser.add_argument("--preset", default=None, help=t("cli.arg.preset"))
     parser.add_argument("--model", choices=["lstm", "stacked_lstm", "gru", "rnn", "cnn"], default=None)
     for name, kind in (("window", int), ("units", int), ("layers", int), ("epochs", int), ("batch-size", int),
                        ("learning-rate", float), ("dropout", float), ("patience", int), ("horizon", int), ("seed", int)):
         parser.add_argument(f"--{name}", type=kind, default=None)
-    parser.add_argument("--backtest-folds", type=int, default=0, help="extra rolling-origin folds before the holdout")
-    parser.add_argument("--interval", type=float, default=0.9, help="prediction interval level (default 0.9)")
-    parser.add_argument("--no-baselines", action="store_true", help="train the network only")
-    parser.add_argument("--save", default=None, metavar="DIR", help="save the trained model (weights + JSON) here")
+    parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
+    parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
+    parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))
+    parser.add_argument("--save", default=None, metavar="DIR", help=t("cli.arg.save"))
 
 
 def forecast_config_from_args(args: argparse.Namespace):
