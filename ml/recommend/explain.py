@@ -1,7 +1,8 @@
 """Why a product is recommended, as a message id with parameters (the UI and the CLI translate it).
 
 The reasons, tried in order for each recommended product B and customer history H:
-1. bought together: a product A in H such that at least ``min_customers`` buyers bought B with or shortly after A;
+1. bought together: the product A in H with the highest lift of the pair A -> B (at least ``min_lift``; the count is
+   the buyers who bought B with or shortly after A);
 2. similar: the product A in H most alike B (cosine over their buyers, else over their descriptions);
 3. popular in the segment: B is among the best-sellers of the customer's segment (or favourite category);
 4. popular: a best-seller overall (cold start).
@@ -33,13 +34,15 @@ class Explainer:
     interactions: Interactions
     pairs: pd.DataFrame | None = None
     segments: np.ndarray | None = None  # [customers] segment number, optional
+    min_lift: float = 1.5  # a pair explains a recommendation only when B is this much likelier after A than overall
 
     def __post_init__(self) -> None:
         it = self.interactions
         self._cosine = cosine_columns(it.matrix).tocsc()
         self._together: dict[tuple[str, str], int] = {}
         if self.pairs is not None and not self.pairs.empty:
-            self._together = {(a, b): int(n) for a, b, n in zip(self.pairs["product_a"], self.pairs["product_b"], self.pairs["n_customers"], strict=True)}
+            strong = self.pairs[self.pairs["lift"] >= self.min_lift]
+            self._together = {(a, b): (float(lift), int(n)) for a, b, n, lift in zip(strong["product_a"], strong["product_b"], strong["n_customers"], strong["lift"], strict=True)}
 
     def _name(self, index: int) -> str:
         return str(self.interactions.product_names[index])
@@ -54,9 +57,9 @@ class Explainer:
         favourite = self._favourite_category(history)
         for item in ranked.items:
             item = int(item)
-            best = max(((self._together.get((str(it.product_ids[a]), str(it.product_ids[item])), 0), int(a)) for a in history if a != item), default=(0, -1))
-            if best[0] > 0:
-                out.append(Explanation("recommend.explain.bought_together", {"product": self._name(best[1]), "count": best[0]}))
+            best = max(((self._together.get((str(it.product_ids[a]), str(it.product_ids[item])), (0.0, 0)), int(a)) for a in history if a != item), default=((0.0, 0), -1))
+            if best[0][1] > 0:
+                out.append(Explanation("recommend.explain.bought_together", {"product": self._name(best[1]), "count": best[0][1]}))
                 continue
             others = history[history != item]
             if len(others):

@@ -1,0 +1,155 @@
+"""``python -m ml recommend FILE``: evaluate every algorithm on a time split, or recommend for a customer or product.
+
+    python -m ml recommend sales.csv --evaluate --k 10 --test-days 30 [--json]
+    python -m ml recommend sales.csv --algo als --customer C00042 [--json]
+    python -m ml recommend sales.csv --product P001
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ml.i18n import format_number, t
+from ml.recommend.interactions import WEIGHTINGS
+from ml.recommend.registry import ALGORITHMS, BASELINE
+
+HELP_ID = "recommend.cli.help"
+SHOWN_CUSTOMERS = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ml.cli import add_data_arguments
+
+    add_data_arguments(parser)
+    parser.add_argument("--algo", choices=ALGORITHMS, default=None, help="algorithm (default item-knn; with --evaluate: all but gru)")
+    parser.add_argument("--k", type=int, default=10, help="number of recommendations (default 10)")
+    parser.add_argument("--test-days", type=int, default=30, help="days held out at the end for --evaluate (default 30)")
+    parser.add_argument("--evaluate", action="store_true", help="compare the algorithms on a time split")
+    parser.add_argument("--customer", default=None, metavar="ID", help="recommend for this customer")
+    parser.add_argument("--product", default=None, metavar="ID", help="similar products and frequently bought together")
+    parser.add_argument("--weighting", choices=WEIGHTINGS, default="binary", help="interaction weights (default binary)")
+    parser.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="time-decay purchases with this half life")
+    parser.add_argument("--repeat", action="store_true", help="allow products the customer already bought")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _name(algorithm: str) -> str:
+    return t(f"recommend.algo.{algorithm}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ml.cli import load_from_args
+
+    ds = load_from_args(args)
+    if args.evaluate:
+        return _evaluate(ds.frame, args)
+    if args.product is not None:
+        return _product(ds.frame, args)
+    return _recommend(ds.frame, args)
+
+
+def _evaluate(frame, args: argparse.Namespace) -> int:
+    from ml.recommend.evaluation import METRICS, evaluate_algorithms
+
+    algorithms = [a for a in ALGORITHMS if a != "gru"] if args.algo is None else list(dict.fromkeys([BASELINE, args.algo]))
+    result = evaluate_algorithms(frame, algorithms, k=args.k, test_days=args.test_days, weighting=args.weighting,
+                                 half_life_days=args.half_life, seed=args.seed, repeat=args.repeat)
+    table = result.table
+    if args.json:
+        payload = {
+            "k": result.k, "test_days": result.test_days, "customers": result.n_customers, "products": result.n_products,
+            "best": result.best, "metrics": result.metrics_json(),
+            "fit_seconds": {a: round(float(s), 4) for a, s in zip(table["algorithm"], table["fit_seconds"], strict=True)},
+            "errors": {a: t(mid, **params) for a, (mid, params) in result.errors.items()},
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    print(t("recommend.cli.evaluate_header", k=result.k, days=result.test_days, customers=format_number(result.n_customers), products=format_number(result.n_products)))
+    headers = [t(f"recommend.metric.{m}") for m in METRICS] + [t("recommend.cli.seconds")]
+    print(f"{'':<26}" + "".join(f"{h:>14}" for h in headers))
+    for _, row in table.iterrows():
+        mark = "*" if row["algorithm"] == result.best else " "
+        cells = [format_number(row[m], 4) for m in METRICS] + [format_number(row["fit_seconds"] + row["eval_seconds"], 2)]
+        print(f"{mark}{_name(row['algorithm']):<25}" + "".join(f"{c:>14}" for c in cells))
+    for algorithm, (message_id, params) in result.errors.items():
+        print(f"{_name(algorithm)}: {t(message_id, **params)}")
+    if result.best is not None and BASELINE in set(table["algorithm"]):
+        by = table.set_index("algorithm")
+        print()
+        print(t("recommend.cli.best", algorithm=_name(result.best), k=result.k, ndcg=format_number(by.loc[result.best, "ndcg"], 4),
+                baseline=format_number(by.loc[BASELINE, "ndcg"], 4)))
+    return 0
+
+
+def _reason(message_id: str | None, params: dict | None) -> str:
+    return t(message_id, **(params or {})) if message_id else ""
+
+
+def _recommend(frame, args: argparse.Namespace) -> int:
+    from ml.recommend.service import fit_recommender, recommend_customer, recommend_everyone
+
+    algorithm = args.algo or "item-knn"
+    fitted = fit_recommender(frame, algorithm, args.weighting, args.half_life, args.seed)
+    exclude = not args.repeat
+    if args.customer is not None:
+        recs = recommend_customer(fitted, args.customer, args.k, exclude)
+        source = str(recs["source"].iloc[0]) if len(recs) else "model"
+        if args.json:
+            rows = [{"rank": int(r["rank"]), "product_id": r["product_id"], "product_name": r["product_name"], "score": round(float(r["score"]), 6),
+                     "reason": _reason(r["reason_id"], r["reason_params"]), "reason_id": r["reason_id"], "reason_params": r["reason_params"]}
+                    for _, r in recs.iterrows()]
+            print(json.dumps({"algorithm": algorithm, "k": args.k, "customer": args.customer, "source": source, "recommendations": rows}, ensure_ascii=False))
+            return 0
+        if source == "cold_start":
+            print(t("recommend.cli.cold_start", customer=args.customer))
+        print(t("recommend.cli.customer_header", k=args.k, customer=args.customer, algorithm=_name(algorithm)))
+        for _, r in recs.iterrows():
+            print(f"  {r['rank']:>3}. {r['product_id']:<12} {r['product_name'][:40]:<40} {format_number(r['score'], 3):>10}  {_reason(r['reason_id'], r['reason_params'])}")
+        return 0
+    everyone = recommend_everyone(fitted, args.k, exclude)
+    if args.json:
+        lists = everyone.groupby("customer_id", sort=True)["product_id"].apply(list).to_dict()
+        print(json.dumps({"algorithm": algorithm, "k": args.k, "recommendations": lists}, ensure_ascii=False))
+        return 0
+    customers = everyone["customer_id"].drop_duplicates()
+    print(t("recommend.cli.everyone_header", k=args.k, customers=format_number(len(customers)), algorithm=_name(algorithm), shown=min(SHOWN_CUSTOMERS, len(customers))))
+    for customer in customers.head(SHOWN_CUSTOMERS):
+        print(f"  {customer:<12} " + ", ".join(everyone.loc[everyone["customer_id"] == customer, "product_id"]))
+    return 0
+
+
+def _product(frame, args: argparse.Namespace) -> int:
+    from ml.recommend.basket import co_purchase_pairs
+    from ml.recommend.service import bought_with, fit_recommender, similar_products
+    from ml.schema import Col, DataError
+
+    product = str(args.product)
+    fitted = None
+    if Col.CUSTOMER_ID in frame.columns and frame[Col.CUSTOMER_ID].notna().any():
+        fitted = fit_recommender(frame, args.algo or "item-knn", args.weighting, args.half_life, args.seed)
+        similar = similar_products(fitted, product, args.k)
+        pairs = fitted.pairs
+    else:  # no customers: products bought in the same orders still say something
+        similar = None
+        pairs = co_purchase_pairs(frame)
+        if product not in set(frame[Col.PRODUCT_ID].astype(str)):
+            raise DataError("recommend.error.unknown_product", product=product)
+    together = bought_with(pairs, fitted.interactions if fitted else None, product, args.k)
+    if args.json:
+        payload = {"product": product,
+                   "similar": None if similar is None else [{"product_id": r["product_id"], "product_name": r["product_name"], "score": round(float(r["score"]), 6), "source": r["source"]} for _, r in similar.iterrows()],
+                   "bought_together": [{"product_id": r["product_b"], "n_customers": int(r["n_customers"]), "confidence": round(float(r["confidence"]), 6), "lift": round(float(r["lift"]), 6)} for _, r in together.iterrows()]}
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    if similar is not None:
+        print(t("recommend.cli.similar_header", product=product))
+        for _, r in similar.iterrows():
+            print(f"  {r['product_id']:<12} {r['product_name'][:40]:<40} {format_number(r['score'], 3):>8}")
+    print(t("recommend.cli.together_header", product=product))
+    if together.empty:
+        print("  " + t("recommend.cli.nothing_together"))
+    for _, r in together.iterrows():
+        print("  " + t("recommend.cli.together_row", product=r["product_b"], customers=format_number(r["n_customers"]),
+                       confidence=format_number(r["confidence"] * 100, 1), lift=format_number(r["lift"], 2)))
+    return 0

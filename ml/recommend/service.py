@@ -1,0 +1,118 @@
+"""What the page and the CLI ask for, as frames: fit one algorithm on all data, a customer's top-k with reasons,
+recommendations for every customer, a product's neighbours and what is bought with it, a purchase history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ml.recommend.base import Ranked, Recommender
+from ml.recommend.basket import co_purchase_pairs
+from ml.recommend.explain import Explainer
+from ml.recommend.interactions import Interactions, build_interactions
+from ml.recommend.registry import make_recommender
+from ml.schema import Col, ConfigError, DataError
+
+RECOMMENDATION_COLUMNS = ["customer_id", "rank", "product_id", "product_name", "category", "score", "source", "reason_id", "reason_params"]
+
+
+@dataclass
+class FittedModel:
+    algorithm: str
+    interactions: Interactions
+    model: Recommender
+    pairs: pd.DataFrame
+    explainer: Explainer
+    seconds: float
+
+
+def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting: str = "binary", half_life_days: float | None = None,
+                    seed: int = 0, segments: np.ndarray | None = None, progress: Callable[[float], None] | None = None) -> FittedModel:
+    """Fit one algorithm on every purchase in ``frame`` (for recommending, not for evaluating)."""
+    import time
+
+    from ml.recommend.evaluation import check_shape
+
+    started = time.perf_counter()
+    interactions = build_interactions(frame, weighting, half_life_days)
+    check_shape(interactions)
+    model = make_recommender(algorithm, seed).fit(interactions, progress)
+    pairs = co_purchase_pairs(frame)
+    return FittedModel(algorithm, interactions, model, pairs, Explainer(interactions, pairs, segments), time.perf_counter() - started)
+
+
+def _frame(fitted: FittedModel, customer: str | None, ranked: Ranked, reasons: list | None) -> pd.DataFrame:
+    it = fitted.interactions
+    items = ranked.items
+    return pd.DataFrame({
+        "customer_id": customer,
+        "rank": np.arange(1, len(items) + 1),
+        "product_id": it.product_ids[items].astype(str) if len(items) else [],
+        "product_name": it.product_names[items].astype(str) if len(items) else [],
+        "category": it.product_categories[items].astype(str) if len(items) else [],
+        "score": ranked.scores.astype(float),
+        "source": ranked.source,
+        "reason_id": [r.message_id for r in reasons] if reasons else None,
+        "reason_params": [r.params for r in reasons] if reasons else None,
+    }, columns=RECOMMENDATION_COLUMNS)
+
+
+def recommend_customer(fitted: FittedModel, customer_id: str | None, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+    """Top-k for one customer with a reason each; an unknown customer gets the cold-start list."""
+    row = fitted.interactions.customer_index(customer_id) if customer_id is not None else None
+    ranked = fitted.model.recommend(row, k, exclude_seen)
+    return _frame(fitted, customer_id, ranked, fitted.explainer.explain(row, ranked))
+
+
+def recommend_everyone(fitted: FittedModel, k: int = 10, exclude_seen: bool = True, explain: bool = False) -> pd.DataFrame:
+    """Top-k for every known customer, one row per (customer, rank)."""
+    it = fitted.interactions
+    rows = np.arange(it.n_customers)
+    top = fitted.model.recommend_many(rows, k, exclude_seen)
+    customer = np.repeat(it.customer_ids.astype(str), top.shape[1])
+    rank = np.tile(np.arange(1, top.shape[1] + 1), len(rows))
+    flat = top.ravel()
+    keep = flat >= 0
+    out = pd.DataFrame({"customer_id": customer[keep], "rank": rank[keep], "product_id": it.product_ids[flat[keep]].astype(str),
+                        "product_name": it.product_names[flat[keep]].astype(str), "category": it.product_categories[flat[keep]].astype(str)})
+    if explain:
+        reasons = []
+        for r in rows:
+            items = top[r][top[r] >= 0]
+            reasons.extend(fitted.explainer.explain(int(r), Ranked(items, np.zeros(len(items)))))
+        out["reason_id"] = [x.message_id for x in reasons]
+        out["reason_params"] = [x.params for x in reasons]
+    return out
+
+
+def similar_products(fitted: FittedModel, product_id: str, k: int = 10) -> pd.DataFrame:
+    """The k products most like one product (content neighbours when it has no sales)."""
+    it = fitted.interactions
+    index = it.product_index(product_id)
+    if index is None:
+        raise DataError("recommend.error.unknown_product", product=product_id)
+    if k < 1:
+        raise ConfigError("recommend.error.bad_k", k=k)
+    ranked = fitted.model.similar_items(index, k)
+    return _frame(fitted, None, ranked, None).drop(columns=["customer_id", "reason_id", "reason_params"])
+
+
+def bought_with(pairs: pd.DataFrame, interactions: Interactions | None, product_id: str, k: int = 10) -> pd.DataFrame:
+    """Frequently bought together with ``product_id`` (by lift), with product names when known."""
+    rows = pairs[pairs["product_a"] == product_id].sort_values(["lift", "n_customers"], ascending=False).head(k).reset_index(drop=True)
+    if interactions is not None:
+        names = dict(zip(interactions.product_ids.astype(str), interactions.product_names.astype(str), strict=True))
+        rows.insert(2, "product_name", [names.get(str(p), str(p)) for p in rows["product_b"]])
+    return rows
+
+
+def purchase_history(frame: pd.DataFrame, customer_id: str) -> pd.DataFrame:
+    """A customer's lines, newest first (returns included, as they happened)."""
+    if Col.CUSTOMER_ID not in frame.columns:
+        raise DataError("recommend.error.needs_customers")
+    rows = frame[frame[Col.CUSTOMER_ID].astype("string") == str(customer_id)]
+    columns = [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, Col.PRODUCT_NAME, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in frame.columns]
+    return rows[columns].sort_values(Col.DATE, ascending=False).reset_index(drop=True)
