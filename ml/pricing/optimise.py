@@ -93,14 +93,18 @@ def feasible_range(current_price: float, unit_cost: float, config: OptimiserConf
 
 
 def price_grid(lower: float, upper: float, current_price: float, config: OptimiserConfig) -> np.ndarray:
-    """Candidate prices inside [lower, upper]: an even grid, or the prices with an allowed ending; the current price
-    is a candidate whenever it is inside the limits (keeping a price is always allowed)."""
+    """Candidate prices inside [lower, upper]: every cent (an even grid of ``grid_points`` when that would be more
+    than 20 × grid_points candidates), or only the prices with an allowed ending; the current price is a candidate
+    whenever it is inside the limits (keeping a price is always allowed)."""
     if config.endings:
         whole = np.arange(math.floor(lower) - 1, math.ceil(upper) + 1, dtype=float)
         grid = np.round((whole[:, None] + np.asarray(config.endings)[None, :]).ravel(), 2)
     else:
-        grid = np.round(np.linspace(lower, upper, config.grid_points), 4)
-        grid = np.clip(grid, lower, upper)
+        first, last = math.ceil(lower * 100 - 1e-6), math.floor(upper * 100 + 1e-6)
+        if first <= last and last - first <= 20 * config.grid_points:
+            grid = np.arange(first, last + 1) / 100.0
+        else:
+            grid = np.linspace(lower, upper, config.grid_points)
     grid = grid[(grid >= lower - _EPS) & (grid <= upper + _EPS) & (grid > 0)]
     if lower - _EPS <= current_price <= upper + _EPS:
         grid = np.append(grid, current_price)
