@@ -507,7 +507,8 @@ class _Cleaner:
             _mix(h, _np(pc.fill_null(pc.binary_length(arr), -1)))
         for flags in self.flags.values():
             _mix(h, flags)
-        hashes = h[rows]
+        hashes = h[rows] if len(rows) < self.n else h
+        del h
         ordered = np.sort(hashes)  # a sort of 64-bit keys is several times faster than a hash table here
         repeated_values = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         if len(repeated_values) == 0:
