@@ -31,11 +31,19 @@ def load_sample() -> bool:
     state.put(state.MAPPING_OVERRIDES, {})
     state.put(state.CLEANING_OPTIONS, CleaningOptions())
     state.set_dataset(ds, [(SAMPLE_NAME, SAMPLE_PATH.read_bytes())])
+    state.put(state.WORKSPACE_DATASET_ID, None)
+    from components.workspace import SAMPLE, point_at
+
+    point_at(dataset=SAMPLE)
     return True
 
 
 def ensure_sample_loaded() -> None:
-    """A new session starts on the bundled sample, so every page has something to show."""
+    """A new session first gets back what this browser had (its dataset, latest run, running training, from the
+    workspace); a first visit starts on the bundled sample, so every page has something to show."""
+    from components.workspace import restore_session
+
+    restore_session(load_sample)
     if state.dataset() is None and not state.get(state.SAMPLE_OFFERED):
         state.put(state.SAMPLE_OFFERED, True)
         load_sample()
@@ -45,8 +53,10 @@ def load_files(
     files: list[tuple[str, bytes]],
     overrides: dict[str, str | None] | None = None,
     options: CleaningOptions | None = None,
+    remember: bool = True,
 ) -> bool:
-    """Read files into the session. On failure the previous dataset stays and the error is kept for display."""
+    """Read files into the session (and, with ``remember``, keep them in the workspace's saved datasets). On
+    failure the previous dataset stays and the error is kept for display."""
     try:
         with st.spinner(t("data.reading")):
             ds = load_dataset(files, mapping_overrides=overrides, options=options or CleaningOptions())
@@ -58,6 +68,12 @@ def load_files(
         state.put(state.DATA_ERROR, ("error.unexpected_read", {"name": files[0][0] if files else "?"}))
         return False
     state.set_dataset(ds, files)
+    if remember and not (len(files) == 1 and files[0][0] == SAMPLE_NAME):
+        from components.workspace import save_dataset
+
+        save_dataset(ds, files)
+    else:
+        state.put(state.WORKSPACE_DATASET_ID, None)
     return True
 
 
@@ -82,3 +98,60 @@ def show_dataset_status(ds: Dataset | None) -> None:
             end=format_day(ds.date_max),
         )
     )
+
+
+def _size_text(size: int) -> str:
+    mb = size / (1024 * 1024)
+    return t("data.saved.size_mb", size=format_number(mb, 1)) if mb >= 0.1 else \
+        t("data.saved.size_kb", size=format_number(size / 1024, 0))
+
+
+def show_saved_datasets() -> None:
+    """The datasets this browser (or everyone, when shared) uploaded before: name, size, rows, dates; load or
+    delete one."""
+    import pandas as pd
+
+    from components.workspace import point_at, put_dataset, remember_error, show_workspace_error, workspace
+
+    owner = state.owner()
+    try:
+        entries = workspace().list_datasets(owner)
+    except SalesLensError as err:
+        remember_error(err)
+        show_workspace_error()
+        return
+    with st.expander(t("data.saved.title", count=len(entries)), expanded=False):
+        if not entries:
+            st.caption(t("data.saved.none"))
+            return
+        current = state.get(state.WORKSPACE_DATASET_ID)
+        table = pd.DataFrame({
+            t("data.saved.name"): [("● " if e.id == current else "") + e.name for e in entries],
+            t("data.saved.rows"): [format_number(e.rows) for e in entries],
+            t("data.saved.size"): [_size_text(e.size_bytes) for e in entries],
+            t("data.saved.dates"): [t("data.saved.range", start=format_day(pd.Timestamp(e.date_min)),
+                                      end=format_day(pd.Timestamp(e.date_max))) for e in entries],
+            t("data.saved.saved_at"): [format_day(e.created_at) for e in entries],
+        })
+        st.dataframe(table, hide_index=True, width="stretch", key=state.DATA_SAVED_TABLE)
+        by_id = {e.id: e for e in entries}
+        chosen = st.selectbox(t("data.saved.choose"), list(by_id), format_func=lambda i: by_id[i].name,
+                              key=state.DATA_SAVED_CHOICE)
+        c1, c2 = st.columns(2)
+        if c1.button(t("data.saved.load"), width="stretch", disabled=chosen == current):
+            try:
+                ds, files = workspace().load_dataset(owner, chosen)
+            except SalesLensError as err:
+                state.put(state.DATA_ERROR, (err.message_id, err.params))
+            else:
+                put_dataset(ds, files, chosen)
+                point_at(dataset=chosen)
+                st.rerun()
+        if c2.button(t("data.saved.delete"), width="stretch", help=t("data.saved.delete_help")):
+            try:
+                workspace().delete_dataset(owner, chosen)
+            except SalesLensError as err:
+                remember_error(err)
+            if chosen == current:
+                state.put(state.WORKSPACE_DATASET_ID, None)
+            st.rerun()

@@ -107,8 +107,13 @@ def show_downloads(run: ForecastRun) -> None:
         mime="text/csv", key=state.FORECAST_DOWNLOAD_CSV, width="stretch",
     )
     try:
-        bundle = export_bundle(run.result.forecaster, metrics=run.result.to_json_dict()["metrics"])
-    except Exception:  # e.g. a run stopped before any weights existed
+        if run.result.forecaster is None and run.run_id:  # a reopened run: the saved model files, no Keras
+            from ml.workspace import get_workspace
+
+            bundle = get_workspace().model_zip(state.owner(), run.run_id)
+        else:
+            bundle = export_bundle(run.result.forecaster, metrics=run.result.to_json_dict()["metrics"])
+    except Exception:  # e.g. a run stopped before any weights existed, or a saved model that went missing
         c2.caption(t("forecast.download.no_bundle"))
         return
     c2.download_button(
@@ -130,6 +135,8 @@ def show_results(run: ForecastRun) -> None:
         epochs=r.epochs_run,
         when=format_day(pd.Timestamp(run.finished_at, unit="s")),
     ))
+    if run.run_id:
+        st.caption(t("runs.saved_as", label=run.label or run.run_id[:8]))
     if run.stopped:
         st.info(t("forecast.results.stopped"))
     show_verdicts(run)

@@ -6,6 +6,8 @@ page switches neither stop nor restart it.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -19,6 +21,10 @@ from components.forecast_inputs import SeriesSpec
 from ml.forecast import ForecastConfig, ForecastResult, run_forecast
 from ml.i18n import format_number, t
 from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job
+from ml.schema import SalesLensError
+from ml.workspace import get_workspace
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,10 +39,31 @@ class ForecastRun:
     number: int = 1  # the n-th training started in this session
     stopped: bool = False
     finished_at: float = field(default_factory=time.time)
+    run_id: str | None = None  # id in the workspace's run registry once saved
+    label: str = ""
+    save_error: tuple[str, dict] | None = None  # why it could not be saved (read-only workspace, ...)
+
+
+def save_run(run: ForecastRun, owner: str, kind: str = "train", search_id: str | None = None) -> ForecastRun:
+    """Save a finished run (model, frames, record) to the workspace; runs in the job's thread, never calls st."""
+    try:
+        ws = get_workspace()
+        record = ws.save_run(owner, run.result, dataclasses.asdict(run.spec), run.dataset_fingerprint,
+                             run.dataset_name, label=run.label, kind=kind, search_id=search_id,
+                             stopped=run.stopped, details={"number": run.number})
+        run.run_id = record.id
+        ws.set_session_pointer(owner, run=record.id)
+    except SalesLensError as err:
+        run.save_error = (err.message_id, dict(err.params))
+    except Exception:  # a failed save must not lose the trained result shown on the page
+        _log.exception("saving run failed")
+        run.save_error = ("error.unexpected", {"detail": "workspace"})
+    return run
 
 
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
     number = int(state.get(state.FORECAST_RUN_COUNT, 0)) + 1
+    owner = state.owner()
 
     def work(job: Job) -> ForecastRun:
         def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
@@ -45,9 +72,10 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
             job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
 
         result = run_forecast(series, config, baselines=True, backtest_folds=folds, callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
-        return ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, number, stopped=job.stop_event.is_set())
+        run = ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, number, stopped=job.stop_event.is_set())
+        return save_run(run, owner)  # saved even when the browser tab is gone by now
 
-    job = REGISTRY.submit("forecast", spec.describe(), state.owner(), work)
+    job = REGISTRY.submit("forecast", spec.describe(), owner, work)
     state.put(state.FORECAST_RUN_COUNT, number)
     state.put(state.FORECAST_JOB, job.id)
     state.put(state.FORECAST_ERROR, None)
@@ -65,6 +93,8 @@ def collect_finished_job() -> None:
         return
     if snap.status in (DONE, STOPPED) and job.result is not None:
         state.put(state.FORECAST_RESULT, job.result)
+        if job.result.save_error:
+            state.put(state.WORKSPACE_ERROR, job.result.save_error)
     elif snap.status == FAILED:
         state.put(state.FORECAST_ERROR, snap.error)
     state.put(state.FORECAST_JOB, None)

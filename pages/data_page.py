@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.datasets import load_files, load_sample, show_data_error
+from components.datasets import load_files, load_sample, show_data_error, show_saved_datasets
 from components.reports import show_mapping_form, show_preview, show_validation_report
+from components.workspace import show_workspace_error
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
 from ml.parsing import describe_date_format
@@ -39,7 +40,9 @@ if uploaded:
         state.put(state.MAPPING_OVERRIDES, {})
         load_files(files, options=state.cleaning_options())
 
+show_saved_datasets()
 show_data_error()
+show_workspace_error()
 ds = state.dataset()
 if ds is None:
     st.info(t("data.empty"))
@@ -92,12 +95,16 @@ with st.expander(t("data.options.title"), expanded=report.date_ambiguous):
                 drop_duplicates=duplicates,
                 encoding=None if encoding == "auto" else encoding,
             )
-            if load_files(state.get(state.DATASET_FILES), state.mapping_overrides(), options):
+            if not state.get(state.DATASET_FILES):
+                st.warning(t("data.saved.no_sources"))
+            elif load_files(state.get(state.DATASET_FILES), state.mapping_overrides(), options):
                 state.put(state.CLEANING_OPTIONS, options)
             st.rerun()
 
 overrides = show_mapping_form(ds)
-if overrides is not None:
+if overrides is not None and not state.get(state.DATASET_FILES):
+    st.warning(t("data.saved.no_sources"))
+elif overrides is not None:
     if load_files(state.get(state.DATASET_FILES), overrides, state.cleaning_options()):
         state.put(state.MAPPING_OVERRIDES, overrides)
     st.rerun()

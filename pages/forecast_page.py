@@ -8,6 +8,8 @@ from components import state
 from components.forecast_inputs import input_model_config, input_series
 from components.forecast_results import show_results
 from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
+from components.workspace import show_workspace_error
+from components.workspace_forecast import show_bundle_forecast
 from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
@@ -54,6 +56,7 @@ if request is not None and series is not None:
 if training_in_progress():
     show_training()
 
+show_workspace_error()
 error = state.get(state.FORECAST_ERROR)
 if error:
     st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
@@ -65,3 +68,5 @@ if run is not None:
     show_results(run)
 elif not training_in_progress():
     st.info(t("forecast.results.none_yet"))
+
+show_bundle_forecast(series)

@@ -1,7 +1,50 @@
-"""Runs page (being built; replaced by the area's screen)."""
+"""Runs: every saved forecast run; filter, compare several side by side, reopen, rename, export, import, delete."""
+
+from __future__ import annotations
 
 import streamlit as st
 
+from components import state
+from components.runs_views import (
+    input_run_filters,
+    runs_table,
+    show_comparison,
+    show_import,
+    show_message,
+    show_repair,
+    show_run_actions,
+)
+from components.workspace import show_workspace_error, workspace
 from ml.i18n import t
+from ml.schema import SalesLensError
 
-st.title(t("nav.runs"))
+st.title(t("runs.title"))
+st.caption(t("runs.intro_shared") if workspace().settings.shared else t("runs.intro"))
+
+show_message()
+show_workspace_error()
+owner = state.owner()
+try:
+    everything = workspace().list_runs(owner)
+except SalesLensError as err:
+    show_repair(err)
+    st.stop()
+
+show_import()
+if not everything:
+    st.info(t("runs.none"))
+    st.stop()
+
+filters = input_run_filters(everything)
+records = workspace().list_runs(owner, **filters)
+st.caption(t("runs.count", shown=len(records), total=len(everything)))
+if not records:
+    st.info(t("runs.none_match"))
+    st.stop()
+st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE)
+
+st.subheader(t("runs.compare.title"))
+show_comparison(records)
+
+st.subheader(t("runs.actions.title"))
+show_run_actions(records)

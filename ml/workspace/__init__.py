@@ -46,6 +46,7 @@ def reset_workspaces() -> None:
 MESSAGE_FAMILIES: dict[str, list[str]] = {
     "runs.kind.": ["train", "trial", "imported"],
     "runs.search.param.": ["window", "units", "layers", "learning_rate", "dropout"],
+    "runs.filter.period_": ["all", "day", "week", "month", "year"],
 }
 
 __all__ = [

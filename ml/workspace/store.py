@@ -51,6 +51,7 @@ from ml.workspace.files import (
     clean_leftovers,
     remove_folder,
     staged_folder,
+    write_bytes_atomic,
 )
 from ml.workspace.registry import Registry, utc_now
 from ml.workspace.settings import WorkspaceSettings
@@ -585,6 +586,26 @@ class Workspace:
             remove_folder(self.root, self.root / rel)
             raise
         return _record(record)
+
+    # ------------------------------------------------------------------ where each owner left off
+    def session_pointer(self, owner: str) -> dict[str, str]:
+        """The dataset ('sample' or a saved id) and run an owner used last ({} when none)."""
+        path = self.root / "sessions" / f"{_valid_owner(owner)}.json"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return {}
+        return {k: v for k, v in doc.items() if k in ("dataset", "run") and isinstance(v, str)} \
+            if isinstance(doc, dict) else {}
+
+    def set_session_pointer(self, owner: str, dataset: str | None = None, run: str | None = None) -> None:
+        current = self.session_pointer(owner)
+        if dataset is not None:
+            current["dataset"] = dataset
+        if run is not None:
+            current["run"] = run
+        self._writable()
+        write_bytes_atomic(self.root / "sessions" / f"{owner}.json", _dump(current))
 
     # ------------------------------------------------------------------ recovery
     def recover_registry(self) -> dict[str, int]:

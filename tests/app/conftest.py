@@ -78,6 +78,19 @@ def plotly_array(values) -> np.ndarray:
 
 
 @pytest.fixture(autouse=True)
+def _workspace_in_tmp(tmp_path, monkeypatch):
+    """Runs and datasets the app saves go to a fresh folder per test, never the repository's ./workspace."""
+    from ml.workspace import reset_workspaces
+
+    monkeypatch.setenv("SALESLENS_WORKSPACE", str(tmp_path / "workspace"))
+    monkeypatch.delenv("SALESLENS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SALESLENS_SHARED", raising=False)
+    reset_workspaces()
+    yield
+    reset_workspaces()
+
+
+@pytest.fixture(autouse=True)
 def _english_after_each_test():
     yield
     set_language(DEFAULT_LANGUAGE)

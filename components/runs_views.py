@@ -1,0 +1,220 @@
+"""Runs page pieces: filters, the run table, comparison of several runs, actions on one run, import, repair."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.runs_charts import plot_metrics_side_by_side, plot_runs_overlay
+from components.workspace import describe_run, open_saved_run, remember_error, workspace
+from ml.forecast import BASELINES, NETWORK
+from ml.forecast.config import MODEL_TYPES
+from ml.i18n import format_day, format_number, render_error, t
+from ml.schema import SalesLensError
+from ml.workspace import RunRecord
+
+METRICS = ("mae", "rmse", "smape", "mase")
+PERIODS = {"all": None, "day": 1, "week": 7, "month": 31, "year": 366}
+ALL = "all"
+MAX_COMPARED = 8
+
+
+def best_baseline(record: RunRecord, metric: str = "mase") -> tuple[str | None, float | None]:
+    scores = {m: v.get(metric) for m, v in record.metrics.items() if m in BASELINES and v.get(metric) is not None}
+    if not scores:
+        return None, None
+    name = min(scores, key=scores.get)
+    return name, float(scores[name])
+
+
+def input_run_filters(records: list[RunRecord]) -> dict:
+    """Dataset, model type and period filters; returns keyword arguments for ``Workspace.list_runs``."""
+    datasets = {r.dataset_fingerprint: r.dataset_name for r in records}
+    c1, c2, c3 = st.columns(3)
+    dataset = c1.selectbox(t("runs.filter.dataset"), [ALL, *datasets], key=state.RUNS_FILTER_DATASET,
+                           format_func=lambda f: t("runs.filter.all") if f == ALL else datasets.get(f, f[:8]))
+    types = sorted({r.model_type for r in records}, key=lambda m: MODEL_TYPES.index(m) if m in MODEL_TYPES else 99)
+    model = c2.selectbox(t("runs.filter.model"), [ALL, *types], key=state.RUNS_FILTER_MODEL,
+                         format_func=lambda m: t("runs.filter.all") if m == ALL else t(f"forecast.model.{m}"))
+    period = c3.selectbox(t("runs.filter.period"), list(PERIODS), key=state.RUNS_FILTER_PERIOD,
+                          format_func=lambda p: t(f"runs.filter.period_{p}"))
+    days = PERIODS.get(period)
+    return {
+        "dataset_fingerprint": None if dataset == ALL else dataset,
+        "model_type": None if model == ALL else model,
+        "since": None if days is None else datetime.now(UTC) - timedelta(days=days),
+    }
+
+
+def runs_table(records: list[RunRecord]) -> pd.DataFrame:
+    """One row per run, localised headers, numbers as numbers (the table sorts them)."""
+    rows = []
+    for r in records:
+        base_name, base_mase = best_baseline(r)
+        rows.append({
+            t("runs.table.name"): describe_run(r),
+            t("runs.table.kind"): t(f"runs.kind.{r.kind}"),
+            t("runs.table.dataset"): r.dataset_name,
+            t("runs.table.model"): t(f"forecast.model.{r.model_type}"),
+            t("runs.table.network_mase"): r.network_mase,
+            t("runs.table.best_baseline"): (t(f"forecast.model.{base_name}") + f" {format_number(base_mase, 3)}")
+            if base_name else "",
+            t("runs.table.window"): int(r.config.get("window", 0)),
+            t("runs.table.units"): int(r.config.get("units", 0)),
+            t("runs.table.seconds"): round(r.train_seconds, 1),
+            t("runs.table.created"): r.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+        })
+    return pd.DataFrame(rows)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _holdout(owner: str, run_id: str) -> pd.DataFrame:
+    """A run's held-out predictions (the frame is immutable once saved, so caching by id is exact)."""
+    return workspace().open_run(owner, run_id).result.holdout[["unique_id", "ds", "y", NETWORK]]
+
+
+def show_comparison(records: list[RunRecord]) -> None:
+    """Pick runs; overlay their predicted-vs-actual curves and put their metrics side by side."""
+    by_id = {r.id: r for r in records}
+    default = [r.id for r in records[:2]]
+    chosen = st.multiselect(t("runs.compare.choose"), list(by_id), default=default, key=state.RUNS_SELECTED,
+                            format_func=lambda i: describe_run(by_id[i]), max_selections=MAX_COMPARED,
+                            help=t("runs.compare.help"))
+    chosen = [i for i in chosen if i in by_id]
+    if not chosen:
+        st.caption(t("runs.compare.none"))
+        return
+    owner = state.owner()
+    predictions, failed = [], []
+    for run_id in chosen:
+        try:
+            predictions.append((describe_run(by_id[run_id]), _holdout(owner, run_id)))
+        except SalesLensError as err:
+            failed.append(render_error(err))
+    for message in failed:
+        st.warning(message, icon="⚠️")
+    if predictions:
+        series = sorted(set.intersection(*(set(p["unique_id"].astype(str)) for _, p in predictions)) or
+                        set(predictions[0][1]["unique_id"].astype(str)))
+        chosen_series = series[0]
+        if len(series) > 1:
+            chosen_series = st.selectbox(t("runs.compare.series"), series, key=state.RUNS_SERIES)
+        actual = predictions[0][1][["unique_id", "ds", "y"]]
+        st.plotly_chart(plot_runs_overlay(actual, predictions, chosen_series), width="stretch",
+                        key=state.RUNS_OVERLAY_CHART)
+        if len({r.dataset_fingerprint for r in (by_id[i] for i in chosen)}) > 1:
+            st.caption(t("runs.compare.different_datasets"))
+    labels = {m: t(f"forecast.metric.{m}") for m in METRICS}
+    table = pd.DataFrame(
+        {describe_run(by_id[i]): {m: by_id[i].metrics.get(NETWORK, {}).get(m) for m in METRICS} for i in chosen}
+    ).T.astype(float)
+    baselines = {}
+    for i in chosen:
+        name, value = best_baseline(by_id[i])
+        baselines[describe_run(by_id[i])] = t("runs.compare.baseline_value", model=t(f"forecast.model.{name}"),
+                                              value=format_number(value, 3)) if name else ""
+    shown = table.rename(columns=labels)
+    shown[t("runs.table.best_baseline")] = pd.Series(baselines)
+    st.dataframe(shown.style.highlight_min(axis=0, color="#dcfce7", subset=list(labels.values()))
+                 .format(lambda v: format_number(v, 3), subset=list(labels.values())), width="stretch")
+    st.plotly_chart(plot_metrics_side_by_side(table, labels), width="stretch", key=state.RUNS_METRICS_CHART)
+
+
+def show_run_actions(records: list[RunRecord]) -> None:
+    """Reopen, rename, export or delete one run."""
+    by_id = {r.id: r for r in records}
+    run_id = st.selectbox(t("runs.actions.choose"), list(by_id), key=state.RUNS_ACTIVE,
+                          format_func=lambda i: describe_run(by_id[i]))
+    if run_id not in by_id:
+        return
+    record = by_id[run_id]
+    owner = state.owner()
+    st.caption(t("runs.actions.details", dataset=record.dataset_name, model=t(f"forecast.model.{record.model_type}"),
+                 window=record.config.get("window"), horizon=record.config.get("horizon"),
+                 epochs=record.epochs_run, when=format_day(record.created_at)))
+    c1, c2, c3, c4 = st.columns(4)
+    if c1.button(t("runs.actions.reopen"), type="primary", width="stretch", help=t("runs.actions.reopen_help")):
+        if open_saved_run(run_id) is not None:
+            st.switch_page("pages/forecast_page.py")
+        st.rerun()
+    with c2.popover(t("runs.actions.rename"), width="stretch"):
+        label = st.text_input(t("runs.actions.label"), value=record.label, key=state.RUNS_LABEL, max_chars=200)
+        if st.button(t("runs.actions.save_label")):
+            try:
+                workspace().rename_run(owner, run_id, label)
+                state.put(state.RUNS_MESSAGE, ("runs.message.renamed", {"label": label.strip()}))
+            except SalesLensError as err:
+                remember_error(err)
+            st.rerun()
+    try:
+        data = workspace().export_run(owner, run_id)
+    except SalesLensError as err:
+        c3.caption(render_error(err))
+    else:
+        c3.download_button(t("runs.actions.export"), data=data, file_name=f"saleslens_run_{run_id[:8]}.zip",
+                           mime="application/zip", key=state.RUNS_EXPORT, width="stretch",
+                           help=t("runs.actions.export_help"))
+    with c4.popover(t("runs.actions.delete"), width="stretch"):
+        sure = st.checkbox(t("runs.actions.delete_confirm", name=describe_run(record)),
+                           key=state.runs_delete_confirm_key(run_id))
+        if st.button(t("runs.actions.delete_now"), disabled=not sure, type="primary"):
+            try:
+                workspace().delete_run(owner, run_id)
+                state.put(state.RUNS_MESSAGE, ("runs.message.deleted", {"name": describe_run(record)}))
+            except SalesLensError as err:
+                remember_error(err)
+            st.rerun()
+
+
+def show_import() -> None:
+    """Import a run bundle exported from this workspace (validated; tampered or foreign bundles refused)."""
+    with st.expander(t("runs.import.title")):
+        upload = st.file_uploader(t("runs.import.upload"), type=["zip"], key=state.RUNS_IMPORT_UPLOAD,
+                                  help=t("runs.import.help"))
+        if upload is None:
+            return
+        data = upload.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        last = state.get(state.RUNS_MESSAGE)
+        if last and last[1].get("digest") == digest:
+            return  # this upload was handled on an earlier run of the script
+        try:
+            record = workspace().import_run(state.owner(), data)
+        except SalesLensError as err:
+            state.put(state.RUNS_MESSAGE, ("error", {"digest": digest, "id": err.message_id, "params": err.params}))
+        else:
+            state.put(state.RUNS_MESSAGE, ("runs.message.imported",
+                                           {"digest": digest, "name": describe_run(record)}))
+        st.rerun()
+
+
+def show_message() -> None:
+    message = state.get(state.RUNS_MESSAGE)
+    if not message:
+        return
+    kind, params = message
+    if kind == "error":
+        st.error(render_error(SalesLensError(params["id"], **params["params"])), icon="⚠️")
+    else:
+        st.success(t(kind, **{k: v for k, v in params.items() if k != "digest"}))
+    if "digest" not in params:
+        state.put(state.RUNS_MESSAGE, None)
+
+
+def show_repair(err: SalesLensError) -> None:
+    """The registry cannot be read: say so, and offer to rebuild it from the saved files."""
+    st.error(render_error(err), icon="🗄️")
+    if err.message_id == "workspace.error.database_corrupt" and st.button(t("runs.repair.button"),
+                                                                           key=state.RUNS_REPAIR):
+        try:
+            counts = workspace().recover_registry()
+        except SalesLensError as again:
+            st.error(render_error(again))
+        else:
+            state.put(state.RUNS_MESSAGE, ("runs.repair.done", {"runs": counts["runs"],
+                                                                "datasets": counts["datasets"]}))
+            st.rerun()

@@ -1,0 +1,207 @@
+"""The session's link to the workspace: who this browser is, restoring its work after a refresh, saving runs.
+
+Streamlit's session dies on reload. The browser keeps a random id in a cookie (``saleslens_ws``, set by a tiny
+script on the first visit; ``?ws=<id>`` in the URL works too, e.g. for tests); a new session adopts that id as its
+owner and brings back the owner's dataset, latest run and any training still running in this server process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+
+import streamlit as st
+
+from components import state
+from components.forecast_inputs import SeriesSpec
+from components.training import ForecastRun
+from ml.dataset import Dataset
+from ml.i18n import render_error, t
+from ml.jobs import REGISTRY
+from ml.schema import SalesLensError
+from ml.workspace import SavedRun, Workspace, get_workspace
+
+COOKIE = "saleslens_ws"
+QUERY = "ws"
+SAMPLE = "sample"
+_ID = re.compile(r"^[0-9a-f]{32}$")
+_log = logging.getLogger(__name__)
+
+
+def workspace() -> Workspace:
+    return get_workspace()
+
+
+def remember_error(err: SalesLensError) -> None:
+    state.put(state.WORKSPACE_ERROR, (err.message_id, dict(err.params)))
+
+
+def show_workspace_error() -> None:
+    """The last workspace problem, once (the page keeps working without saving)."""
+    err = state.get(state.WORKSPACE_ERROR)
+    if err:
+        st.warning(render_error(SalesLensError(err[0], **err[1])), icon="🗄️")
+        state.put(state.WORKSPACE_ERROR, None)
+
+
+# ------------------------------------------------------------------------------------------------ identity
+def _cookie_owner() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def resolve_owner() -> str:
+    """Adopt the browser's workspace id as this session's owner (cookie, then ``?ws=``), else keep a new one."""
+    if not state.get(state.WORKSPACE_RESTORED):
+        cookie = _cookie_owner()
+        query = st.query_params.get(QUERY)
+        chosen = cookie or (query if isinstance(query, str) and _ID.match(query) else None)
+        if chosen:
+            state.put(state.OWNER, chosen)
+        owner = state.owner()
+        if cookie != owner:
+            _set_cookie(owner)
+    return state.owner()
+
+
+def _set_cookie(owner: str) -> None:
+    value = json.dumps(f"{COOKIE}={owner}")
+    st.html(
+        "<script>document.cookie = " + value + " + '; path=/; max-age=31536000; SameSite=Strict'"
+        " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ restore
+def restore_session(load_sample) -> bool:
+    """On a session's first run: owner, dataset, latest run, running jobs. Returns True when a dataset was set
+    (from the workspace or the sample); ``load_sample`` loads the bundled sample."""
+    if state.get(state.WORKSPACE_RESTORED):
+        return False
+    owner = resolve_owner()
+    state.put(state.WORKSPACE_RESTORED, True)
+    loaded = False
+    ws = workspace()
+    if state.dataset() is None:
+        try:
+            pointer = ws.session_pointer(owner)
+            dataset_id = pointer.get("dataset")
+            if dataset_id and dataset_id != SAMPLE:
+                ds, files = ws.load_dataset(owner, dataset_id)
+                put_dataset(ds, files, dataset_id)
+                loaded = True
+            elif dataset_id == SAMPLE:
+                loaded = bool(load_sample())
+        except SalesLensError as err:
+            remember_error(err)
+    _restore_run(ws, owner)
+    _reattach_jobs(owner)
+    return loaded
+
+
+def put_dataset(ds: Dataset, files: list[tuple[str, bytes]], dataset_id: str | None) -> None:
+    state.put(state.MAPPING_OVERRIDES, {})
+    state.put(state.CLEANING_OPTIONS, ds.options)
+    state.set_dataset(ds, files)
+    state.put(state.WORKSPACE_DATASET_ID, dataset_id)
+
+
+def _restore_run(ws: Workspace, owner: str) -> None:
+    if state.get(state.FORECAST_RESULT) is not None:
+        return
+    try:
+        run_id = ws.session_pointer(owner).get("run")
+        record = None
+        if run_id:
+            try:
+                record = ws.get_run(owner, run_id)
+            except SalesLensError:
+                record = None
+        record = record or ws.latest_run(owner)
+        if record is not None:
+            state.put(state.FORECAST_RESULT, run_from_saved(ws.open_run(owner, record.id)))
+    except SalesLensError as err:
+        remember_error(err)
+
+
+def _reattach_jobs(owner: str) -> None:
+    """A training (or search) this owner started before the refresh, still running in this process."""
+    for kind, key in (("forecast", state.FORECAST_JOB), ("search", state.FORECAST_SEARCH_JOB)):
+        if state.get(key):
+            continue
+        running = [j for j in REGISTRY.jobs(owner=owner, kind=kind) if not j.snapshot().finished]
+        if running:
+            state.put(key, max(running, key=lambda j: j.created_at).id)
+
+
+# ------------------------------------------------------------------------------------------------ runs
+def run_from_saved(saved: SavedRun) -> ForecastRun:
+    """A ForecastRun as the Forecast page draws it, from a reopened saved run (no retraining)."""
+    rec = saved.record
+    spec = SeriesSpec(**{k: str(rec.spec[k]) for k in ("target", "level", "freq")}) if rec.spec else \
+        SeriesSpec("units", "total", "D")
+    return ForecastRun(
+        spec=spec, config=saved.result.config, result=saved.result, dataset_fingerprint=rec.dataset_fingerprint,
+        dataset_name=rec.dataset_name, number=int(saved.details.get("number", 1) or 1), stopped=rec.stopped,
+        finished_at=rec.created_at.timestamp(), run_id=rec.id, label=rec.label,
+    )
+
+
+def save_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
+    """Keep an uploaded dataset in the workspace (a problem is shown once; the session keeps the data)."""
+    owner = state.owner()
+    try:
+        entry = workspace().save_dataset(owner, ds, files)
+        state.put(state.WORKSPACE_DATASET_ID, entry.id)
+        workspace().set_session_pointer(owner, dataset=entry.id)
+    except SalesLensError as err:
+        state.put(state.WORKSPACE_DATASET_ID, None)
+        remember_error(err)
+    except Exception:  # never lose the loaded data because saving failed
+        _log.exception("saving dataset %s failed", ds.name)
+
+
+def point_at(dataset: str | None = None, run: str | None = None) -> None:
+    """Remember the session's current dataset / run for the next visit (quietly: not worth an error)."""
+    try:
+        workspace().set_session_pointer(state.owner(), dataset=dataset, run=run)
+    except SalesLensError:
+        pass
+
+
+def open_saved_run(run_id: str) -> ForecastRun | None:
+    """Reopen a run into the Forecast page; also load its dataset when it is saved and not the current one."""
+    owner = state.owner()
+    ws = workspace()
+    started = time.perf_counter()
+    try:
+        run = run_from_saved(ws.open_run(owner, run_id))
+        ds = state.dataset()
+        if ds is None or ds.fingerprint != run.dataset_fingerprint:
+            entry = ws.find_dataset(owner, run.dataset_fingerprint)
+            if entry is not None:
+                data, files = ws.load_dataset(owner, entry.id)
+                put_dataset(data, files, entry.id)
+    except SalesLensError as err:
+        remember_error(err)
+        return None
+    state.put(state.FORECAST_RESULT, run)
+    state.put(state.FORECAST_TARGET, run.spec.target)
+    state.put(state.FORECAST_FREQ, run.spec.freq)
+    _log.info("reopened run %s in %.2fs", run_id, time.perf_counter() - started)
+    point_at(run=run_id)
+    return run
+
+
+def describe_run(record) -> str:
+    """A short name for a run in lists: its label, else model · dataset · time."""
+    if record.label:
+        return record.label
+    return t("runs.unnamed", model=t(f"forecast.model.{record.model_type}"), dataset=record.dataset_name,
+             id=record.id[:6])
