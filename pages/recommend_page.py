@@ -1,7 +1,106 @@
-"""Recommend page (being built; replaced by the area's screen)."""
+"""Recommendations: fit and evaluate recommenders in the background, then explore a customer, a product, segments."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
-from ml.i18n import t
+from components import state
+from components.recommend_inputs import (
+    input_customer,
+    input_metric,
+    input_product,
+    input_segments,
+    input_settings,
+    input_view,
+)
+from components.recommend_jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
+from components.recommend_results import (
+    show_customer,
+    show_download,
+    show_evaluation,
+    show_product,
+    show_segments,
+)
+from ml.i18n import render_error, t
+from ml.recommend import co_purchase_pairs
+from ml.schema import Col, SalesLensError
 
-st.title(t("nav.recommend"))
+st.title(t("recommend.page.title"))
+st.caption(t("recommend.page.intro"))
+
+ds = state.dataset()
+if ds is None:
+    st.info(t("recommend.page.no_data"))
+    st.stop()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def order_pairs(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
+    return co_purchase_pairs(_frame)
+
+
+frame = ds.frame
+has_customers = ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any()
+if not has_customers:
+    # without customers there is nothing to personalise, but orders still say which products go together
+    st.warning(t("recommend.page.needs_customers"))
+    if not ds.has(Col.ORDER_ID) or not ds.has(Col.PRODUCT_ID):
+        st.stop()
+    try:
+        pairs = order_pairs(ds.fingerprint, frame)
+    except SalesLensError as err:
+        st.error(render_error(err), icon="⚠️")
+        st.stop()
+    st.subheader(t("recommend.view.product"))
+    products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
+    names = products if not ds.has(Col.PRODUCT_NAME) else frame.drop_duplicates(Col.PRODUCT_ID).set_index(Col.PRODUCT_ID)[Col.PRODUCT_NAME].astype(str).reindex(products).to_numpy()
+    product = input_product(products, names)
+    if product:
+        show_product(None, pairs, product, 10)
+    st.stop()
+
+collect_finished_job()
+settings = input_settings()
+if settings is not None:
+    if job_in_progress():
+        st.warning(t("recommend.job.already_running"))
+    else:
+        start_recommend(frame, settings, ds.fingerprint, ds.name)
+if job_in_progress():
+    show_progress()
+
+error = state.get(state.RECOMMEND_ERROR)
+if error:
+    st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+
+run = state.get(state.RECOMMEND_RESULT)
+if run is None:
+    if not job_in_progress():
+        st.info(t("recommend.page.none_yet"))
+    st.stop()
+if run.dataset_fingerprint != ds.fingerprint:
+    st.info(t("recommend.page.other_dataset", name=run.dataset_name))
+    st.stop()
+if run.stopped:
+    st.info(t("recommend.page.stopped"))
+if run.evaluation_error:  # the recommendations were still fitted; say why there is no evaluation
+    st.warning(t("recommend.page.evaluation_failed", reason=t(run.evaluation_error[0], **run.evaluation_error[1])))
+
+view = input_view()
+if view == "customer":
+    customer = input_customer(run.fitted.interactions)
+    if customer:
+        show_customer(run, frame, customer)
+    st.caption(t("recommend.page.cold_start_note"))
+    show_download(run)
+elif view == "product":
+    it = run.fitted.interactions
+    product = input_product(it.product_ids.astype(str), it.product_names.astype(str))
+    if product:
+        show_product(run, run.fitted.pairs, product, run.settings.k)
+elif view == "segments":
+    method, count = input_segments()
+    show_segments(run, frame, method, count)
+else:
+    show_evaluation(run, input_metric())

@@ -1,3 +1,31 @@
 """Session-state and widget keys of the recommend area (re-exported by components.state)."""
 
 from __future__ import annotations
+
+# App state
+RECOMMEND_JOB = "recommend_job"  # id of the fit-and-evaluate job in ml.jobs.REGISTRY
+RECOMMEND_RESULT = "recommend_result"  # last finished RecommendRun (kept when a later run fails)
+RECOMMEND_ERROR = "recommend_error"  # (message id, params) of the last failed run
+
+# Widget keys: settings
+RECOMMEND_ALGORITHMS = "recommend_algorithms"  # algorithms to evaluate
+RECOMMEND_ALGORITHM = "recommend_algorithm"  # algorithm whose recommendations are shown
+RECOMMEND_K = "recommend_k"
+RECOMMEND_TEST_DAYS = "recommend_test_days"
+RECOMMEND_WEIGHTING = "recommend_weighting"
+RECOMMEND_HALF_LIFE = "recommend_half_life"
+RECOMMEND_REPEAT = "recommend_repeat"
+RECOMMEND_RUN_BUTTON = "recommend_run_reset"  # a button: its value is not kept across pages
+RECOMMEND_STOP = "recommend_stop"
+# Widget keys: results
+RECOMMEND_VIEW = "recommend_view"  # customer | product | segments | evaluation
+RECOMMEND_CUSTOMER_SEARCH = "recommend_customer_search"
+RECOMMEND_CUSTOMER = "recommend_customer"
+RECOMMEND_PRODUCT = "recommend_product"
+RECOMMEND_SEGMENT_METHOD = "recommend_segment_method"
+RECOMMEND_SEGMENT_COUNT = "recommend_segment_count"
+RECOMMEND_EVAL_METRIC = "recommend_eval_metric"
+RECOMMEND_EVAL_CHART = "recommend_eval_chart"
+RECOMMEND_SCORES_CHART = "recommend_scores_chart"
+RECOMMEND_SEGMENT_CHART = "recommend_segment_chart"
+RECOMMEND_DOWNLOAD_CSV = "recommend_download_csv"

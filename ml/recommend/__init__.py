@@ -40,4 +40,7 @@ MESSAGE_FAMILIES: dict[str, list[str]] = {
     "recommend.weighting.": WEIGHTINGS,
     "recommend.segment_method.": SEGMENT_METHODS,
     "recommend.source.": ["model", "cold_start", "content"],
+    "recommend.view.": ["customer", "product", "segments", "evaluation"],
+    "recommend.segment.caption_": SEGMENT_METHODS,
+    "recommend.explain.": REASONS,
 }

@@ -116,3 +116,60 @@ def purchase_history(frame: pd.DataFrame, customer_id: str) -> pd.DataFrame:
     rows = frame[frame[Col.CUSTOMER_ID].astype("string") == str(customer_id)]
     columns = [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, Col.PRODUCT_NAME, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in frame.columns]
     return rows[columns].sort_values(Col.DATE, ascending=False).reset_index(drop=True)
+
+
+@dataclass
+class RecommendSettings:
+    """What the analyst chose on the page (or the CLI): a typed config for ``run_recommendations``."""
+
+    algorithms: list[str]  # evaluated
+    algorithm: str = "item-knn"  # fitted on all data for the recommendations shown
+    k: int = 10
+    test_days: int = 30
+    weighting: str = "binary"
+    half_life_days: float | None = None
+    repeat: bool = False
+    seed: int = 0
+    n_segments: int = 4
+
+
+@dataclass
+class RecommendRun:
+    settings: RecommendSettings
+    evaluation: object | None  # EvaluationResult, None when it could not run
+    evaluation_error: tuple[str, dict] | None
+    fitted: FittedModel
+    dataset_fingerprint: str = ""
+    dataset_name: str = ""
+    stopped: bool = False
+
+
+def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progress: Callable[[str, float], None] | None = None,
+                        stop: Callable[[], bool] | None = None, fingerprint: str = "", name: str = "") -> RecommendRun:
+    """Evaluate the chosen algorithms on a time split, then fit the chosen one on all data (for the page's job).
+
+    A data problem that only stops the evaluation (a test period with no purchases) is kept as ``evaluation_error``;
+    the recommendations are still fitted. Progress is (step, fraction of the whole run).
+    """
+    from ml.recommend.evaluation import evaluate_algorithms
+    from ml.schema import SalesLensError
+
+    report = progress or (lambda step, fraction: None)
+    evaluation, error = None, None
+    share = 0.8 if settings.algorithms else 0.0
+    if settings.algorithms:
+        try:
+            evaluation = evaluate_algorithms(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
+                                             settings.half_life_days, settings.seed, settings.repeat,
+                                             progress=lambda algo, f: report(algo, share * f), stop=stop)
+        except SalesLensError as err:
+            if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases", "recommend.error.one_product"):
+                raise
+            error = (err.message_id, dict(err.params))
+    report("fit", share)
+    fitted = fit_recommender(frame, settings.algorithm, settings.weighting, settings.half_life_days, settings.seed,
+                             progress=lambda f: report("fit", share + (1 - share) * 0.9 * f))
+    if settings.k > fitted.interactions.n_products:
+        raise ConfigError("recommend.error.k_too_large", k=settings.k, products=fitted.interactions.n_products)
+    report("done", 1.0)
+    return RecommendRun(settings, evaluation, error, fitted, fingerprint, name, stopped=bool(stop and stop()))

@@ -1,0 +1,67 @@
+"""Fitting and evaluating recommenders off the script thread: start the job, poll it from a fragment, collect it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from ml.i18n import format_number, t
+from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job
+from ml.recommend.service import RecommendSettings, run_recommendations
+
+
+def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: str) -> Job:
+    def work(job: Job):
+        def progress(step: str, fraction: float) -> None:
+            job.report(step=step, fraction=float(fraction))
+
+        return run_recommendations(frame, settings, progress, job.stop_event.is_set, fingerprint, name)
+
+    job = REGISTRY.submit("recommend", t(f"recommend.algo.{settings.algorithm}"), state.owner(), work)
+    state.put(state.RECOMMEND_JOB, job.id)
+    state.put(state.RECOMMEND_ERROR, None)
+    return job
+
+
+def collect_finished_job() -> None:
+    """A finished job's result (or error) moves into the session; a failure keeps the previous result."""
+    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
+    if job is None:
+        state.put(state.RECOMMEND_JOB, None)
+        return
+    snap = job.snapshot()
+    if not snap.finished:
+        return
+    if snap.status in (DONE, STOPPED) and job.result is not None:
+        state.put(state.RECOMMEND_RESULT, job.result)
+    elif snap.status == FAILED:
+        state.put(state.RECOMMEND_ERROR, snap.error)
+    state.put(state.RECOMMEND_JOB, None)
+
+
+def job_in_progress() -> bool:
+    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
+    return job is not None and not job.snapshot().finished
+
+
+@st.fragment(run_every=1.0)
+def show_progress() -> None:
+    """Progress bar with the step running now, time so far, and Stop (stops between algorithms)."""
+    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()
+    with st.container(border=True):
+        step = snap.progress.get("step")
+        if snap.status == QUEUED:
+            label = t("recommend.job.queued")
+        elif step in (None, "fit", "done"):
+            label = t("recommend.job.fitting")
+        else:
+            label = t("recommend.job.evaluating", algorithm=t(f"recommend.algo.{step}"))
+        st.progress(min(1.0, float(snap.progress.get("fraction", 0.0))), text=label)
+        st.caption(t("recommend.job.elapsed", seconds=format_number(snap.elapsed, 0)))
+        if st.button(t("recommend.job.stop"), key=state.RECOMMEND_STOP):
+            job.stop()
