@@ -2,6 +2,7 @@
 summary, price what-if on a baseline forecast, and cross-price hints from co-purchases. No Streamlit here."""
 
 from ml.pricing.config import COV_TYPES, FREQS, OBJECTIVES, ElasticityConfig, OptimiserConfig
+from ml.pricing.cross import KINDS, SOURCES, co_purchases, cross_price_hints
 from ml.pricing.demand import DemandModelConfig, GradientBoostingDemandModel, implied_elasticity
 from ml.pricing.elasticity import (
     CONFIDENCE_LEVELS,
@@ -10,6 +11,7 @@ from ml.pricing.elasticity import (
     REASONS,
     ElasticityEstimate,
     ElasticityModel,
+    adjusted_observations,
     confidence_flag,
     estimate_elasticities,
     expected_units,
@@ -45,9 +47,11 @@ MESSAGE_FAMILIES: dict[str, list[str]] = {
     "pricing.freq.": list(FREQS),
     "pricing.cov_type.": list(COV_TYPES),
     "pricing.cost_source.": list(COST_SOURCES),
+    "pricing.cross.": [*KINDS, *(f"source_{s}" for s in SOURCES)],
 }
 
 __all__ = [
+    "KINDS", "SOURCES", "adjusted_observations", "co_purchases", "cross_price_hints",
     "BOUNDS", "CONFIDENCE_LEVELS", "COST_SOURCES", "COV_TYPES", "FREQS", "INFEASIBLE_REASONS", "MESSAGE_FAMILIES",
     "NOT_ESTIMABLE", "OBJECTIVES", "OK", "REASONS", "SUGGESTION_STATUSES", "DemandModelConfig", "ElasticityConfig",
     "ElasticityEstimate", "ElasticityModel", "GradientBoostingDemandModel", "OptimiserConfig", "PortfolioSummary",

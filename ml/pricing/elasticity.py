@@ -219,6 +219,30 @@ class ElasticityModel:
         return expected_units(np.asarray(prices, dtype=float), est.current_price, est.baseline_units, e)
 
 
+def adjusted_observations(model: ElasticityModel, rows: pd.DataFrame, start: pd.Timestamp,
+                          end: pd.Timestamp) -> pd.DataFrame:
+    """A fitted product's observed periods with units moved to recent conditions: each period's calendar, trend
+    and promo effect is swapped for the average effect of the last regular periods, so the points scatter around
+    the fitted curve Q0·(p/p0)^ε instead of around last year's season. Columns: period, price, units,
+    adjusted_units, promo."""
+    cfg = model.config
+    rows = rows.loc[(rows["units"] > 0) & (rows["price"] > 0)].sort_values("period")
+    out = rows[["period", "price", "units", "promo"]].reset_index(drop=True)
+    if not model.params_:
+        out["adjusted_units"] = out["units"]
+        return out
+    x, names = design_matrix(out["period"].to_numpy(), out["price"].to_numpy(float), out["promo"].to_numpy(float),
+                             pd.Timestamp(start), cfg)
+    beta = np.array([model.params_.get(n, 0.0) for n in names])
+    control = np.delete(x, [0, 1], axis=1) @ np.delete(beta, [0, 1])
+    step = pd.Timedelta(days=1 if cfg.freq == "D" else 7)
+    recent = (out["period"] >= pd.Timestamp(end) - step * cfg.effective_baseline_periods).to_numpy()
+    regular = recent & (out["promo"].to_numpy() < 0.5)
+    reference = control[regular].mean() if regular.any() else control[-min(len(control), 4):].mean()
+    out["adjusted_units"] = out["units"].to_numpy() * np.exp(reference - control)
+    return out
+
+
 def expected_units(prices: np.ndarray | float, current_price: float, baseline_units: float,
                    elasticity: float) -> np.ndarray:
     """Constant-elasticity demand through (current_price, baseline_units): Q(p) = Q0·(p / p0)^ε."""

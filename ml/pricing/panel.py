@@ -65,7 +65,8 @@ def check_pricing_columns(frame: pd.DataFrame) -> None:
 
 
 def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
-    """Per product and period: units, revenue, price (= revenue / units) and promo (0..1)."""
+    """Per product and period: units, revenue, price (= revenue / units) and promo (0..1). Weekly panels keep
+    complete weeks only."""
     check_pricing_columns(frame)
     if frame.empty:
         raise DataError("pricing.error.no_rows")
@@ -92,6 +93,10 @@ def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
         daily = daily.groupby(["product_id", "period"], sort=True).agg(
             units=("units", "sum"), revenue=("revenue", "sum"), promo=("promo", "mean")
         ).reset_index()
+        # a week cut by the start or end of the data would look like a week of low demand
+        first, last = day.min(), day.max()
+        complete = (daily["period"] >= first) & (daily["period"] + pd.Timedelta(days=6) <= last)
+        daily = daily.loc[complete]
     elif freq != "D":
         raise DataError("pricing.error.bad_freq", freq=freq)
     daily["price"] = daily["revenue"] / daily["units"]
