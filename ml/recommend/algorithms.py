@@ -195,8 +195,8 @@ class FactorizationRecommender(Recommender):
         x = interactions.matrix.astype(np.float64)
         k = max(1, min(self.components, min(x.shape) - 1))
         if self.method == "nmf":
-            model = NMF(n_components=k, init="nndsvda", max_iter=100, tol=1e-3, random_state=self.seed)
-            with warnings.catch_warnings():  # 100 iterations rank well enough; full convergence is not the goal
+            model = NMF(n_components=k, init="nndsvda", max_iter=30, tol=1e-3, random_state=self.seed)
+            with warnings.catch_warnings():  # 30 iterations rank as well as 100 (measured on the sample and UCI data) in a third of the time
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.user_factors_ = model.fit_transform(x)
             self.item_factors_ = model.components_.T
