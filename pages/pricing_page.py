@@ -1,7 +1,126 @@
-"""Pricing page (being built; replaced by the area's screen)."""
+"""Pricing: elasticity per product with its interval, suggested prices within the analyst's limits, the
+portfolio effect, one product's curves and what-if, the forecast at two prices, and related products."""
+
+from __future__ import annotations
 
 import streamlit as st
 
-from ml.i18n import t
+from components import state
+from components.locale import currency as current_currency
+from components.pricing_compute import (
+    cached_estimates,
+    cached_forecast,
+    cached_ml_curve,
+    cached_pairs,
+    filters_key,
+)
+from components.pricing_inputs import (
+    input_bounds,
+    input_product,
+    input_settings,
+    input_whatif_price,
+    product_bounds,
+)
+from components.pricing_results import (
+    show_charts,
+    show_cross,
+    show_estimate,
+    show_forecast,
+    show_summary,
+    show_table,
+    show_whatif,
+)
+from ml.i18n import render_error, t
+from ml.pricing import (
+    ElasticityModel,
+    adjusted_observations,
+    cross_price_hints,
+    suggest_prices,
+    summarise_portfolio,
+)
+from ml.pricing.panel import check_pricing_columns
+from ml.schema import Col, SalesLensError
+from ml.series import apply_filters
 
-st.title(t("nav.pricing"))
+st.title(t("pricing.title"))
+st.caption(t("pricing.intro"))
+
+ds = state.dataset()
+if ds is None:
+    st.info(t("pricing.no_data"))
+    st.stop()
+
+filters = state.filters()
+frame = apply_filters(ds.frame, filters)
+if not filters.is_empty():
+    st.caption(t("pricing.filters_applied"))
+try:
+    check_pricing_columns(frame)
+except SalesLensError as err:
+    st.error(render_error(err), icon="⚠️")
+    st.stop()
+
+money = current_currency()
+has_cost = ds.has(Col.UNIT_COST)
+with st.expander(t("pricing.section.settings"), expanded=True):
+    ecfg, ocfg = input_settings(has_cost)
+if ocfg.objective == "profit" and not has_cost and ocfg.margin is None:
+    st.warning(t("pricing.needs_margin"), icon="💡")
+
+fkey = filters_key(filters)
+try:
+    with st.spinner(t("pricing.computing", count=frame[Col.PRODUCT_ID].nunique())):
+        panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type)
+    table = suggest_prices(estimates, ocfg, product_bounds(estimates["product_id"].tolist()))
+except SalesLensError as err:
+    st.error(render_error(err), icon="⚠️")
+    st.stop()
+per30 = ecfg.periods_per_30_days
+
+st.subheader(t("pricing.section.portfolio"))
+show_summary(summarise_portfolio(table, per30), money)
+
+st.subheader(t("pricing.section.products"))
+st.session_state.setdefault(state.PRICING_SHOW_NOT_ESTIMABLE, True)
+show_all = st.toggle(t("pricing.input.show_not_estimable"), key=state.PRICING_SHOW_NOT_ESTIMABLE)
+show_table(table, show_all)
+
+st.subheader(t("pricing.section.product"))
+product_id = input_product(table)
+row = table.loc[table["product_id"] == product_id].iloc[0]
+label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
+if row["status"] != "ok":
+    st.warning(t("pricing.product.not_estimable", reason=t(f"pricing.reason.{row['reason']}")), icon="🚫")
+    st.stop()
+
+rows = panel.product(product_id)
+model = ElasticityModel(ecfg).fit(rows, product_id, panel.start, panel.end, panel.current_price.get(product_id))
+observations = adjusted_observations(model, rows, panel.start, panel.end)
+ml = cached_ml_curve(rows, ds.fingerprint, fkey, product_id, ecfg.freq, panel.start)
+show_estimate(row, ml, money)
+input_bounds(product_id, row["current_price"])
+
+st.markdown(f"**{t('pricing.section.whatif')}**")
+whatif_price = input_whatif_price(product_id, row["current_price"], row["suggested_price"])
+show_whatif(row, whatif_price, per30, money)
+show_charts(row, observations, ml, whatif_price, per30, money)
+
+st.subheader(t("pricing.section.forecast"))
+st.session_state.setdefault(state.PRICING_HORIZON, 8)
+horizon = st.slider(t("pricing.input.horizon"), 4, 26, key=state.PRICING_HORIZON)
+target_price = row["suggested_price"] if row["suggestion_status"] == "ok" else row["current_price"]
+try:
+    forecast = cached_forecast(frame, ds.fingerprint, fkey, product_id, float(row["current_price"]), float(target_price),
+                               float(row["elasticity"]), (float(row["ci_low"]), float(row["ci_high"])), int(horizon))
+    show_forecast(forecast, label)
+except SalesLensError as err:
+    st.info(render_error(err))
+st.page_link("pages/forecast_page.py", label=t("pricing.forecast.link"), icon="🔮")
+
+st.subheader(t("pricing.section.cross"))
+pairs, source = cached_pairs(frame, ds.fingerprint, fkey)
+categories = {}
+if Col.CATEGORY in frame:
+    categories = frame.drop_duplicates(Col.PRODUCT_ID).set_index(Col.PRODUCT_ID)[Col.CATEGORY].astype(str).to_dict()
+hints = cross_price_hints(pairs, product_id, {str(k): v for k, v in categories.items()}, table)
+show_cross(hints, source, dict(zip(table["product_id"], table["name"], strict=True)))

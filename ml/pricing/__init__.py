@@ -47,7 +47,8 @@ MESSAGE_FAMILIES: dict[str, list[str]] = {
     "pricing.freq.": list(FREQS),
     "pricing.cov_type.": list(COV_TYPES),
     "pricing.cost_source.": list(COST_SOURCES),
-    "pricing.cross.": [*KINDS, *(f"source_{s}" for s in SOURCES)],
+    "pricing.cross.": list(KINDS),
+    "pricing.cross.source_": list(SOURCES),
 }
 
 __all__ = [

@@ -1,0 +1,56 @@
+"""Cached pricing computations for the page, keyed by the dataset fingerprint, the filters and the settings.
+
+The estimation over all products takes well under a second on the bundled sample once statsmodels is imported
+(bench/pricing.py), so it runs in the script under st.cache_data rather than as a background job; suggestions are
+recomputed every run (they are cheap) so moving a limit answers at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ml.pricing import (
+    ElasticityConfig,
+    GradientBoostingDemandModel,
+    PricePanel,
+    co_purchases,
+    estimate_elasticities,
+    make_price_panel,
+)
+from ml.pricing.whatif import PriceForecast, forecast_at_prices
+from ml.series import Filters
+
+
+def filters_key(filters: Filters) -> str:
+    return repr(filters)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def cached_estimates(_frame: pd.DataFrame, fingerprint: str, filters: str, freq: str, cov_type: str) -> tuple[PricePanel, pd.DataFrame]:
+    config = ElasticityConfig(freq=freq, cov_type=cov_type)
+    panel = make_price_panel(_frame, freq)
+    return panel, estimate_elasticities(panel, config)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_ml_curve(_rows: pd.DataFrame, fingerprint: str, filters: str, product_id: str, freq: str,
+                    _start: pd.Timestamp) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The gradient-boosting model's implied elasticity and partial-dependence curve (None when it cannot fit)."""
+    try:
+        model = GradientBoostingDemandModel(elasticity_config=ElasticityConfig(freq=freq)).fit(_rows, _start)
+    except ValueError:
+        return None
+    return model.implied_elasticity_, model.pd_prices_, model.pd_units_
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_forecast(_frame: pd.DataFrame, fingerprint: str, filters: str, product_id: str, current_price: float,
+                    suggested_price: float, elasticity: float, ci: tuple[float, float], horizon: int) -> PriceForecast:
+    return forecast_at_prices(_frame, product_id, current_price, suggested_price, elasticity, ci, horizon)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_pairs(_frame: pd.DataFrame, fingerprint: str, filters: str) -> tuple[pd.DataFrame, str]:
+    return co_purchases(_frame)

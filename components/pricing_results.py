@@ -1,0 +1,209 @@
+"""Pricing page results: portfolio summary, the product table with its download, one product's estimate,
+charts and what-if, the forecast at two prices, and cross-price hints."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from components import state
+from components.pricing_charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
+from ml.export import to_safe_csv
+from ml.i18n import format_money, format_number, format_percent_value, t
+from ml.pricing import PortfolioSummary, demand_curves
+
+EXPORT_COLUMNS = (
+    "product_id", "name", "status", "reason", "elasticity", "ci_low", "ci_high", "std_error", "r2", "n_obs",
+    "n_prices", "confidence", "current_price", "suggested_price", "cost_used", "cost_source", "bound",
+    "units_change", "revenue_change", "revenue_change_low", "revenue_change_high", "profit_change",
+    "profit_change_low", "profit_change_high", "suggestion_status", "suggestion_reason",
+)
+
+
+def _pct(value: float, decimals: int = 1) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return ("+" if value > 0 else "") + format_percent_value(value, decimals)
+
+
+def _money_delta(value: float, currency: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return ("+" if value > 0 else "") + format_money(value, currency, compact=True)
+
+
+def show_summary(summary: PortfolioSummary, currency: str) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("pricing.summary.estimable"), t("pricing.summary.estimable_value", estimable=summary.n_estimable,
+                                                  products=summary.n_products))
+    c2.metric(t("pricing.summary.revenue"), _money_delta(summary.revenue_change, currency),
+              _pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else None)
+    profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
+    c3.metric(t("pricing.summary.profit"), _money_delta(summary.profit_change, currency) if profit_ok else "–",
+              _pct(summary.profit_change / summary.profit_now) if profit_ok else None)
+    c4.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
+                                             kept=summary.n_keep))
+    st.caption(t(
+        "pricing.summary.band",
+        revenue_low=_money_delta(summary.revenue_change_low, currency),
+        revenue_high=_money_delta(summary.revenue_change_high, currency),
+        profit_low=_money_delta(summary.profit_change_low, currency) if profit_ok else "–",
+        profit_high=_money_delta(summary.profit_change_high, currency) if profit_ok else "–",
+    ))
+    not_estimable = summary.n_products - summary.n_estimable
+    if not_estimable:
+        st.caption(t("pricing.summary.not_estimable", count=not_estimable))
+
+
+def _note(row: pd.Series) -> str:
+    if row["status"] != "ok":
+        return t(f"pricing.reason.{row['reason']}") if isinstance(row["reason"], str) else t("pricing.status.not_estimable")
+    if row["suggestion_status"] != "ok":
+        reason = row["suggestion_reason"]
+        return t(f"pricing.reason.{reason}") if isinstance(reason, str) else t(f"pricing.status.{row['suggestion_status']}")
+    return t(f"pricing.bound.{row['bound']}") if isinstance(row["bound"], str) and "+" not in row["bound"] else ""
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as shown: numeric columns stay numbers (so sorting works), texts translated."""
+    ci = [f"[{format_number(lo, 2)}, {format_number(hi, 2)}]" if np.isfinite(lo) else "–"
+          for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
+    objective_change = np.where(np.isfinite(table["profit_change"].astype(float)), table["profit_change"], table["revenue_change"])
+    return pd.DataFrame({
+        t("pricing.column.product"): table["product_id"].astype(str),
+        t("pricing.column.name"): table["name"].astype(str),
+        t("pricing.column.current_price"): table["current_price"].astype(float),
+        t("pricing.column.elasticity"): table["elasticity"].astype(float),
+        t("pricing.column.ci"): ci,
+        t("pricing.column.suggested_price"): table["suggested_price"].astype(float),
+        t("pricing.column.price_change"): (table["suggested_price"] / table["current_price"] - 1).astype(float) * 100,
+        t("pricing.column.revenue_change"): table["revenue_change"].astype(float) * 100,
+        t("pricing.column.uplift"): pd.Series(objective_change, index=table.index).astype(float) * 100,
+        t("pricing.column.confidence"): [t(f"pricing.confidence.{c}") for c in table["confidence"]],
+        t("pricing.column.n_obs"): table["n_obs"].astype(int),
+        t("pricing.column.note"): [_note(row) for _, row in table.iterrows()],
+    })
+
+
+def show_table(table: pd.DataFrame, show_all: bool) -> None:
+    shown = table if show_all else table.loc[table["status"] == "ok"]
+    frame = display_table(shown)
+    percent = {"format": "%+.1f%%"}
+    st.dataframe(
+        frame, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
+        column_config={
+            t("pricing.column.current_price"): st.column_config.NumberColumn(format="%.2f"),
+            t("pricing.column.suggested_price"): st.column_config.NumberColumn(format="%.2f"),
+            t("pricing.column.elasticity"): st.column_config.NumberColumn(format="%.2f"),
+            t("pricing.column.price_change"): st.column_config.NumberColumn(**percent),
+            t("pricing.column.revenue_change"): st.column_config.NumberColumn(**percent),
+            t("pricing.column.uplift"): st.column_config.NumberColumn(**percent),
+        },
+        key=state.PRICING_TABLE_CHART,
+    )
+    st.caption(t("pricing.table.caption"))
+    export = table[[c for c in EXPORT_COLUMNS if c in table]]
+    st.download_button(t("pricing.table.download"), to_safe_csv(export), file_name="saleslens_pricing.csv",
+                       mime="text/csv", key=state.PRICING_DOWNLOAD_CSV)
+
+
+def show_estimate(row: pd.Series, ml: tuple[float, np.ndarray, np.ndarray] | None, currency: str) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("pricing.product.elasticity"), format_number(row["elasticity"], 2), help=t("pricing.product.elasticity_help"))
+    c1.caption(t("pricing.product.interval", low=format_number(row["ci_low"], 2), high=format_number(row["ci_high"], 2),
+                 n_obs=int(row["n_obs"]), n_prices=int(row["n_prices"]), r2=format_number(row["r2"], 2)))
+    c2.metric(t("pricing.product.ml"), format_number(ml[0], 2) if ml else "–", help=t("pricing.product.ml_help"))
+    if ml is None:
+        c2.caption(t("pricing.product.ml_failed"))
+    elif np.isfinite(row["promo_effect"]):
+        c2.caption(t("pricing.product.promo", effect=format_number(row["promo_effect"], 2)))
+    if row["suggestion_status"] == "ok":
+        c3.metric(t("pricing.product.suggested"), format_money(row["suggested_price"], currency),
+                  _pct(row["suggested_price"] / row["current_price"] - 1))
+        c3.caption(t("pricing.product.cost", cost=format_money(row["cost_used"], currency),
+                     source=t(f"pricing.cost_source.{row['cost_source']}")) if isinstance(row["cost_source"], str) else "")
+        if isinstance(row["bound"], str):
+            st.info(t("pricing.product.bound_note", bound=t(f"pricing.bound.{row['bound']}")), icon="📏")
+        if row["elasticity"] > -1:
+            st.caption(t("pricing.product.inelastic_note"))
+    else:
+        reason = row["suggestion_reason"]
+        c3.metric(t("pricing.product.suggested"), "–")
+        st.warning(t("pricing.product.no_suggestion", reason=t(f"pricing.reason.{reason}") if isinstance(reason, str) else "–"))
+
+
+def show_charts(row: pd.Series, observations: pd.DataFrame, ml: tuple[float, np.ndarray, np.ndarray] | None,
+                whatif_price: float, per30: float, currency: str) -> None:
+    label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
+    ml_curve = None
+    if ml is not None:
+        _, prices, units = ml
+        at_current = float(np.interp(row["current_price"], prices, units))
+        if at_current > 0:  # the tree model's shape, passed through the current point like the fitted curve
+            ml_curve = (prices, units * row["baseline_units"] / at_current)
+    suggested = row["suggested_price"] if row["suggestion_status"] == "ok" else math.nan
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(plot_demand_curve(observations, label, row["current_price"], row["baseline_units"], row["elasticity"],
+                                          (row["ci_low"], row["ci_high"]), suggested, currency, ml_curve),
+                        width="stretch", key=state.PRICING_DEMAND_CHART)
+    with c2:
+        st.plotly_chart(plot_value_curves(label, row["current_price"], row["baseline_units"], row["elasticity"],
+                                          row["cost_used"], suggested, whatif_price, per30, currency,
+                                          row.get("lower", math.nan), row.get("upper", math.nan)),
+                        width="stretch", key=state.PRICING_VALUE_CHART)
+
+
+def whatif_values(row: pd.Series, price: float, per30: float) -> dict[str, tuple[float, float]]:
+    """Units, revenue and profit per 30 days at ``price`` and at the current price."""
+    base = row["baseline_units"] * per30
+    new = demand_curves(price, row["current_price"], base, row["elasticity"], row["cost_used"])
+    now = demand_curves(row["current_price"], row["current_price"], base, row["elasticity"], row["cost_used"])
+    return {name: (float(a), float(b)) for name, a, b in zip(("units", "revenue", "profit"), new, now, strict=True)}
+
+
+def show_whatif(row: pd.Series, price: float, per30: float, currency: str) -> None:
+    values = whatif_values(row, price, per30)
+    c1, c2, c3 = st.columns(3)
+    units, units_now = values["units"]
+    c1.metric(t("pricing.whatif.units"), format_number(units, 0), _pct(units / units_now - 1) if units_now else None)
+    revenue, revenue_now = values["revenue"]
+    c2.metric(t("pricing.whatif.revenue"), format_money(revenue, currency), _money_delta(revenue - revenue_now, currency))
+    profit, profit_now = values["profit"]
+    if np.isfinite(profit):
+        c3.metric(t("pricing.whatif.profit"), format_money(profit, currency), _money_delta(profit - profit_now, currency))
+    else:
+        c3.metric(t("pricing.whatif.profit"), "–")
+    ends = [demand_curves(price, row["current_price"], row["baseline_units"] * per30, e)[0] for e in (row["ci_low"], row["ci_high"])]
+    st.caption(t("pricing.whatif.band", units_low=format_number(min(ends), 0), units_high=format_number(max(ends), 0)))
+
+
+def show_forecast(forecast, label: str) -> None:
+    st.plotly_chart(plot_forecast_at_prices(forecast.history, forecast.forecast, label), width="stretch",
+                    key=state.PRICING_FORECAST_CHART)
+    message = "pricing.forecast.method_fallback" if forecast.fallback else "pricing.forecast.method"
+    st.caption(t(message, method=forecast.method))
+    current, suggested = forecast.forecast["at_current"].sum(), forecast.forecast["at_suggested"].sum()
+    st.markdown(t("pricing.forecast.total", weeks=len(forecast.forecast), current=format_number(current, 0),
+                  suggested=format_number(suggested, 0), change=_pct(suggested / current - 1) if current else "–"))
+
+
+def show_cross(hints: pd.DataFrame, source: str, names: dict[str, str]) -> None:
+    st.caption(t("pricing.cross.intro", days=14) + " " + t(f"pricing.cross.source_{source}"))
+    if hints.empty:
+        st.caption(t("pricing.cross.none"))
+        return
+    frame = pd.DataFrame({
+        t("pricing.cross.partner"): [f"{p} · {names.get(p, '')}".rstrip(" ·") for p in hints["partner"]],
+        t("pricing.cross.kind"): [t(f"pricing.cross.{k}") for k in hints["kind"]],
+        t("pricing.cross.customers"): hints["n_customers"].astype(int),
+        t("pricing.cross.lift"): hints["lift"].astype(float).round(2),
+        t("pricing.column.price_change"): [_pct(c) for c in hints["price_change"]],
+    })
+    st.dataframe(frame, hide_index=True, width="stretch")
+    repriced = int(hints["repriced"].sum())
+    if repriced:
+        st.warning(t("pricing.cross.warning", count=repriced), icon="🔗")
