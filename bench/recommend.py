@@ -145,12 +145,12 @@ def _scale_worker(algorithm: str) -> None:
 
     rng = np.random.default_rng(0)
     n_users, n_items, nnz = 200_000, 30_000, 5_000_000
-    popularity = rng.zipf(1.3, n_items).astype(float)
+    popularity = (np.arange(n_items) + 1.0) ** -0.8  # a long tail: a few best-sellers, most products rare
     popularity /= popularity.sum()
-    rows = rng.integers(0, n_users, nnz)
-    cols = rng.choice(n_items, nnz, p=popularity)
-    matrix = sp.csr_matrix((np.ones(nnz, np.float32), (rows, cols)), shape=(n_users, n_items))
-    matrix.data[:] = 1.0
+    rows = rng.integers(0, n_users, int(nnz * 1.25))
+    cols = rng.choice(n_items, len(rows), p=popularity)  # then keep 5M distinct (customer, product) pairs
+    pairs = rng.permutation(np.unique(rows.astype(np.int64) * n_items + cols))[:nnz]
+    matrix = sp.csr_matrix((np.ones(len(pairs), np.float32), (pairs // n_items, pairs % n_items)), shape=(n_users, n_items))
     ids = np.arange(n_items).astype(str).astype(object)
     it = Interactions(matrix, np.arange(n_users).astype(str).astype(object), ids, np.bincount(cols, minlength=n_items).astype(float),
                       np.zeros(n_items), ids, np.full(n_items, "", dtype=object), ids, pd.Timestamp("2024-01-01"))

@@ -65,9 +65,7 @@ def input_customer(interactions: Interactions) -> str | None:
     if search:
         matches = ids[np.char.find(np.char.lower(ids), search.lower()) >= 0]
     else:
-        # the most active customers first: their recommendations are the most telling
-        activity = np.diff(interactions.matrix.indptr)
-        matches = ids[np.argsort(-activity, kind="stable")]
+        matches = np.sort(ids)
     options = list(matches[:MAX_OPTIONS])
     if search and search not in set(ids):
         options = [search, *options]  # a new customer: cold start

@@ -51,8 +51,10 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             t("recommend.table.score"): [format_number(s, 3) for s in recs["score"]],
             t("recommend.table.reason"): [_reason(m, p) for m, p in zip(recs["reason_id"], recs["reason_params"], strict=True)],
         })
-        st.dataframe(table, hide_index=True, width="stretch")
-        if not recs.empty:
+        if recs.empty:
+            st.info(t("recommend.customer.bought_everything"))
+        else:
+            st.dataframe(table, hide_index=True, width="stretch")
             st.plotly_chart(plot_scores(recs), width="stretch", key=state.RECOMMEND_SCORES_CHART)
 
 

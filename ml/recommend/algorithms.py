@@ -29,6 +29,16 @@ def _prune_columns(similarity: np.ndarray, k: int) -> np.ndarray:
     return similarity
 
 
+def _top_k_per_column(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, n_cols: int, k: int) -> sp.csc_matrix:
+    """Sparse [n_rows, n_cols] keeping the k largest entries of each column (ties by row)."""
+    order = np.lexsort((rows, -values, cols))
+    rows, cols, values = rows[order], cols[order], values[order]
+    starts = np.searchsorted(cols, np.arange(n_cols))
+    rank = np.arange(len(cols)) - starts[cols]
+    keep = (rank < k) & (values > 0)
+    return sp.csc_matrix((values[keep], (rows[keep], cols[keep])), shape=(n_rows, n_cols))
+
+
 class PopularityRecommender(Recommender):
     """Best-sellers: distinct buyers per product (guests included), over all time or the last ``recent_days``."""
 
@@ -66,12 +76,22 @@ class ItemKNNRecommender(Recommender):
         parts = []
         for start in range(0, n, self.block):
             cols = x[:, start : start + self.block]
-            sim = _dense(xt @ cols).astype(np.float32)  # [products, block]
+            product = xt @ cols  # [products, block]
+            if product.nnz > 0.2 * n * cols.shape[1]:  # dense block (a small or busy catalogue): argpartition is faster
+                sim = _dense(product).astype(np.float32)
+                if self.shrink:
+                    sim = sim * (1.0 / (1.0 + self.shrink))
+                idx = np.arange(start, start + cols.shape[1])
+                sim[idx, idx - start] = 0.0  # an item is not its own neighbour
+                parts.append(sp.csc_matrix(_prune_columns(sim, self.neighbours)))
+                progress(min(1.0, (start + self.block) / n))
+                continue
+            product = product.tocoo()  # sparse: most pairs of a large catalogue never co-occur
+            keep = product.row != product.col + start
+            rows, columns, values = product.row[keep], product.col[keep], product.data[keep].astype(np.float32)
             if self.shrink:
-                sim = sim * (1.0 / (1.0 + self.shrink))
-            idx = np.arange(start, min(start + self.block, n))
-            sim[idx, idx - start] = 0.0  # an item is not its own neighbour
-            parts.append(sp.csc_matrix(_prune_columns(sim, self.neighbours)))
+                values = values * (1.0 / (1.0 + self.shrink))
+            parts.append(_top_k_per_column(rows, columns, values, n, cols.shape[1], self.neighbours))
             progress(min(1.0, (start + self.block) / n))
         self.similarity_ = sp.hstack(parts).tocsr() if parts else sp.csr_matrix((n, n))  # [products, products]
 

@@ -7,6 +7,7 @@ import io
 import re
 import time
 
+import pandas as pd
 import pytest
 
 from components import state
@@ -132,3 +133,13 @@ def test_data_without_customers_explains_and_offers_products(shop):
         at.selectbox(key=state.RECOMMEND_PRODUCT).set_value("P001").run()
         assert any(t("recommend.table.lift") in df.value.columns for df in at.dataframe)
         no_raw_ids(at)
+
+
+def test_customer_who_bought_everything_is_told_how_to_get_repeats(shop):
+    # one customer buys every product: nothing new is left to recommend
+    everything = shop.drop_duplicates("Product ID").assign(**{"Customer ID": "C-ALL", "Order ID": "O-ALL"})
+    ds = _load(pd.concat([shop, everything], ignore_index=True))
+    at = fit(open_page(new_app(ds, "en"), PAGE), ("popularity",))
+    at.text_input(key=state.RECOMMEND_CUSTOMER_SEARCH).set_value("C-ALL").run()
+    assert not at.exception
+    assert t("recommend.customer.bought_everything") in " ".join(str(x.value) for x in at.info)

@@ -206,3 +206,27 @@ def test_gru_beats_popularity_and_reports_progress(shop):
     recall = result.table.set_index("algorithm")["recall"]
     assert recall["gru"] > 1.05 * recall["popularity"], result.table
     assert seen[-1] == ("gru", 1.0) and any(name == "gru" and 0 < f < 1 for name, f in seen)
+
+
+def test_item_knn_sparse_and_dense_paths_keep_the_same_neighbours():
+    import scipy.sparse as sp
+
+    from ml.recommend.base import cosine_columns
+    from ml.recommend.interactions import Interactions
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 400, 600
+    matrix = sp.random(n_users, n_items, density=0.01, random_state=1, format="csr", dtype=np.float32)
+    matrix.data[:] = 1.0
+    ids = np.arange(n_items).astype(str).astype(object)
+    it = Interactions(matrix, np.arange(n_users).astype(str).astype(object), ids, np.ones(n_items), np.ones(n_items), ids,
+                      np.full(n_items, "", dtype=object), ids, None)
+    model = ItemKNNRecommender(neighbours=5, block=128).fit(it)  # sparse blocks (few co-occurrences)
+    x = cosine_columns(matrix).toarray()
+    full = x.T @ x
+    np.fill_diagonal(full, 0.0)
+    kept = model.similarity_.toarray()
+    for j in rng.choice(n_items, 40, replace=False):
+        column = full[:, j]
+        positive = np.sort(column[column > 0])[::-1][:5]
+        assert np.allclose(np.sort(kept[:, j][kept[:, j] > 0])[::-1], positive, atol=1e-6)
