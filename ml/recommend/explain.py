@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ml.recommend.base import Ranked, content_similarity, cosine_columns
 from ml.recommend.interactions import Interactions
@@ -39,37 +40,51 @@ class Explainer:
     def __post_init__(self) -> None:
         it = self.interactions
         self._cosine = cosine_columns(it.matrix).tocsc()
-        self._together: dict[tuple[str, str], int] = {}
+        n = it.n_products
+        self._lift = sp.csr_matrix((n, n))
+        self._count = sp.csr_matrix((n, n))
         if self.pairs is not None and not self.pairs.empty:
             strong = self.pairs[self.pairs["lift"] >= self.min_lift]
-            self._together = {(a, b): (float(lift), int(n)) for a, b, n, lift in zip(strong["product_a"], strong["product_b"], strong["n_customers"], strong["lift"], strict=True)}
+            lookup = pd.Index(it.product_ids.astype(str))
+            a = lookup.get_indexer(strong["product_a"].astype(str))
+            b = lookup.get_indexer(strong["product_b"].astype(str))
+            known = (a >= 0) & (b >= 0)
+            a, b = a[known], b[known]
+            self._lift = sp.csr_matrix((strong["lift"].to_numpy(float)[known], (a, b)), shape=(n, n))
+            self._count = sp.csr_matrix((strong["n_customers"].to_numpy(float)[known], (a, b)), shape=(n, n))
 
     def _name(self, index: int) -> str:
         return str(self.interactions.product_names[index])
 
     def explain(self, customer_index: int | None, ranked: Ranked) -> list[Explanation]:
+        """One reason per recommended product (vectorised over the customer's history)."""
         it = self.interactions
         if customer_index is None or ranked.source == "cold_start":
             return [Explanation("recommend.explain.popular_recent", {"days": it.recent_days}) for _ in ranked.items]
+        items = np.asarray(ranked.items, dtype=np.int64)
         history = it.seen(customer_index)
-        out = []
+        if len(items) == 0:
+            return []
+        same = history[:, None] == items[None, :]  # [history, items]: a product does not explain itself
+        lift = self._lift[history][:, items].toarray() if len(history) else np.zeros((0, len(items)))
+        lift[same] = 0.0
+        sim = (self._cosine[:, history].T @ self._cosine[:, items]).toarray() if len(history) else np.zeros((0, len(items)))
+        sim[same] = 0.0
         segment_top = self._segment_best(customer_index)
         favourite = self._favourite_category(history)
-        for item in ranked.items:
+        out = []
+        for j, item in enumerate(items):
             item = int(item)
-            best = max(((self._together.get((str(it.product_ids[a]), str(it.product_ids[item])), (0.0, 0)), int(a)) for a in history if a != item), default=((0.0, 0), -1))
-            if best[0][1] > 0:
-                out.append(Explanation("recommend.explain.bought_together", {"product": self._name(best[1]), "count": best[0][1]}))
+            if len(history) and lift[:, j].max() > 0:
+                a = int(history[int(np.argmax(lift[:, j]))])
+                out.append(Explanation("recommend.explain.bought_together", {"product": self._name(a), "count": int(self._count[a, item])}))
                 continue
-            others = history[history != item]
-            if len(others):
-                sim = np.asarray((self._cosine[:, others].T @ self._cosine[:, item]).todense()).ravel()
-                if sim.max() <= 0:
-                    sim = content_similarity(it, item)[others]
-                if sim.max() > 0:
-                    out.append(Explanation("recommend.explain.similar", {"product": self._name(int(others[int(np.argmax(sim))]))}))
-                    continue
-            if segment_top is not None and item in segment_top:
+            column = sim[:, j] if len(history) else np.zeros(0)
+            if len(column) and column.max() <= 0:
+                column = content_similarity(it, item)[history] * ~same[:, j]
+            if len(column) and column.max() > 0:
+                out.append(Explanation("recommend.explain.similar", {"product": self._name(int(history[int(np.argmax(column))]))}))
+            elif segment_top is not None and item in segment_top:
                 out.append(Explanation("recommend.explain.popular_segment", {"segment": int(self.segments[customer_index]) + 1}))
             elif favourite and it.product_categories[item] == favourite:
                 out.append(Explanation("recommend.explain.popular_category", {"category": favourite}))
