@@ -20,8 +20,8 @@ COLOURS = {
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(template=TEMPLATE, title={"text": title, "y": 0.98, "yanchor": "top"},
-                      separators=plotly_separators(), height=420, margin={"l": 10, "r": 10, "t": 90, "b": 10},
-                      legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+                      separators=plotly_separators(), height=500, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0})
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, rangemode="tozero")
     return fig
@@ -73,7 +73,7 @@ def plot_value_curves(product: str, current_price: float, baseline_units: float,
                       lower: float = np.nan, upper: float = np.nan) -> go.Figure:
     """Revenue and (with a cost) profit per 30 days across prices, with the current, suggested and what-if prices
     marked and the allowed range shaded."""
-    grid = price_range(np.array([current_price * 0.6, current_price * 1.4]), suggested_price,
+    grid = price_range(np.array([current_price * 0.7, current_price * 1.3]), suggested_price,
                        whatif_price if whatif_price is not None else np.nan)
     _, revenue, profit = demand_curves(grid, current_price, baseline_units * periods_per_30_days, elasticity, unit_cost)
     fig = go.Figure()
@@ -93,16 +93,20 @@ def plot_value_curves(product: str, current_price: float, baseline_units: float,
 
 
 def _mark_prices(fig: go.Figure, current: float, suggested: float, whatif: float | None, currency: str) -> None:
+    """Vertical lines at the current, suggested and what-if prices, as legend entries (labels on the plot would
+    overlap when the prices are close)."""
+    values = [np.asarray(trace.y, dtype=float) for trace in fig.data if trace.y is not None and len(trace.y)]
+    finite = np.concatenate(values) if values else np.array([0.0, 1.0])
+    finite = finite[np.isfinite(finite)]
+    low, high = (min(0.0, float(finite.min())), float(finite.max())) if finite.size else (0.0, 1.0)
     marks = [(current, "pricing.chart.current", COLOURS["current"], "dot"),
              (suggested, "pricing.chart.suggested", COLOURS["suggested"], "dash")]
     if whatif is not None:
         marks.append((whatif, "pricing.chart.whatif", COLOURS["whatif"], "dashdot"))
-    for i, (price, message, colour, dash) in enumerate(marks):
+    for price, message, colour, dash in marks:
         if price is not None and np.isfinite(price):
-            fig.add_vline(x=price, line={"color": colour, "dash": dash, "width": 2},
-                          annotation_text=t(message, price=format_money(price, currency)),
-                          annotation_position="top right" if i % 2 == 0 else "top left",
-                          annotation_font={"color": colour})
+            fig.add_scatter(x=[price, price], y=[low, high], mode="lines", name=t(message, price=format_money(price, currency)),
+                            line={"color": colour, "dash": dash, "width": 2}, hoverinfo="name")
 
 
 def plot_forecast_at_prices(history: pd.DataFrame, forecast: pd.DataFrame, product: str) -> go.Figure:

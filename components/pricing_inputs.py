@@ -34,7 +34,8 @@ def input_settings(has_cost: bool) -> tuple[ElasticityConfig, OptimiserConfig]:
     max_change = c2.slider(t("pricing.input.max_change"), 1, 50, step=1, format="±%d%%", key=state.PRICING_MAX_CHANGE,
                            help=t("pricing.input.max_change_help"))
     endings = c3.multiselect(t("pricing.input.endings"), ENDING_OPTIONS, format_func=ending_label,
-                             key=state.PRICING_ENDINGS, help=t("pricing.input.endings_help"))
+                             key=state.PRICING_ENDINGS, help=t("pricing.input.endings_help"),
+                             placeholder=t("pricing.input.endings_placeholder"))
     c4, c5, c6, c7 = st.columns(4)
     min_margin = c4.number_input(t("pricing.input.min_margin"), min_value=0.0, max_value=95.0, value=None, step=5.0,
                                  key=state.PRICING_MIN_MARGIN, help=t("pricing.input.min_margin_help"))

@@ -90,8 +90,10 @@ def test_select_a_product_and_slide_its_price(shop):
     assert after != before
     assert dear_units < cheap_units  # demand falls with price
     value_chart = plotly_figures(at)[1]
-    marks = [shape for shape in value_chart["layout"]["shapes"] if shape.get("type") == "line"]
-    assert len(marks) == 3  # current, suggested, what-if
+    names = [trace.get("name", "") for trace in value_chart["data"]]
+    marked = at.slider(key=state.pricing_whatif_key(pid)).value
+    assert any(n.startswith("Current $") for n in names) and any(n.startswith("Suggested $") for n in names)
+    assert f"What-if ${marked:,.2f}" in names
 
 
 def test_a_product_ceiling_binds_its_suggestion(shop):
