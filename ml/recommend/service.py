@@ -30,8 +30,11 @@ class FittedModel:
 
 
 def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting: str = "binary", half_life_days: float | None = None,
-                    seed: int = 0, segments: np.ndarray | None = None, progress: Callable[[float], None] | None = None) -> FittedModel:
-    """Fit one algorithm on every purchase in ``frame`` (for recommending, not for evaluating)."""
+                    seed: int = 0, n_segments: int | None = 4, progress: Callable[[float], None] | None = None) -> FittedModel:
+    """Fit one algorithm on every purchase in ``frame`` (for recommending, not for evaluating).
+
+    ``n_segments``: customers are clustered in factor space so that explanations can say "popular in your segment".
+    """
     import time
 
     from ml.recommend.evaluation import check_shape
@@ -41,6 +44,14 @@ def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting:
     check_shape(interactions)
     model = make_recommender(algorithm, seed).fit(interactions, progress)
     pairs = co_purchase_pairs(frame)
+    segments = None
+    if n_segments:
+        from ml.recommend.segments import segment_customers
+
+        try:
+            segments = segment_customers(interactions, None, n_segments, "factors", seed).labels
+        except DataError:  # too few customers to cluster: explanations fall back to the favourite category
+            segments = None
     return FittedModel(algorithm, interactions, model, pairs, Explainer(interactions, pairs, segments), time.perf_counter() - started)
 
 

@@ -79,3 +79,10 @@ def test_one_table_for_all_algorithms(small_shop):
     assert list(result.table["algorithm"]) == names
     assert set(result.metrics_json()["item-knn"]) == {"precision", "recall", "ndcg", "map", "hit_rate", "coverage"}
     assert result.best in names and result.n_customers > 20
+
+
+def test_one_product_is_a_specific_message():
+    frame = tiny_frame([("2024-01-01", "O1", "c1", "A", 1), ("2024-01-02", "O2", "c2", "A", 1), ("2024-02-01", "O3", "c1", "A", 1)])
+    with pytest.raises(DataError) as err:
+        evaluate_algorithms(frame, ["popularity"], k=1, test_days=5)
+    assert err.value.message_id == "recommend.error.one_product"
