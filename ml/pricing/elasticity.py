@@ -13,7 +13,8 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ class ElasticityEstimate:
         return confidence_flag(self.status, self.ci_low, self.ci_high)
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "confidence": self.confidence}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "confidence": self.confidence}
 
 
 def confidence_flag(status: str, ci_low: float, ci_high: float) -> str:
@@ -78,20 +79,24 @@ def current_price_of(price: np.ndarray, promo: np.ndarray) -> float:
     return float(price[regular[-1]] if len(regular) else price[-1])
 
 
-def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
-                      current_price: float, elasticity: float, end: pd.Timestamp, n_periods: int,
-                      freq: str) -> float:
-    """Average units per period over the last ``n_periods`` calendar periods, re-priced to ``current_price``.
-
-    Periods without sales count as zero; promo periods are left out (their units are not regular demand); each
-    period's units are moved to the current price with the elasticity (no move when it is not known).
-    """
+def baseline_window_start(end: pd.Timestamp, n_periods: int, freq: str) -> np.datetime64:
+    """First period of the last ``n_periods`` calendar periods ending with the one that holds ``end``."""
     step = pd.Timedelta(days=1 if freq == "D" else 7)
     last = pd.Timestamp(end).normalize()
     if freq == "W":
         last = last - pd.Timedelta(days=last.day_of_week)
-    first = last - step * (n_periods - 1)
-    window = periods >= np.datetime64(first)
+    return np.datetime64(last - step * (n_periods - 1))
+
+
+def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
+                      current_price: float, elasticity: float, first: np.datetime64, n_periods: int) -> float:
+    """Average units per period over the ``n_periods`` calendar periods from ``first``, re-priced to
+    ``current_price``.
+
+    Periods without sales count as zero; promo periods are left out (their units are not regular demand); each
+    period's units are moved to the current price with the elasticity (no move when it is not known).
+    """
+    window = periods >= first
     promo_periods = window & (promo >= 0.5)
     regular = window & ~promo_periods
     shift = np.ones(int(regular.sum())) if not np.isfinite(elasticity) else (current_price / price[regular]) ** elasticity
@@ -101,28 +106,35 @@ def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray,
     return float(np.sum(units[regular] * shift) / denominator)
 
 
-def design_matrix(periods: np.ndarray, price: np.ndarray, promo: np.ndarray, start: pd.Timestamp,
-                  config: ElasticityConfig) -> tuple[np.ndarray, list[str]]:
-    """Columns: const, log_price, then the controls that vary in this product's data. # [n_obs, k]"""
+def calendar_features(periods: np.ndarray, start: pd.Timestamp) -> dict[str, np.ndarray]:
+    """Trend (years since ``start``), month and weekday of each period, computed once for a whole panel."""
     dates = pd.DatetimeIndex(periods)
+    return {"trend": (dates - pd.Timestamp(start)).days.to_numpy() / 365.25, "month": dates.month.to_numpy(),
+            "weekday": dates.day_of_week.to_numpy()}
+
+
+def design_matrix(periods: np.ndarray, price: np.ndarray, promo: np.ndarray, start: pd.Timestamp,
+                  config: ElasticityConfig, calendar: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Columns: const, log_price, then the controls that vary in this product's data. # [n_obs, k]"""
+    cal = calendar if calendar is not None else calendar_features(periods, start)
     columns: list[np.ndarray] = [np.ones(len(price)), np.log(price)]
     names = ["const", "log_price"]
     if "trend" in config.controls:
-        columns.append((dates - pd.Timestamp(start)).days.to_numpy() / 365.25)
+        columns.append(cal["trend"])
         names.append("trend")
     if "promo" in config.controls and np.ptp(promo) > 0:
         columns.append(promo.astype(float))
         names.append("promo")
     if "weekday" in config.controls and config.freq == "D":
-        _add_dummies(columns, names, dates.day_of_week.to_numpy(), "weekday")
+        _add_dummies(columns, names, cal["weekday"], "weekday")
     if "month" in config.controls:
-        _add_dummies(columns, names, dates.month.to_numpy(), "month")
+        _add_dummies(columns, names, cal["month"], "month")
     return np.column_stack(columns), names
 
 
 def _add_dummies(columns: list, names: list, values: np.ndarray, prefix: str) -> None:
-    levels = np.unique(values)
-    for level in levels[1:]:  # the first level present is the reference
+    levels, counts = np.unique(values, return_counts=True)
+    for level in levels[1:][counts[1:] >= 2]:  # the first level is the reference; a lone period joins it
         columns.append((values == level).astype(float))
         names.append(f"{prefix}_{level}")
 
@@ -150,8 +162,11 @@ class ElasticityModel:
 
     def fit_arrays(self, periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
                    product_id: str = "", start: pd.Timestamp | None = None,
-                   end: pd.Timestamp | None = None, current_price: float | None = None) -> ElasticityModel:
-        """As ``fit``, on arrays. ``current_price`` defaults to the price of the last regular period."""
+                   end: pd.Timestamp | None = None, current_price: float | None = None,
+                   calendar: dict[str, np.ndarray] | None = None,
+                   window_start: np.datetime64 | None = None) -> ElasticityModel:
+        """As ``fit``, on arrays. ``current_price`` defaults to the price of the last regular period; ``calendar``
+        (from ``calendar_features``, aligned with the arrays) saves recomputing dates per product."""
         cfg = self.config
         self.result_ = None
         self.params_: dict[str, float] = {}
@@ -161,6 +176,8 @@ class ElasticityModel:
             return self
         order = np.argsort(periods[keep], kind="stable")
         periods, units, price, promo = (a[keep][order] for a in (periods, units, price, promo))
+        if calendar is not None:
+            calendar = {k: v[keep][order] for k, v in calendar.items()}
         start = pd.Timestamp(start if start is not None else periods[0])
         end = pd.Timestamp(end if end is not None else periods[-1])
         current = current_price if current_price is not None else current_price_of(price, promo)
@@ -169,8 +186,9 @@ class ElasticityModel:
         spread = float(np.std(log_price))
         est = ElasticityEstimate(product_id, NOT_ESTIMABLE, None, n_obs=len(units), n_prices=n_prices,
                                  price_spread=spread, current_price=current)
-        est.baseline_units = baseline_units_at(periods, units, price, promo, current, float("nan"), end,
-                                               cfg.effective_baseline_periods, cfg.freq)
+        first = window_start if window_start is not None else baseline_window_start(end, cfg.effective_baseline_periods, cfg.freq)
+        est.baseline_units = baseline_units_at(periods, units, price, promo, current, float("nan"), first,
+                                               cfg.effective_baseline_periods)
         self.estimate_ = est
         if len(units) < cfg.effective_min_obs:
             est.reason = "too_few_observations"
@@ -181,7 +199,7 @@ class ElasticityModel:
         if spread < cfg.min_price_spread:
             est.reason = "too_little_variation"
             return self
-        x, names = design_matrix(periods, price, promo, start, cfg)
+        x, names = design_matrix(periods, price, promo, start, cfg, calendar)
         if len(units) < x.shape[1] + 5:
             est.reason = "too_few_observations"
             return self
@@ -193,7 +211,8 @@ class ElasticityModel:
         try:
             result = _fit_ols(np.log(units), x, cfg)
             params, bse = np.asarray(result.params), np.asarray(result.bse)
-            low, high = np.asarray(result.conf_int(alpha=1 - cfg.confidence))[1]
+            z = _normal_quantile(cfg.confidence)  # what result.conf_int() uses for robust covariances (use_t=False)
+            low, high = params[1] - z * bse[1], params[1] + z * bse[1]
         except (ValueError, np.linalg.LinAlgError):
             est.reason = "fit_failed"
             return self
@@ -207,8 +226,8 @@ class ElasticityModel:
         self.params_ = dict(zip(names, map(float, params), strict=True))
         if "promo" in self.params_:
             est.promo_effect = float(np.exp(self.params_["promo"]))
-        est.baseline_units = baseline_units_at(periods, units, price, promo, current, est.elasticity, end,
-                                               cfg.effective_baseline_periods, cfg.freq)
+        est.baseline_units = baseline_units_at(periods, units, price, promo, current, est.elasticity, first,
+                                               cfg.effective_baseline_periods)
         self.result_ = result
         return self
 
@@ -249,6 +268,13 @@ def expected_units(prices: np.ndarray | float, current_price: float, baseline_un
     return baseline_units * (np.asarray(prices, dtype=float) / current_price) ** elasticity
 
 
+@lru_cache(maxsize=8)
+def _normal_quantile(confidence: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
 def _fit_ols(y: np.ndarray, x: np.ndarray, cfg: ElasticityConfig):
     import statsmodels.api as sm
 
@@ -257,7 +283,11 @@ def _fit_ols(y: np.ndarray, x: np.ndarray, cfg: ElasticityConfig):
         model = sm.OLS(y, x)
         if cfg.cov_type == "HAC":
             return model.fit(cov_type="HAC", cov_kwds={"maxlags": cfg.effective_hac_lags})
-        return model.fit(cov_type="HC3")
+        result = model.fit(cov_type="HC3")
+        if not np.isfinite(np.asarray(result.bse)[1]):
+            # HC3 divides by 1 - leverage: a period alone in its month has leverage 1. HC1 stays defined.
+            result = model.fit(cov_type="HC1")
+        return result
 
 
 def estimate_elasticities(
@@ -284,11 +314,13 @@ def estimate_elasticities(
         starts, ends = np.r_[0, cuts], np.r_[cuts, len(ids)]
         bounds = {str(ids[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)}
     columns = {c: frame[c].to_numpy() for c in ("period", "units", "price", "promo")}
+    calendar = calendar_features(columns["period"], panel.start)
+    window_start = baseline_window_start(panel.end, cfg.effective_baseline_periods, cfg.freq)
     wanted = products if products is not None else panel.products
     rows = []
     # Many small regressions: a multi-threaded BLAS only fights the other threads of a shared machine.
     with threadpool_limits(1):
-        _fit_all(wanted, bounds, columns, cfg, panel, rows, on_progress, stop_event)
+        _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, on_progress, stop_event)
     table = pd.DataFrame(rows, columns=[*ElasticityEstimate.__dataclass_fields__, "confidence"])
     table.insert(1, "name", [panel.names.get(p, "") for p in table["product_id"]])
     table["unit_cost"] = [panel.unit_cost.get(p, np.nan) for p in table["product_id"]]
@@ -302,7 +334,7 @@ def estimate_elasticities(
     return table
 
 
-def _fit_all(wanted, bounds, columns, cfg, panel, rows, on_progress, stop_event) -> None:
+def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, on_progress, stop_event) -> None:
     for i, pid in enumerate(wanted):
         if stop_event is not None and stop_event.is_set():
             break
@@ -312,7 +344,9 @@ def _fit_all(wanted, bounds, columns, cfg, panel, rows, on_progress, stop_event)
             a, b = bounds[pid]
             model = ElasticityModel(cfg).fit_arrays(*(columns[c][a:b] for c in ("period", "units", "price", "promo")),
                                                     product_id=pid, start=panel.start, end=panel.end,
-                                                    current_price=panel.current_price.get(pid))
+                                                    current_price=panel.current_price.get(pid),
+                                                    calendar={k: v[a:b] for k, v in calendar.items()},
+                                                    window_start=window_start)
             est = model.estimate_
         rows.append(est.to_dict())
         if on_progress is not None and (i % 25 == 0 or i == len(wanted) - 1):

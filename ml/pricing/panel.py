@@ -132,7 +132,9 @@ def _last_costs(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _names(frame: pd.DataFrame) -> dict[str, str]:
-    if Col.PRODUCT_NAME not in frame:
+    """Product -> name, or its description when the data has no name column (UCI Online Retail)."""
+    column = Col.PRODUCT_NAME if Col.PRODUCT_NAME in frame else Col.DESCRIPTION if Col.DESCRIPTION in frame else None
+    if column is None:
         return {}
-    names = frame[[Col.PRODUCT_ID, Col.PRODUCT_NAME]].dropna().drop_duplicates(Col.PRODUCT_ID, keep="last")
-    return {str(k): str(v) for k, v in zip(names[Col.PRODUCT_ID], names[Col.PRODUCT_NAME], strict=True)}
+    names = frame[[Col.PRODUCT_ID, column]].dropna().drop_duplicates(Col.PRODUCT_ID, keep="last")
+    return {str(k): str(v).strip() for k, v in zip(names[Col.PRODUCT_ID], names[column], strict=True)}
