@@ -67,11 +67,12 @@ def _note(row: pd.Series) -> str:
     return t(f"pricing.bound.{row['bound']}") if isinstance(row["bound"], str) and "+" not in row["bound"] else ""
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as shown: numeric columns stay numbers (so sorting works), texts translated."""
+def display_table(table: pd.DataFrame, objective: str) -> pd.DataFrame:
+    """The table as shown: numeric columns stay numbers (so sorting works), texts translated. The expected uplift
+    is the change in the objective (profit or revenue)."""
     ci = [f"[{format_number(lo, 2)}, {format_number(hi, 2)}]" if np.isfinite(lo) else "–"
           for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
-    objective_change = np.where(np.isfinite(table["profit_change"].astype(float)), table["profit_change"], table["revenue_change"])
+    objective_change = table["profit_change"] if objective == "profit" else table["revenue_change"]
     return pd.DataFrame({
         t("pricing.column.product"): table["product_id"].astype(str),
         t("pricing.column.name"): table["name"].astype(str),
@@ -81,16 +82,16 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         t("pricing.column.suggested_price"): table["suggested_price"].astype(float),
         t("pricing.column.price_change"): (table["suggested_price"] / table["current_price"] - 1).astype(float) * 100,
         t("pricing.column.revenue_change"): table["revenue_change"].astype(float) * 100,
-        t("pricing.column.uplift"): pd.Series(objective_change, index=table.index).astype(float) * 100,
+        t("pricing.column.uplift"): objective_change.astype(float) * 100,
         t("pricing.column.confidence"): [t(f"pricing.confidence.{c}") for c in table["confidence"]],
         t("pricing.column.n_obs"): table["n_obs"].astype(int),
         t("pricing.column.note"): [_note(row) for _, row in table.iterrows()],
     })
 
 
-def show_table(table: pd.DataFrame, show_all: bool) -> None:
+def show_table(table: pd.DataFrame, show_all: bool, objective: str) -> None:
     shown = table if show_all else table.loc[table["status"] == "ok"]
-    frame = display_table(shown)
+    frame = display_table(shown, objective)
     percent = {"format": "%+.1f%%"}
     st.dataframe(
         frame, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),

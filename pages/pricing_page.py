@@ -83,10 +83,12 @@ show_summary(summarise_portfolio(table, per30), money)
 st.subheader(t("pricing.section.products"))
 st.session_state.setdefault(state.PRICING_SHOW_NOT_ESTIMABLE, True)
 show_all = st.toggle(t("pricing.input.show_not_estimable"), key=state.PRICING_SHOW_NOT_ESTIMABLE)
-show_table(table, show_all)
+show_table(table, show_all, ocfg.objective)
 
 st.subheader(t("pricing.section.product"))
 product_id = input_product(table)
+if product_id is None:
+    st.stop()
 row = table.loc[table["product_id"] == product_id].iloc[0]
 label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
 if row["status"] != "ok":
