@@ -28,34 +28,35 @@ def _reason(message_id: str | None, params: dict | None, language: str | None = 
 
 
 def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None:
+    """Top-k with scores and reasons (full width: the reasons are long), then the score chart beside the history."""
     fitted, settings = run.fitted, run.settings
     recs = recommend_customer(fitted, customer, settings.k, exclude_seen=not settings.repeat)
-    known = fitted.interactions.customer_index(customer) is not None
-    left, right = st.columns([2, 3])
-    with left:
-        st.markdown(f"**{t('recommend.customer.history', customer=customer)}**")
-        if known:
-            history = purchase_history(frame, customer)
-            st.caption(t("recommend.customer.history_caption", lines=format_number(len(history)), products=format_number(len(fitted.interactions.seen(fitted.interactions.customer_index(customer))))))
-            shown = history.head(200).copy()
-            shown[Col.DATE] = [format_day(d) for d in shown[Col.DATE]]
-            st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch")
-        else:
-            st.info(t("recommend.customer.cold_start", customer=customer, days=fitted.interactions.recent_days))
-    with right:
-        st.markdown(f"**{t('recommend.customer.top', k=settings.k, algorithm=t(f'recommend.algo.{fitted.algorithm}'))}**")
-        table = pd.DataFrame({
+    row = fitted.interactions.customer_index(customer)
+    st.markdown(f"**{t('recommend.customer.top', k=settings.k, algorithm=t(f'recommend.algo.{fitted.algorithm}'))}**")
+    if row is None:
+        st.info(t("recommend.customer.cold_start", customer=customer, days=fitted.interactions.recent_days))
+    if recs.empty:
+        st.info(t("recommend.customer.bought_everything"))
+    else:
+        st.dataframe(pd.DataFrame({
             t("recommend.table.rank"): recs["rank"],
             t("field.product_id"): recs["product_id"],
             t("field.product_name"): recs["product_name"],
             t("recommend.table.score"): [format_number(s, 3) for s in recs["score"]],
             t("recommend.table.reason"): [_reason(m, p) for m, p in zip(recs["reason_id"], recs["reason_params"], strict=True)],
-        })
-        if recs.empty:
-            st.info(t("recommend.customer.bought_everything"))
-        else:
-            st.dataframe(table, hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left:
+        if not recs.empty:
             st.plotly_chart(plot_scores(recs), width="stretch", key=state.RECOMMEND_SCORES_CHART)
+    with right:
+        if row is not None:
+            st.markdown(f"**{t('recommend.customer.history', customer=customer)}**")
+            history = purchase_history(frame, customer)
+            st.caption(t("recommend.customer.history_caption", lines=format_number(len(history)), products=format_number(len(fitted.interactions.seen(row)))))
+            shown = history.head(200).copy()
+            shown[Col.DATE] = [format_day(d) for d in shown[Col.DATE]]
+            st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch")
 
 
 def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k: int) -> None:
