@@ -30,9 +30,11 @@ def _pct(value: float, decimals: int = 1) -> str:
 
 
 def _money_delta(value: float, currency: str) -> str:
+    """Signed money, sign first ("-$10.8K", "+¥4,745.05")."""
     if value is None or not np.isfinite(value):
         return "–"
-    return ("+" if value > 0 else "") + format_money(value, currency, compact=True)
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    return sign + format_money(abs(value), currency, compact=True)
 
 
 def show_summary(summary: PortfolioSummary, currency: str) -> None:
