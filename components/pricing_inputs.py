@@ -16,7 +16,8 @@ ENDING_OPTIONS = (0.99, 0.49)
 FREQ_OPTIONS = ("W", "D")  # weekly first: the default (see ElasticityConfig)
 
 
-def _defaults() -> None:
+def _defaults(has_cost: bool) -> None:
+    st.session_state.setdefault(state.PRICING_OBJECTIVE, "profit" if has_cost else "revenue")
     st.session_state.setdefault(state.PRICING_MAX_CHANGE, 15)
     st.session_state.setdefault(state.PRICING_ENDINGS, [])
 
@@ -27,7 +28,7 @@ def ending_label(ending: float) -> str:
 
 def input_settings(has_cost: bool) -> tuple[ElasticityConfig, OptimiserConfig]:
     """The settings form: objective, maximum change, margins, price endings, estimation frequency, standard errors."""
-    _defaults()
+    _defaults(has_cost)
     c1, c2, c3 = st.columns(3)
     objective = c1.selectbox(t("pricing.input.objective"), OBJECTIVES[::-1], format_func=lambda x: t(f"pricing.objective.{x}"),
                              key=state.PRICING_OBJECTIVE, help=t("pricing.input.objective_help"))
@@ -68,11 +69,12 @@ def product_bounds(product_ids: list[str]) -> dict[str, tuple[float | None, floa
 
 
 def input_product(table: pd.DataFrame) -> str | None:
-    """The product to look at, most revenue first; estimable products before the others."""
+    """The product to look at: estimable products first, most recent revenue (units per period at the current
+    price × price) first."""
     if table.empty:
         return None
-    order = table.assign(_ok=table["status"] == "ok", _rev=table["revenue_now"].fillna(0)).sort_values(
-        ["_ok", "_rev"], ascending=False)
+    recent = (table["baseline_units"] * table["current_price"]).fillna(0)
+    order = table.assign(_ok=table["status"] == "ok", _rev=recent).sort_values(["_ok", "_rev"], ascending=False)
     ids = order["product_id"].astype(str).tolist()
     names = dict(zip(table["product_id"], table["name"], strict=True))
     if state.get(state.PRICING_PRODUCT) not in ids:

@@ -34,6 +34,8 @@ REASONS = (
     "fit_failed",
 )
 CONFIDENCE_LEVELS = ("high", "medium", "low", "none")
+PLAUSIBLE = (-8.0, 0.0)  # a point estimate outside this range is flagged low confidence whatever its interval
+MAX_REPRICE = 10.0
 _CENT = 0.005
 
 
@@ -65,9 +67,13 @@ class ElasticityEstimate:
 
 
 def confidence_flag(status: str, ci_low: float, ci_high: float) -> str:
-    """high: the 95% interval is below 0 and at most 1 wide; medium: below 0; low: it includes 0 or positive values."""
+    """high: the 95% interval is below 0 and at most 1 wide; medium: below 0; low: it includes 0 or positive values,
+    or its middle lies outside ``PLAUSIBLE`` (demand that falls more than 8% per 1% of price is more likely
+    a sign of prices set by order size or customer than of real demand)."""
     if status != OK or not np.isfinite(ci_low) or not np.isfinite(ci_high):
         return "none"
+    if not PLAUSIBLE[0] <= (ci_low + ci_high) / 2 <= PLAUSIBLE[1]:
+        return "low"
     if ci_high < 0 and ci_high - ci_low <= 1.0:
         return "high"
     return "medium" if ci_high < 0 else "low"
@@ -91,7 +97,7 @@ def baseline_window_start(end: pd.Timestamp, n_periods: int, freq: str) -> np.da
 def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
                       current_price: float, elasticity: float, first: np.datetime64, n_periods: int) -> float:
     """Average units per period over the ``n_periods`` calendar periods from ``first``, re-priced to
-    ``current_price``.
+    ``current_price`` (each period's move bounded to a factor of ``MAX_REPRICE``).
 
     Periods without sales count as zero; promo periods are left out (their units are not regular demand); each
     period's units are moved to the current price with the elasticity (no move when it is not known).
@@ -99,7 +105,11 @@ def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray,
     window = periods >= first
     promo_periods = window & (promo >= 0.5)
     regular = window & ~promo_periods
-    shift = np.ones(int(regular.sum())) if not np.isfinite(elasticity) else (current_price / price[regular]) ** elasticity
+    shift = np.ones(int(regular.sum()))
+    if np.isfinite(elasticity):
+        # A period priced far from today says little about today's demand: with a large |ε| (real data with
+        # quantity-tier prices gives some) an unbounded move would turn a few units into millions.
+        shift = np.clip((current_price / price[regular]) ** elasticity, 1 / MAX_REPRICE, MAX_REPRICE)
     denominator = n_periods - int(promo_periods.sum())
     if denominator <= 0:
         return float(np.mean(units[window])) if window.any() else 0.0

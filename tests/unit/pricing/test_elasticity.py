@@ -150,6 +150,18 @@ def test_confidence_flag():
     assert confidence_flag(OK, -3.5, -1.2) == "medium"
     assert confidence_flag(OK, -1.0, 0.2) == "low"
     assert confidence_flag(NOT_ESTIMABLE, np.nan, np.nan) == "none"
+    assert confidence_flag(OK, -14.0, -10.0) == "low"  # implausibly steep: prices set by order size, not demand
+
+
+def test_baseline_repricing_is_bounded_for_implausible_elasticities():
+    from ml.pricing.elasticity import MAX_REPRICE, baseline_units_at
+
+    periods = np.arange(np.datetime64("2025-01-01"), np.datetime64("2025-01-29"))
+    units, price, promo = np.full(28, 10.0), np.full(28, 2.0), np.zeros(28)
+    unbounded = 10.0 * (1.0 / 2.0) ** -15
+    bounded = baseline_units_at(periods, units, price, promo, 1.0, -15.0, periods[0], 28)
+    assert bounded == pytest.approx(10.0 * MAX_REPRICE) and bounded < unbounded
+    assert baseline_units_at(periods, units, price, promo, 1.9, -2.0, periods[0], 28) == pytest.approx(10.0 * (1.9 / 2.0) ** -2)
 
 
 def test_estimation_stops_when_asked():
