@@ -209,10 +209,16 @@ class FactorizationRecommender(Recommender):
         return self.method
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, "blas"):  # many small BLAS calls: threads only contend (3 s vs 0.7 s on UCI, 2 busy cores)
+            self._factorize(interactions.matrix.astype(np.float64))
+        progress(1.0)
+
+    def _factorize(self, x) -> None:
         from sklearn.decomposition import NMF, TruncatedSVD
         from sklearn.exceptions import ConvergenceWarning
 
-        x = interactions.matrix.astype(np.float64)
         k = max(1, min(self.components, min(x.shape) - 1))
         if self.method == "nmf":
             model = NMF(n_components=k, init="nndsvda", max_iter=30, tol=1e-3, random_state=self.seed)
@@ -224,7 +230,6 @@ class FactorizationRecommender(Recommender):
             model = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=self.seed)
             self.user_factors_ = model.fit_transform(x)
             self.item_factors_ = model.components_.T
-        progress(1.0)
 
     _score = ALSRecommender._score
     _item_scores = ALSRecommender._item_scores
