@@ -115,7 +115,12 @@ def test_missing_cost_asks_for_a_margin(shop):
     no_cost = load_dataset([("nocost.csv", frame.to_csv(index=False).encode("utf-8"))])
     at = open_page(new_app(no_cost, "en"), PAGE)
     assert not at.exception
+    assert at.selectbox(key=state.PRICING_OBJECTIVE).value == "revenue"  # the default without costs
+    assert not any("assumed margin" in w.value for w in at.warning)
+    assert at.dataframe[0].value["Suggested price"].notna().all()
+    at.selectbox(key=state.PRICING_OBJECTIVE).set_value("profit").run()
     assert any("assumed margin" in w.value for w in at.warning)
+    assert at.dataframe[0].value["Suggested price"].isna().all()
     at.number_input(key=state.PRICING_MARGIN).set_value(30.0).run()
     assert not at.exception
     assert not any("assumed margin" in w.value for w in at.warning)
