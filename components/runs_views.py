@@ -218,3 +218,18 @@ def show_repair(err: SalesLensError) -> None:
             state.put(state.RUNS_MESSAGE, ("runs.repair.done", {"runs": counts["runs"],
                                                                 "datasets": counts["datasets"]}))
             st.rerun()
+
+
+def show_maintenance() -> None:
+    """Re-list run and dataset folders the registry does not know (after a crash or a move to a new database)."""
+    with st.expander(t("runs.maintenance.title")):
+        st.caption(t("runs.maintenance.intro"))
+        if st.button(t("runs.maintenance.button")):
+            try:
+                counts = workspace().recover_registry()
+            except SalesLensError as err:
+                remember_error(err)
+            else:
+                state.put(state.RUNS_MESSAGE, ("runs.repair.done", {"runs": counts["runs"],
+                                                                    "datasets": counts["datasets"]}))
+            st.rerun()

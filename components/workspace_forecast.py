@@ -52,3 +52,182 @@ def show_bundle_forecast(series: pd.DataFrame | None) -> None:
         out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
         st.download_button(t("forecast.download.csv"), data=to_safe_csv(out), file_name="saleslens_forecast.csv",
                            mime="text/csv")
+
+
+# ------------------------------------------------------------------------------------------------ search
+def _current_config(freq: str):
+    """The form's settings as last applied (the search varies window, units, layers, learning rate, dropout)."""
+    from components.forecast_inputs import CONFIG_FIELDS, PANDAS_FREQ
+    from ml.forecast import default_config
+
+    base = default_config(PANDAS_FREQ[freq])
+    values = {}
+    for name in CONFIG_FIELDS:
+        value = state.get(state.forecast_widget_key(name))
+        if value is not None:
+            default = getattr(base, name)
+            values[name] = type(default)(value) if isinstance(default, int | float) and not isinstance(
+                default, bool) else value
+    return base.replace(**values)
+
+
+def search_in_progress() -> bool:
+    from ml.jobs import REGISTRY
+
+    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
+    return job is not None and not job.snapshot().finished
+
+
+def collect_finished_search() -> None:
+    from ml.jobs import DONE, FAILED, REGISTRY, STOPPED
+
+    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
+    if job is None:
+        state.put(state.FORECAST_SEARCH_JOB, None)
+        return
+    snap = job.snapshot()
+    if not snap.finished:
+        return
+    if snap.status in (DONE, STOPPED) and job.result is not None:
+        state.put(state.FORECAST_SEARCH_RESULT, job.result)
+    elif snap.status == FAILED:
+        state.put(state.FORECAST_SEARCH_ERROR, snap.error)
+    state.put(state.FORECAST_SEARCH_JOB, None)
+
+
+def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_trials: int, epochs: int) -> None:
+    import dataclasses
+
+    from ml.jobs import REGISTRY, Job
+    from ml.workspace import get_workspace
+    from ml.workspace.search import run_search
+
+    base = _current_config(spec.freq).replace(epochs=int(epochs))
+    folds = int(state.get(state.FORECAST_FOLDS, 0) or 0)
+    level = float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9)
+    owner = state.owner()
+    spec_dict = dataclasses.asdict(spec)
+    fingerprint, name = ds.fingerprint, ds.name
+
+    def work(job: Job):
+        job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
+        ws = get_workspace()
+        failures: list[tuple[str, dict]] = []
+
+        def save(result, trial, search_id):
+            try:
+                return ws.save_run(owner, result, spec_dict, fingerprint, name, kind="trial", search_id=search_id,
+                                   label=f"#{search_id[:6]} · {trial.number}", details={"trial": trial.number}).id
+            except SalesLensError as err:
+                failures.append((err.message_id, dict(err.params)))
+                return None
+
+        def on_trial(trial, total):
+            job.report({"trial": trial.number, "mase": trial.mase if trial.mase is not None else float("nan")},
+                       trials=trial.number, total=total, status=trial.status)
+
+        result = run_search(series, base, budget_seconds=budget_minutes * 60, max_trials=max_trials,
+                            backtest_folds=folds, interval_level=level, stop_event=job.stop_event,
+                            on_trial=on_trial, save_trial=save)
+        result.save_errors = failures[:1]
+        return result
+
+    job = REGISTRY.submit("search", t("runs.search.job_label", spec=spec.describe()), owner, work)
+    state.put(state.FORECAST_SEARCH_JOB, job.id)
+    state.put(state.FORECAST_SEARCH_ERROR, None)
+
+
+def _use_best(params: dict) -> None:
+    for name, value in params.items():
+        st.session_state[state.forecast_widget_key(name)] = value
+
+
+@st.fragment(run_every=1.0)
+def show_search_progress() -> None:
+    from ml.i18n import format_number
+    from ml.jobs import REGISTRY
+
+    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()
+    budget = float(snap.progress.get("budget") or 0) or None
+    done = int(snap.progress.get("trials") or 0)
+    scores = [h["mase"] for h in snap.history if h.get("mase") == h.get("mase")]
+    best = min(scores) if scores else None
+    st.progress(min(1.0, snap.elapsed / budget) if budget else 0.0, text=t(
+        "runs.search.progress", trials=done, total=int(snap.progress.get("total") or 0),
+        best=format_number(best, 3) if best is not None else "…", elapsed=format_number(snap.elapsed, 0)))
+    if job.stop_event.is_set():
+        st.caption(t("forecast.training.stopping"))
+    elif st.button(t("runs.search.stop"), key=state.FORECAST_SEARCH_STOP):
+        job.stop()
+
+
+def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -> None:
+    """Hyperparameter search section: budget, trials, progress, the trials with the best highlighted."""
+    from components.runs_charts import plot_search_trials
+    from ml.i18n import format_number
+
+    collect_finished_search()
+    running = search_in_progress()
+    result = state.get(state.FORECAST_SEARCH_RESULT)
+    with st.expander(t("runs.search.title"), expanded=running or result is not None):
+        st.caption(t("runs.search.intro"))
+        c1, c2, c3 = st.columns(3)
+        st.session_state.setdefault(state.FORECAST_SEARCH_BUDGET, 2.0)
+        st.session_state.setdefault(state.FORECAST_SEARCH_TRIALS, 10)
+        st.session_state.setdefault(state.FORECAST_SEARCH_EPOCHS, 20)
+        budget = c1.number_input(t("runs.search.budget"), 0.5, 240.0, step=0.5, key=state.FORECAST_SEARCH_BUDGET,
+                                 help=t("runs.search.budget_help"))
+        trials = c2.number_input(t("runs.search.trials"), 1, 200, step=1, key=state.FORECAST_SEARCH_TRIALS)
+        epochs = c3.number_input(t("runs.search.epochs"), 1, 1000, step=1, key=state.FORECAST_SEARCH_EPOCHS,
+                                 help=t("runs.search.epochs_help"))
+        busy = running or training_running or series is None
+        if st.button(t("runs.search.start"), disabled=busy, help=t("runs.search.start_help")):
+            try:
+                start_search(series, spec, ds, float(budget), int(trials), int(epochs))
+            except SalesLensError as err:
+                state.put(state.FORECAST_SEARCH_ERROR, (err.message_id, err.params))
+            st.rerun()
+        if running:
+            show_search_progress()
+        error = state.get(state.FORECAST_SEARCH_ERROR)
+        if error:
+            st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+        if result is None or running:
+            return
+        if not result.trials:
+            st.info(t("runs.search.no_trials"))
+            return
+        for message_id, params in result.save_errors:
+            st.warning(render_error(SalesLensError(message_id, **params)), icon="🗄️")
+        best = result.best
+        baseline = result.best_baseline_mase
+        if best is not None:
+            st.success(t("runs.search.best", trial=best.number, mase=format_number(best.mase, 3),
+                         baseline=format_number(baseline, 3) if baseline is not None else "–",
+                         params=", ".join(f"{t(f'runs.search.param.{k}')} {v}" for k, v in best.params.items())))
+        table = result.table()
+        st.plotly_chart(plot_search_trials(table, baseline), width="stretch", key=state.FORECAST_SEARCH_CHART)
+        shown = table.drop(columns=["run_id", "best"]).rename(columns={
+            "trial": t("runs.search.chart.trial_number"), "mase": t("forecast.metric.mase"),
+            "status": t("runs.search.status"), "seconds": t("runs.table.seconds"),
+            **{p: t(f"runs.search.param.{p}") for p in ("window", "units", "layers", "learning_rate", "dropout")},
+        })
+        shown[t("runs.search.status")] = [t(f"runs.search.state.{s}") for s in table["status"]]
+        best_rows = table["best"].to_numpy()
+        st.dataframe(shown.style.apply(lambda row: ["background-color: #dcfce7" if best_rows[row.name] else ""
+                                                    for _ in row], axis=1), hide_index=True, width="stretch")
+        st.caption(t("runs.search.logged", elapsed=format_number(result.elapsed, 0)))
+        if best is not None:
+            b1, b2 = st.columns(2)
+            b1.button(t("runs.search.use_best"), on_click=_use_best, args=(best.params,), width="stretch",
+                      help=t("runs.search.use_best_help"))
+            if best.run_id and b2.button(t("runs.search.open_best"), width="stretch"):
+                from components.workspace import open_saved_run
+
+                open_saved_run(best.run_id)
+                st.rerun()

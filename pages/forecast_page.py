@@ -9,7 +9,7 @@ from components.forecast_inputs import input_model_config, input_series
 from components.forecast_results import show_results
 from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
 from components.workspace import show_workspace_error
-from components.workspace_forecast import show_bundle_forecast
+from components.workspace_forecast import search_in_progress, show_bundle_forecast, show_search
 from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
@@ -44,7 +44,7 @@ several = series is not None and series["unique_id"].nunique() > 1
 request = input_model_config(spec.freq, several)
 if request is not None and series is not None:
     config, folds, level = request
-    if training_in_progress():
+    if training_in_progress() or search_in_progress():
         st.warning(t("forecast.training.already_running"))
     else:
         try:
@@ -55,6 +55,8 @@ if request is not None and series is not None:
 
 if training_in_progress():
     show_training()
+
+show_search(series, spec, ds, training_in_progress())
 
 show_workspace_error()
 error = state.get(state.FORECAST_ERROR)

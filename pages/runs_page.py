@@ -10,6 +10,7 @@ from components.runs_views import (
     runs_table,
     show_comparison,
     show_import,
+    show_maintenance,
     show_message,
     show_repair,
     show_run_actions,
@@ -31,6 +32,7 @@ except SalesLensError as err:
     st.stop()
 
 show_import()
+show_maintenance()
 if not everything:
     st.info(t("runs.none"))
     st.stop()

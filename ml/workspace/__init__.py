@@ -47,6 +47,7 @@ MESSAGE_FAMILIES: dict[str, list[str]] = {
     "runs.kind.": ["train", "trial", "imported"],
     "runs.search.param.": ["window", "units", "layers", "learning_rate", "dropout"],
     "runs.filter.period_": ["all", "day", "week", "month", "year"],
+    "runs.search.state.": ["ok", "failed", "cut"],
 }
 
 __all__ = [

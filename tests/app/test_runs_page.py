@@ -144,3 +144,32 @@ def test_damaged_registry_shows_a_message_and_repair(trained, tmp_path):
     assert not at.exception
     assert {r.id for r in get_workspace().list_runs(OWNER)} == {a.id, b.id}
     assert len(at.dataframe[0].value) == 2
+
+
+def test_search_runs_in_the_background_logs_trials_and_highlights_the_best(trained):
+    from ml.jobs import REGISTRY
+
+    ds = trained[0]
+    at = app_for(OWNER, dataset=ds)
+    at = open_page(at, "pages/forecast_page.py")
+    for field, value in {"window": 14, "horizon": 7, "units": 4, "patience": 0}.items():
+        at.number_input(key=state.forecast_widget_key(field)).set_value(value)
+    next(b for b in at.button if b.label == "Train and compare")  # the form is there
+    at.number_input(key=state.FORECAST_SEARCH_BUDGET).set_value(0.5)
+    at.number_input(key=state.FORECAST_SEARCH_TRIALS).set_value(2)
+    at.number_input(key=state.FORECAST_SEARCH_EPOCHS).set_value(2)
+    at.run()
+    next(b for b in at.button if b.label == "Start search").click()
+    at.run()
+    job = REGISTRY.get(at.session_state[state.FORECAST_SEARCH_JOB])
+    assert job is not None and job.kind == "search"
+    deadline = time.monotonic() + 240
+    while not job.snapshot().finished and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception
+    result = at.session_state[state.FORECAST_SEARCH_RESULT]
+    assert 1 <= len(result.trials) <= 2
+    trials = get_workspace().list_runs(OWNER, search_id=result.search_id)
+    assert {r.kind for r in trials} == {"trial"} and len(trials) == len([t for t in result.trials if t.run_id])
+    assert "Best: trial" in " ".join(s.value for s in at.success)
