@@ -30,15 +30,21 @@ def plot_runs_overlay(actual: pd.DataFrame, predictions: list[tuple[str, pd.Data
 
 
 def plot_metrics_side_by_side(table: pd.DataFrame, metric_labels: dict[str, str]) -> go.Figure:
-    """Grouped bars: one group per metric, one bar per run. ``table``: runs as rows, metrics as columns."""
-    fig = go.Figure()
+    """One small panel per metric (each on its own scale), one bar per run. ``table``: runs as rows, metrics as
+    columns."""
+    from plotly.subplots import make_subplots
+
     metrics = list(table.columns)
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[metric_labels.get(m, m) for m in metrics],
+                        horizontal_spacing=0.06)
     for i, (name, row) in enumerate(table.iterrows()):
-        fig.add_bar(x=[metric_labels.get(m, m) for m in metrics], y=row.to_numpy(dtype=float), name=str(name),
-                    marker_color=RUN_COLOURS[i % len(RUN_COLOURS)])
-    fig.update_layout(barmode="group", hovermode="closest")
+        for j, metric in enumerate(metrics):
+            fig.add_bar(x=[str(name)], y=[float(row[metric])], name=str(name), legendgroup=str(name),
+                        showlegend=j == 0, marker_color=RUN_COLOURS[i % len(RUN_COLOURS)], row=1, col=j + 1)
+    fig.update_xaxes(showticklabels=False)
     fig = _layout(fig, t("runs.chart.metrics_title"), t("runs.chart.metric_value"))
-    fig.update_layout(height=420)
+    fig.update_layout(height=440, hovermode="closest", barmode="group", margin={"l": 10, "r": 10, "t": 80, "b": 10},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.04, "x": 0})
     return fig
 
 

@@ -43,7 +43,8 @@ st.caption(t("runs.count", shown=len(records), total=len(everything)))
 if not records:
     st.info(t("runs.none_match"))
     st.stop()
-st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE)
+st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE,
+             column_config={t("runs.table.network_mase"): st.column_config.NumberColumn(format="%.3f")})
 
 st.subheader(t("runs.compare.title"))
 show_comparison(records)
