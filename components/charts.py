@@ -345,7 +345,7 @@ def plot_trend(
                 "yanchor": "bottom",
             },
         },
-        legend={"y": 1.12},
+        legend={"y": 1.12, "x": 1, "xanchor": "right"},  # the title sits on the left
         margin={"t": 90},
     )
     return localise_figure(fig, language)
