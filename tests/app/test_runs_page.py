@@ -173,3 +173,32 @@ def test_search_runs_in_the_background_logs_trials_and_highlights_the_best(train
     trials = get_workspace().list_runs(OWNER, search_id=result.search_id)
     assert {r.kind for r in trials} == {"trial"} and len(trials) == len([t for t in result.trials if t.run_id])
     assert "Best: trial" in " ".join(s.value for s in at.success)
+
+
+def test_a_training_still_running_shows_up_again_after_a_refresh(trained):
+    from ml.jobs import REGISTRY
+
+    ds = trained[0]
+    owner = "1" * 32
+    at = open_page(app_for(owner, dataset=ds), "pages/forecast_page.py")
+    for field, value in {"window": 14, "horizon": 7, "units": 4, "patience": 0, "epochs": 400}.items():
+        at.number_input(key=state.forecast_widget_key(field)).set_value(value)
+    next(b for b in at.button if b.label == "Train and compare").click()
+    at.run()
+    job = REGISTRY.get(at.session_state[state.FORECAST_JOB])
+    try:
+        deadline = time.monotonic() + 120
+        while (job.snapshot().progress.get("epoch") or 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        again = app_for(owner, dataset=ds)  # a new session of the same browser (after a refresh)
+        again = open_page(again, "pages/forecast_page.py")
+        assert not again.exception
+        assert again.session_state[state.FORECAST_JOB] == job.id
+        assert any("Training" in m.value for m in again.markdown)
+        stranger = open_page(app_for("2" * 32, dataset=ds), "pages/forecast_page.py")
+        assert not stranger.session_state[state.FORECAST_JOB]
+    finally:
+        job.stop()
+        deadline = time.monotonic() + 120
+        while not job.snapshot().finished and time.monotonic() < deadline:
+            time.sleep(0.2)
