@@ -7,9 +7,9 @@ import streamlit as st
 
 from components import state
 from ml.dataset import Dataset, ValidationReport
-from ml.i18n import format_number, t
+from ml.i18n import format_day, format_number, t
 from ml.parsing import describe_date_format
-from ml.schema import CANONICAL_COLUMNS
+from ml.schema import CANONICAL_COLUMNS, Col
 
 _NOT_MAPPED = ""
 _ACTION_ICONS = {"dropped": "🗑️", "changed": "✏️", "flagged": "🚩", "kept": "✅", "netted": "↔️", "info": "ℹ️"}
@@ -27,7 +27,7 @@ def show_mapping_form(ds: Dataset) -> dict[str, str | None] | None:
     rows = []
     for canonical in CANONICAL_COLUMNS:
         source = ds.mapping.source_for(canonical)
-        example = ", ".join(str(v) for v in sample[canonical].tolist()) if canonical in sample else ""
+        example = ", ".join(_example_text(v, canonical) for v in sample[canonical].tolist()) if canonical in sample else ""
         rows.append({t("data.mapping.field"): field_label(canonical), t("data.mapping.source"): source or "—", t("data.mapping.example"): example})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -91,7 +91,20 @@ def show_validation_report(report: ValidationReport) -> None:
         )
 
 
+def _example_text(value: object, canonical: str) -> str:
+    """A cleaned value as the analyst would write it: dates at day precision (what SalesLens keeps), whole numbers
+    without a trailing .0."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if canonical == Col.DATE:
+        return format_day(value)
+    if isinstance(value, float):
+        return format_number(value, 0 if value.is_integer() else 2)
+    return str(value)
+
+
 def show_preview(ds: Dataset, rows: int = 200) -> None:
     st.subheader(t("data.preview.title"))
     preview = ds.frame.head(rows).rename(columns={c: field_label(c) for c in ds.frame.columns})
-    st.dataframe(preview, hide_index=True, width="stretch")
+    config = {field_label(Col.DATE): st.column_config.DateColumn(format="YYYY-MM-DD")} if Col.DATE in ds.frame else None
+    st.dataframe(preview, hide_index=True, width="stretch", column_config=config)

@@ -46,7 +46,7 @@ def test_page_renders_in_both_languages(shop, language, title, metric):
     at = open_page(new_app(ds, language), PAGE)
     assert not at.exception, at.exception
     assert at.title[0].value == title
-    assert metrics(at)[metric][0] in ("10 of 10", "10 个中的 10 个")
+    assert metrics(at)[metric][0] in ("10 of 10", "10 / 10 个")
     assert len(plotly_figures(at)) == 3  # demand curve, revenue/profit, forecast at two prices
     _no_raw_ids(at)
     if language == "zh":
