@@ -125,7 +125,9 @@ def _restore_run(ws: Workspace, owner: str) -> None:
                 record = None
         record = record or ws.latest_run(owner)
         if record is not None:
-            state.put(state.FORECAST_RESULT, run_from_saved(ws.open_run(owner, record.id)))
+            run = run_from_saved(ws.open_run(owner, record.id))
+            state.put(state.FORECAST_RESULT, run)
+            restore_form(run)
     except SalesLensError as err:
         remember_error(err)
 
@@ -192,11 +194,36 @@ def open_saved_run(run_id: str) -> ForecastRun | None:
         remember_error(err)
         return None
     state.put(state.FORECAST_RESULT, run)
-    state.put(state.FORECAST_TARGET, run.spec.target)
-    state.put(state.FORECAST_FREQ, run.spec.freq)
+    restore_form(run)
     _log.info("reopened run %s in %.2fs", run_id, time.perf_counter() - started)
     point_at(run=run_id)
     return run
+
+
+def restore_form(run: ForecastRun) -> None:
+    """Put a run's series choice and settings back into the Forecast page's widgets (call it before they are
+    drawn: from another page or a button's on_click)."""
+    from components.forecast_inputs import CONFIG_FIELDS, CUSTOM
+
+    for name in CONFIG_FIELDS:
+        state.put(state.forecast_widget_key(name), getattr(run.config, name))
+    state.put(state.FORECAST_PRESET, CUSTOM)
+    level = run.result.coverage.get("level")
+    if isinstance(level, float) and 0.5 <= level <= 0.99:
+        state.put(state.FORECAST_INTERVAL, level)
+    ds = state.dataset()
+    if ds is None or ds.fingerprint != run.dataset_fingerprint:
+        return  # the series choices (categories, products) belong to the run's own dataset
+    state.put(state.FORECAST_TARGET, run.spec.target)
+    state.put(state.FORECAST_FREQ, run.spec.freq)
+    kind, _, value = run.spec.level.partition(":")
+    state.put(state.FORECAST_LEVEL, kind)
+    if kind == "category" and value:
+        state.put(state.FORECAST_CATEGORY, value)
+    elif kind == "product" and value:
+        state.put(state.FORECAST_PRODUCT, value)
+    elif kind == "products" and value:
+        state.put(state.FORECAST_PRODUCTS, value.split("|"))
 
 
 def describe_run(record) -> str:

@@ -226,8 +226,7 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             b1, b2 = st.columns(2)
             b1.button(t("runs.search.use_best"), on_click=_use_best, args=(best.params,), width="stretch",
                       help=t("runs.search.use_best_help"))
-            if best.run_id and b2.button(t("runs.search.open_best"), width="stretch"):
+            if best.run_id:
                 from components.workspace import open_saved_run
 
-                open_saved_run(best.run_id)
-                st.rerun()
+                b2.button(t("runs.search.open_best"), width="stretch", on_click=open_saved_run, args=(best.run_id,))

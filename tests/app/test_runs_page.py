@@ -15,7 +15,7 @@ from ml.dataset import load_dataset
 from ml.forecast import ForecastConfig, run_forecast
 from ml.series import make_series
 from ml.workspace import get_workspace
-from tests.app.conftest import new_app, open_page, plotly_figures, texts
+from tests.app.conftest import new_app, open_page, plotly_array, plotly_figures, texts
 
 PAGE = "pages/runs_page.py"
 OWNER = "0123456789abcdef0123456789abcdef"
@@ -66,8 +66,12 @@ def test_runs_are_listed_compared_and_named_in_both_languages(trained, language)
     overlay = figures[0]
     names = {trace.get("name") for trace in overlay["data"]}
     assert {"gru try", "lstm baseline"} <= names
-    metric_bars = figures[1]["data"]
-    assert len(metric_bars) == 2
+    bars = figures[1]["data"]  # one panel per metric (MAE, RMSE, sMAPE, MASE), one bar per run in each
+    assert len(bars) == 8 and {bar["name"] for bar in bars} == {"gru try", "lstm baseline"}
+    _, _, first, second = trained
+    for bar in bars[3::4]:  # the MASE panel
+        expected = (first if bar["name"] == "lstm baseline" else second).metrics["network"]["mase"]
+        assert float(plotly_array(bar["y"])[0]) == pytest.approx(expected)
     shown = texts(at)
     assert not RAW_ID.search(shown), RAW_ID.search(shown)
     if language == "zh":
@@ -96,6 +100,8 @@ def test_reopen_brings_back_the_run_exactly_without_retraining(trained):
     assert run.run_id == a.id and run.result.forecaster is None  # nothing retrained
     assert run.result.metrics == first.metrics
     assert "Predicted vs actual" in " ".join(f["layout"]["title"]["text"] for f in plotly_figures(at))
+    assert at.number_input(key=state.forecast_widget_key("window")).value == first.config.window  # settings too
+    assert at.number_input(key=state.forecast_widget_key("units")).value == first.config.units
     assert elapsed < 20  # AppTest on a shared 2-core machine; the engine's own reopen is timed in the unit tests
 
 
