@@ -8,16 +8,14 @@ third of the memory of TensorFlow.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("KERAS_BACKEND", "jax")
+from ml.forecast.config import ForecastConfig
+from ml.keras_runtime import load_keras
 
-import keras  # noqa: E402
-
-from ml.forecast.config import ForecastConfig  # noqa: E402
+keras = load_keras()  # JAX backend unless KERAS_BACKEND is set; safe next to Streamlit's per-run clear_session
 
 EpochCallback = Callable[[int, dict[str, float], int], None]
 PREDICT_CHUNK = 128

@@ -5,8 +5,6 @@ Keras is imported inside the functions that train and predict, so importing this
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ml.recommend.base import Progress, Recommender
@@ -65,8 +63,9 @@ class GRURecommender(Recommender):
         self.seed = seed
 
     def _build(self, n_products: int):
-        os.environ.setdefault("KERAS_BACKEND", "jax")
-        import keras
+        from ml.keras_runtime import load_keras
+
+        keras = load_keras()
 
         inputs = keras.Input(shape=(self.window,), dtype="int32")  # [batch, window] product index + 1, 0 = padding
         x = keras.layers.Embedding(n_products + 1, self.embedding, mask_zero=True)(inputs)  # [batch, window, emb]
@@ -77,8 +76,9 @@ class GRURecommender(Recommender):
         return model
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
-        os.environ.setdefault("KERAS_BACKEND", "jax")
-        import keras
+        from ml.keras_runtime import load_keras
+
+        keras = load_keras()
 
         keras.utils.set_random_seed(self.seed)
         x, y = make_examples(interactions.sequences, self.window, self.max_examples)
