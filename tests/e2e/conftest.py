@@ -60,8 +60,9 @@ def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen, s
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    proc, url = start_server()
+def app_url(tmp_path_factory) -> Iterator[str]:
+    # A workspace of its own: the tests' datasets and runs never land in the repository's ./workspace.
+    proc, url = start_server({"SALESLENS_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))})
     try:
         wait_healthy(url)
         yield url
