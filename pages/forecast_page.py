@@ -7,6 +7,7 @@ import streamlit as st
 from components import state
 from components.forecast_inputs import input_model_config, input_series
 from components.forecast_results import show_results
+from components.page import page_header_with_dataset
 from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
 from components.workspace import show_workspace_error
 from components.workspace_forecast import search_in_progress, show_bundle_forecast, show_search
@@ -15,13 +16,7 @@ from ml.i18n import render_error, t
 from ml.schema import SalesLensError
 from ml.series import make_series
 
-st.title(t("forecast.title"))
-st.caption(t("forecast.intro"))
-
-ds = state.dataset()
-if ds is None:
-    st.info(t("forecast.no_data"))
-    st.stop()
+ds = page_header_with_dataset("forecast.title", "forecast.intro", "forecast.no_data")
 
 collect_finished_job()
 

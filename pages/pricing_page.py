@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import state
 from components.locale import currency as current_currency
+from components.page import page_header_with_dataset
 from components.pricing_compute import (
     cached_estimates,
     cached_forecast,
@@ -42,13 +43,7 @@ from ml.pricing.panel import check_pricing_columns
 from ml.schema import Col, SalesLensError
 from ml.series import apply_filters
 
-st.title(t("pricing.title"))
-st.caption(t("pricing.intro"))
-
-ds = state.dataset()
-if ds is None:
-    st.info(t("pricing.no_data"))
-    st.stop()
+ds = page_header_with_dataset("pricing.title", "pricing.intro", "pricing.no_data")
 
 filters = state.filters()
 frame = apply_filters(ds.frame, filters)

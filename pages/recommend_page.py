@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.page import page_header_with_dataset
 from components.recommend_inputs import (
     input_customer,
     input_metric,
@@ -26,13 +27,7 @@ from ml.i18n import render_error, t
 from ml.recommend import co_purchase_pairs
 from ml.schema import Col, SalesLensError
 
-st.title(t("recommend.page.title"))
-st.caption(t("recommend.page.intro"))
-
-ds = state.dataset()
-if ds is None:
-    st.info(t("recommend.page.no_data"))
-    st.stop()
+ds = page_header_with_dataset("recommend.page.title", "recommend.page.intro", "recommend.page.no_data")
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -416,6 +416,10 @@ class Workspace:
             doc = {"format": RUN_FORMAT, "format_version": FORMAT_VERSION, "record": record,
                    "result": _result_details(result), "has_model": has_model, "details": details or {}}
             (tmp / "run.json").write_bytes(_dump(doc))
+        return self._register_run(record, rel)
+
+    def _register_run(self, record: dict[str, Any], rel: str) -> RunRecord:
+        """Add the row of a run whose folder is already in place; without the row, the folder goes too."""
         try:
             self.registry.add_run({**record, "path": rel})
         except DataError:
@@ -580,12 +584,7 @@ class Workspace:
             except (KeyError, TypeError, ValueError, ConfigError, pa.ArrowException):
                 raise DataError("workspace.error.bundle_invalid", reason="frames") from None
             (tmp / "run.json").write_bytes(_dump(doc))
-        try:
-            self.registry.add_run({**record, "path": rel})
-        except DataError:
-            remove_folder(self.root, self.root / rel)
-            raise
-        return _record(record)
+        return self._register_run(record, rel)
 
     # ------------------------------------------------------------------ where each owner left off
     def session_pointer(self, owner: str) -> dict[str, str]:
