@@ -9,7 +9,7 @@ from components.datasets import ensure_sample_loaded, show_dataset_status
 from components.locale import input_currency, input_language
 from ml.i18n import t
 
-st.set_page_config(page_title="SalesLens", page_icon="📈", layout="wide")
+st.set_page_config(page_title="SalesLens", page_icon=":material/insights:", layout="wide")
 
 input_language()  # sets the language for this run before any text is drawn
 state.keep_widget_values()
@@ -19,12 +19,12 @@ ensure_sample_loaded()
 # pages/ directly (skipping this script) when its file name equals the requested URL path, which AppTest triggers on
 # every rerun and a real server on its very first request. Distinct file names and url_paths avoid it.
 pages = [
-    st.Page("pages/data_page.py", title=t("nav.data"), icon="📂", url_path="data", default=True),
-    st.Page("pages/explore_page.py", title=t("nav.explore"), icon="📊", url_path="explore"),
-    st.Page("pages/forecast_page.py", title=t("nav.forecast"), icon="🔮", url_path="forecast"),
-    st.Page("pages/recommend_page.py", title=t("nav.recommend"), icon="🛒", url_path="recommend"),
-    st.Page("pages/pricing_page.py", title=t("nav.pricing"), icon="🏷️", url_path="pricing"),
-    st.Page("pages/runs_page.py", title=t("nav.runs"), icon="🗂️", url_path="runs"),
+    st.Page("pages/data_page.py", title=t("nav.data"), icon=":material/folder_open:", url_path="data", default=True),
+    st.Page("pages/explore_page.py", title=t("nav.explore"), icon=":material/bar_chart:", url_path="explore"),
+    st.Page("pages/forecast_page.py", title=t("nav.forecast"), icon=":material/timeline:", url_path="forecast"),
+    st.Page("pages/recommend_page.py", title=t("nav.recommend"), icon=":material/shopping_cart:", url_path="recommend"),
+    st.Page("pages/pricing_page.py", title=t("nav.pricing"), icon=":material/sell:", url_path="pricing"),
+    st.Page("pages/runs_page.py", title=t("nav.runs"), icon=":material/history:", url_path="runs"),
 ]
 navigation = st.navigation(pages)
 

@@ -30,7 +30,7 @@ def show_verdicts(run: ForecastRun) -> None:
     verdicts = run.result.verdicts
     beaten = [v for v in verdicts if v.message_id == "forecast.verdict.baseline_beats_network"]
     for v in verdicts[:1]:
-        (st.warning if beaten else st.success)(_verdict_text(v.message_id, v.params), icon="⚖️")
+        (st.warning if beaten else st.success)(_verdict_text(v.message_id, v.params), icon=":material/balance:")
     details = verdicts[1:]
     if details:
         with st.expander(t("forecast.results.per_series_verdicts", count=len(details)), expanded=len(details) <= 3):

@@ -129,7 +129,7 @@ def show_estimate(row: pd.Series, ml: tuple[float, np.ndarray, np.ndarray] | Non
         c3.caption(t("pricing.product.cost", cost=format_money(row["cost_used"], currency),
                      source=t(f"pricing.cost_source.{row['cost_source']}")) if isinstance(row["cost_source"], str) else "")
         if isinstance(row["bound"], str):
-            st.info(t("pricing.product.bound_note", bound=t(f"pricing.bound.{row['bound']}")), icon="📏")
+            st.info(t("pricing.product.bound_note", bound=t(f"pricing.bound.{row['bound']}")), icon=":material/straighten:")
         if row["elasticity"] > -1:
             st.caption(t("pricing.product.inelastic_note"))
     else:
@@ -209,4 +209,4 @@ def show_cross(hints: pd.DataFrame, source: str, names: dict[str, str]) -> None:
     st.dataframe(frame, hide_index=True, width="stretch")
     repriced = int(hints["repriced"].sum())
     if repriced:
-        st.warning(t("pricing.cross.warning", count=repriced), icon="🔗")
+        st.warning(t("pricing.cross.warning", count=repriced), icon=":material/link:")

@@ -96,7 +96,7 @@ def show_comparison(records: list[RunRecord]) -> None:
         except SalesLensError as err:
             failed.append(render_error(err))
     for message in failed:
-        st.warning(message, icon="⚠️")
+        st.warning(message, icon=":material/error:")
     if predictions:
         series = sorted(set.intersection(*(set(p["unique_id"].astype(str)) for _, p in predictions)) or
                         set(predictions[0][1]["unique_id"].astype(str)))
@@ -198,7 +198,7 @@ def show_message() -> None:
         return
     kind, params = message
     if kind == "error":
-        st.error(render_error(SalesLensError(params["id"], **params["params"])), icon="⚠️")
+        st.error(render_error(SalesLensError(params["id"], **params["params"])), icon=":material/error:")
     else:
         st.success(t(kind, **{k: v for k, v in params.items() if k != "digest"}))
     if "digest" not in params:
@@ -207,7 +207,7 @@ def show_message() -> None:
 
 def show_repair(err: SalesLensError) -> None:
     """The registry cannot be read: say so, and offer to rebuild it from the saved files."""
-    st.error(render_error(err), icon="🗄️")
+    st.error(render_error(err), icon=":material/database:")
     if err.message_id == "workspace.error.database_corrupt" and st.button(t("runs.repair.button"),
                                                                            key=state.RUNS_REPAIR):
         try:

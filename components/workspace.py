@@ -42,7 +42,7 @@ def show_workspace_error() -> None:
     """The last workspace problem, once (the page keeps working without saving)."""
     err = state.get(state.WORKSPACE_ERROR)
     if err:
-        st.warning(render_error(SalesLensError(err[0], **err[1])), icon="🗄️")
+        st.warning(render_error(SalesLensError(err[0], **err[1])), icon=":material/database:")
         state.put(state.WORKSPACE_ERROR, None)
 
 
@@ -55,18 +55,20 @@ def _cookie_owner() -> str | None:
     return value if isinstance(value, str) and _ID.match(value) else None
 
 
-def resolve_owner() -> str:
-    """Adopt the browser's workspace id as this session's owner (cookie, then ``?ws=``), else keep a new one."""
+def resolve_owner() -> tuple[str, bool]:
+    """Adopt the browser's workspace id as this session's owner (cookie, then ``?ws=``), else keep a new one.
+    Returns the owner and whether it was adopted (a returning browser) rather than new."""
+    chosen = state.get(state.OWNER)  # set before this run (a test, or an earlier run of this session)
     if not state.get(state.WORKSPACE_RESTORED):
         cookie = _cookie_owner()
         query = st.query_params.get(QUERY)
-        chosen = cookie or (query if isinstance(query, str) and _ID.match(query) else None)
+        chosen = cookie or (query if isinstance(query, str) and _ID.match(query) else None) or chosen
         if chosen:
             state.put(state.OWNER, chosen)
         owner = state.owner()
         if cookie != owner:
             _set_cookie(owner)
-    return state.owner()
+    return state.owner(), chosen is not None
 
 
 def _set_cookie(owner: str) -> None:
@@ -84,10 +86,13 @@ def restore_session(load_sample) -> bool:
     (from the workspace or the sample); ``load_sample`` loads the bundled sample."""
     if state.get(state.WORKSPACE_RESTORED):
         return False
-    owner = resolve_owner()
+    owner, returning = resolve_owner()
     state.put(state.WORKSPACE_RESTORED, True)
-    loaded = False
     ws = workspace()
+    if not returning and not ws.settings.shared:
+        state.put(state.WORKSPACE_NOTHING_SAVED, True)
+        return False  # a first visit has nothing saved: no need to open the registry to draw the first page
+    loaded = False
     if state.dataset() is None:
         try:
             pointer = ws.session_pointer(owner)
@@ -159,6 +164,7 @@ def save_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
     """Keep an uploaded dataset in the workspace (a problem is shown once; the session keeps the data)."""
     owner = state.owner()
     try:
+        state.put(state.WORKSPACE_NOTHING_SAVED, False)
         entry = workspace().save_dataset(owner, ds, files)
         state.put(state.WORKSPACE_DATASET_ID, entry.id)
         workspace().set_session_pointer(owner, dataset=entry.id)

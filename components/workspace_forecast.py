@@ -41,7 +41,7 @@ def show_bundle_forecast(series: pd.DataFrame | None) -> None:
             cached = state.get(state.FORECAST_BUNDLE_RESULT)
         _, future, info = cached
         if future is None:
-            st.error(render_error(SalesLensError(info[0], **info[1])), icon="⚠️")
+            st.error(render_error(SalesLensError(info[0], **info[1])), icon=":material/error:")
             return
         st.success(t("runs.bundle.loaded", model=t(f"forecast.model.{info['model_type']}"), window=info["window"],
                      horizon=info["horizon"]))
@@ -196,14 +196,14 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             show_search_progress()
         error = state.get(state.FORECAST_SEARCH_ERROR)
         if error:
-            st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+            st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
         if result is None or running:
             return
         if not result.trials:
             st.info(t("runs.search.no_trials"))
             return
         for message_id, params in result.save_errors:
-            st.warning(render_error(SalesLensError(message_id, **params)), icon="🗄️")
+            st.warning(render_error(SalesLensError(message_id, **params)), icon=":material/database:")
         best = result.best
         baseline = result.best_baseline_mase
         if best is not None:

@@ -55,7 +55,7 @@ if report.date_ambiguous:
             "data.date_ambiguous",
             chosen=describe_date_format(report.date_format),
             other=describe_date_format(report.date_alternative),
-        ), icon="📅"
+        ), icon=":material/calendar_month:"
     )
 
 with st.expander(t("data.options.title"), expanded=report.date_ambiguous):

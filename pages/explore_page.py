@@ -357,4 +357,4 @@ else:
     try:
         show_explore(dataset)
     except SalesLensError as err:
-        st.error(render_error(err), icon="⚠️")
+        st.error(render_error(err), icon=":material/error:")

@@ -32,7 +32,7 @@ try:
     series = make_series(ds.frame, spec.target, spec.level, spec.freq, filters)
     prepare_frame(series)
 except SalesLensError as err:
-    st.error(render_error(err), icon="⚠️")
+    st.error(render_error(err), icon=":material/error:")
 
 st.markdown(f"**{t('forecast.section.model')}**")
 several = series is not None and series["unique_id"].nunique() > 1
@@ -56,7 +56,7 @@ show_search(series, spec, ds, training_in_progress())
 show_workspace_error()
 error = state.get(state.FORECAST_ERROR)
 if error:
-    st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+    st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
 
 run = state.get(state.FORECAST_RESULT)
 if run is not None:

@@ -52,7 +52,7 @@ if not filters.is_empty():
 try:
     check_pricing_columns(frame)
 except SalesLensError as err:
-    st.error(render_error(err), icon="⚠️")
+    st.error(render_error(err), icon=":material/error:")
     st.stop()
 
 money = current_currency()
@@ -60,7 +60,7 @@ has_cost = ds.has(Col.UNIT_COST)
 with st.expander(t("pricing.section.settings"), expanded=True):
     ecfg, ocfg = input_settings(has_cost)
 if ocfg.objective == "profit" and not has_cost and ocfg.margin is None:
-    st.warning(t("pricing.needs_margin"), icon="💡")
+    st.warning(t("pricing.needs_margin"), icon=":material/lightbulb:")
 
 fkey = filters_key(filters)
 try:
@@ -68,7 +68,7 @@ try:
         panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type)
     table = suggest_prices(estimates, ocfg, product_bounds(estimates["product_id"].tolist()))
 except SalesLensError as err:
-    st.error(render_error(err), icon="⚠️")
+    st.error(render_error(err), icon=":material/error:")
     st.stop()
 per30 = ecfg.periods_per_30_days
 
@@ -87,7 +87,7 @@ if product_id is None:
 row = table.loc[table["product_id"] == product_id].iloc[0]
 label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
 if row["status"] != "ok":
-    st.warning(t("pricing.product.not_estimable", reason=t(f"pricing.reason.{row['reason']}")), icon="🚫")
+    st.warning(t("pricing.product.not_estimable", reason=t(f"pricing.reason.{row['reason']}")), icon=":material/block:")
     st.stop()
 
 rows = panel.product(product_id)
@@ -112,7 +112,7 @@ try:
     show_forecast(forecast, label)
 except SalesLensError as err:
     st.info(render_error(err))
-st.page_link("pages/forecast_page.py", label=t("pricing.forecast.link"), icon="🔮")
+st.page_link("pages/forecast_page.py", label=t("pricing.forecast.link"), icon=":material/timeline:")
 
 st.subheader(t("pricing.section.cross"))
 pairs, source = cached_pairs(frame, ds.fingerprint, fkey)

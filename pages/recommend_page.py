@@ -45,7 +45,7 @@ if not has_customers:
     try:
         pairs = order_pairs(ds.fingerprint, frame)
     except SalesLensError as err:
-        st.error(render_error(err), icon="⚠️")
+        st.error(render_error(err), icon=":material/error:")
         st.stop()
     st.subheader(t("recommend.view.product"))
     products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
@@ -67,7 +67,7 @@ if job_in_progress():
 
 error = state.get(state.RECOMMEND_ERROR)
 if error:
-    st.error(render_error(SalesLensError(error[0], **error[1])), icon="⚠️")
+    st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
 
 run = state.get(state.RECOMMEND_RESULT)
 if run is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 # App state
 WORKSPACE_RESTORED = "workspace_restored"  # this session looked up its owner's saved dataset, run and jobs once
 WORKSPACE_ERROR = "workspace_error"  # (message id, params) of the last workspace problem (read-only, damaged db)
+WORKSPACE_NOTHING_SAVED = "workspace_nothing_saved"  # a first visit: this owner has no saved dataset yet (skip the query)
 WORKSPACE_DATASET_ID = "workspace_dataset_id"  # saved-dataset id of the loaded dataset (None for the sample)
 RUNS_SELECTED = "runs_selected"  # run ids picked in the table, for the overlay and side-by-side comparison
 RUNS_MESSAGE = "runs_message"  # (message id, params) of the last action on the Runs page (renamed, imported, ...)

@@ -13,6 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ml.schema import DataError
@@ -122,3 +123,8 @@ def check_writable(root: Path) -> None:
         probe.unlink()
     except OSError:
         raise DataError("workspace.error.read_only", path=str(root)) from None
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as stored (SQLite has no time zones; one convention for every database)."""
+    return datetime.now(UTC).replace(tzinfo=None)

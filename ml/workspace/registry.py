@@ -83,11 +83,6 @@ RUN_FIELDS = tuple(c.name for c in runs.columns)
 DATASET_FIELDS = tuple(c.name for c in datasets.columns)
 
 
-def utc_now() -> datetime:
-    """Naive UTC, as stored (SQLite has no time zones; one convention for every database)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _as_utc(value: datetime) -> datetime:
     """Stored naive UTC; the registry hands out aware UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

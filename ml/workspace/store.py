@@ -30,10 +30,11 @@ import secrets
 import threading
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,10 +52,13 @@ from ml.workspace.files import (
     clean_leftovers,
     remove_folder,
     staged_folder,
+    utc_now,
     write_bytes_atomic,
 )
-from ml.workspace.registry import Registry, utc_now
 from ml.workspace.settings import WorkspaceSettings
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when the registry is first opened, not to draw a first page
+    from ml.workspace.registry import Registry
 
 RUN_FORMAT = "saleslens.workspace.run"
 DATASET_FORMAT = "saleslens.workspace.dataset"
@@ -70,6 +74,7 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_LABEL = 200
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _OWNER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _BUNDLE_MEMBER = re.compile(
     r"^(manifest\.json|run\.json|(history|holdout|future|scorecard|summary)\.parquet|"
     r"model/forecaster\.json|model/weights_[0-9]{1,5}\.weights\.h5)$"
@@ -190,6 +195,23 @@ def _valid_id(value: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ dataset JSON
+def _dataset_meta(ds: Dataset) -> dict[str, Any]:
+    return {
+        "format": DATASET_FORMAT, "format_version": FORMAT_VERSION, "name": ds.name, "fingerprint": ds.fingerprint,
+        "mapping": ds.mapping.to_dict(), "report": report_to_dict(ds.report),
+        "source_columns": list(ds.source_columns), "options": options_to_dict(ds.options),
+        "created_at": utc_now().isoformat(),
+    }
+
+
+def _dataset_from_folder(folder: Path, meta: dict[str, Any]) -> Dataset:
+    """The Dataset saved in ``folder`` (``data.parquet``) with its ``meta.json`` already read."""
+    return Dataset(name=meta["name"], frame=_read_frame(folder / "data.parquet"),
+                   mapping=ColumnMapping.from_dict(meta["mapping"]), report=report_from_dict(meta["report"]),
+                   source_columns=list(meta.get("source_columns", [])), fingerprint=meta["fingerprint"],
+                   options=options_from_dict(meta.get("options", {})))
+
+
 def report_to_dict(report: ValidationReport) -> dict[str, Any]:
     return to_jsonable(dataclasses.asdict(report))
 
@@ -240,6 +262,8 @@ class Workspace:
                         self.settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
                     except OSError:
                         raise DataError("workspace.error.read_only", path=str(self.root)) from None
+                from ml.workspace.registry import Registry
+
                 self._registry = Registry(self.settings.database_url, shared=self.settings.shared)
             return self._registry
 
@@ -300,13 +324,7 @@ class Workspace:
                 for i, (name, data) in enumerate(files or []):
                     (tmp / "sources" / str(i)).write_bytes(data)
                     sources.append({"name": str(name), "file": str(i), "sha256": hashlib.sha256(data).hexdigest()})
-            meta = {
-                "format": DATASET_FORMAT, "format_version": FORMAT_VERSION, "id": dataset_id, "owner": owner,
-                "name": ds.name, "fingerprint": ds.fingerprint, "mapping": ds.mapping.to_dict(),
-                "report": report_to_dict(ds.report), "source_columns": list(ds.source_columns),
-                "options": options_to_dict(ds.options), "sources": sources,
-                "created_at": utc_now().isoformat(),
-            }
+            meta = {**_dataset_meta(ds), "id": dataset_id, "owner": owner, "sources": sources}
             (tmp / "meta.json").write_bytes(_dump(meta))
             size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
         row = {
@@ -347,21 +365,41 @@ class Workspace:
             raise missing
         meta = _read_json(folder / "meta.json", missing)
         try:
-            frame = _read_frame(folder / "data.parquet")
-            report = report_from_dict(meta["report"])
-            options = options_from_dict(meta.get("options", {}))
             files = []
             for src in meta.get("sources", []):
                 data = (folder / "sources" / src["file"]).read_bytes()
                 if hashlib.sha256(data).hexdigest() != src["sha256"]:
                     raise ValueError("source checksum")
                 files.append((src["name"], data))
-            ds = Dataset(name=meta["name"], frame=frame, mapping=ColumnMapping.from_dict(meta["mapping"]),
-                         report=report, source_columns=list(meta.get("source_columns", [])),
-                         fingerprint=meta["fingerprint"], options=options)
+            ds = _dataset_from_folder(folder, meta)
         except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
             raise missing from None
         return ds, files
+
+    def cached_dataset(self, key: str, build: Callable[[], Dataset]) -> Dataset:
+        """A dataset kept under ``cache/<key>/`` (Parquet + JSON, like a saved dataset but outside the registry):
+        read when present, else built and written. The key must change whenever the input or the code that builds
+        the dataset changes. A read-only folder or a damaged entry only costs the build, never an error."""
+        if not _CACHE_KEY.match(key):
+            raise ValueError(f"cache key {key!r}")
+        folder = self.root / "cache" / key
+        if (folder / "data.parquet").is_file():
+            try:
+                meta = _read_json(folder / "meta.json", DataError("workspace.error.dataset_files_missing", name=key))
+                if meta.get("format") == DATASET_FORMAT:
+                    return _dataset_from_folder(folder, meta)
+            except (DataError, OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+                pass
+        ds = build()
+        try:
+            self._writable()
+            remove_folder(self.root, folder)  # a damaged entry
+            with staged_folder(self.root, folder) as tmp:
+                _write_frame(ds.frame, tmp / "data.parquet")
+                (tmp / "meta.json").write_bytes(_dump(_dataset_meta(ds)))
+        except (DataError, OSError):  # read-only, full, or another process wrote it first
+            pass
+        return ds
 
     def latest_dataset(self, owner: str) -> DatasetEntry | None:
         entries = self.list_datasets(owner)

@@ -262,3 +262,50 @@ def test_orphan_folder_of_a_crash_between_files_and_row_is_relisted_by_repair(ti
     assert ws.list_runs("alice") == []
     assert ws.recover_registry()["runs"] == 1
     assert [r.id for r in ws.list_runs("alice")] == [record.id]
+
+
+# ------------------------------------------------------------------------------------------------ derived-data cache
+def test_cached_dataset_is_built_once_then_read_back_exactly(small_dataset, workspace_env):
+    ds, _ = small_dataset
+    builds = []
+
+    def build():
+        builds.append(1)
+        return ds
+
+    first = get_workspace().cached_dataset("sample-abc", build)
+    reset_workspaces()  # a restarted server
+    second = get_workspace().cached_dataset("sample-abc", build)
+    assert len(builds) == 1 and first is ds and second is not ds
+    pd.testing.assert_frame_equal(second.frame, ds.frame)
+    assert second.mapping.to_dict() == ds.mapping.to_dict() and second.fingerprint == ds.fingerprint
+    assert [p.reason for p in second.report.problems] == [p.reason for p in ds.report.problems]
+    assert get_workspace().registry.count_runs("alice") == 0 and not get_workspace().list_datasets("alice")
+    get_workspace().cached_dataset("sample-other", build)  # another key: built again
+    assert len(builds) == 2
+
+
+def test_damaged_cache_entry_is_rebuilt_and_a_bad_key_refused(small_dataset, workspace_env):
+    ds, _ = small_dataset
+    get_workspace().cached_dataset("k1", lambda: ds)
+    (workspace_env / "cache" / "k1" / "meta.json").write_text("{not json")
+    builds = []
+    back = get_workspace().cached_dataset("k1", lambda: builds.append(1) or ds)
+    assert builds == [1] and back is ds
+    again = get_workspace().cached_dataset("k1", lambda: builds.append(1) or ds)  # rewritten: read, not built
+    assert builds == [1] and again is not ds
+    with pytest.raises(ValueError):
+        get_workspace().cached_dataset("../escape", lambda: ds)
+
+
+def test_cache_in_a_read_only_workspace_only_costs_the_build(small_dataset, workspace_env, monkeypatch):
+    from ml.workspace import store
+
+    ds, _ = small_dataset
+
+    def refuse(root):
+        raise DataError("workspace.error.read_only", path=str(root))
+
+    monkeypatch.setattr(store, "check_writable", refuse)
+    assert get_workspace().cached_dataset("k2", lambda: ds) is ds
+    assert not (workspace_env / "cache" / "k2").exists()
