@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PYTHON ?= python3
 
-.PHONY: run test lint bench
+.PHONY: setup run test lint bench
 
 $(VENV)/.app-installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,12 @@ $(VENV)/.test-installed: $(VENV)/.app-installed requirements-test.txt
 	$(PY) -m pip install -q -r requirements-test.txt
 	touch $@
 
+## setup: install the app's packages into .venv (what run does first)
+setup: $(VENV)/.app-installed
+
 ## run: install and start SalesLens on the bundled sample data (http://localhost:8501)
 run: $(VENV)/.app-installed
-	$(PY) -m streamlit run app.py
+	$(PY) -m components.server
 
 ## test: install test needs (Python packages, Debian's Chromium) and run the whole suite
 test: $(VENV)/.test-installed

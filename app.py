@@ -29,11 +29,15 @@ pages = [
 navigation = st.navigation(pages)
 
 with st.sidebar:
-    status_box = st.container()  # filled after the page ran, so it reflects a load made by this run
+    status_box = st.empty()  # drawn now (it shows at once), again after the page if the page loaded other data
+    shown = state.dataset()
+    with status_box.container():
+        show_dataset_status(shown)
     input_currency()
     st.caption(t("sidebar.footer"))
 
 navigation.run()
 
-with status_box:
-    show_dataset_status(state.dataset())
+if state.dataset() is not shown:
+    with status_box.container():
+        show_dataset_status(state.dataset())

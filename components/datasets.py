@@ -33,13 +33,11 @@ def _sample_cache_key(data: bytes, options: CleaningOptions) -> str:
     return f"sample-{digest.hexdigest()[:32]}"
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
-def _sample_dataset(options_key: tuple) -> Dataset:
-    """The bundled sample, read once per server and shared read-only by every session. The parsed result is
-    also kept in the workspace (Parquet), so a restarted server skips parsing the CSV (0.5 s of a cold start)."""
+def _cached_sample(options: CleaningOptions) -> Dataset:
+    """The sample parsed with these options, from the workspace cache (Parquet) when it is there, else parsed
+    from the CSV and cached, so a restarted server skips parsing (0.5 s of a cold start)."""
     from ml.workspace import get_workspace
 
-    options = CleaningOptions(*options_key)
     data = SAMPLE_PATH.read_bytes()
 
     def build() -> Dataset:
@@ -49,6 +47,18 @@ def _sample_dataset(options_key: tuple) -> Dataset:
         return get_workspace().cached_dataset(_sample_cache_key(data, options), build)
     except (SalesLensError, OSError):
         return build()
+
+
+def warm_sample_cache() -> None:
+    """Parse the sample into the workspace cache ahead of the first visitor (``components.server``)."""
+    if SAMPLE_PATH.exists():
+        _cached_sample(CleaningOptions())
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def _sample_dataset(options_key: tuple) -> Dataset:
+    """The bundled sample, read once per server and shared read-only by every session."""
+    return _cached_sample(CleaningOptions(*options_key))
 
 
 def load_sample() -> bool:

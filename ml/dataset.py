@@ -419,16 +419,16 @@ class _Cleaner:
         self.days = _np(days.cast(pa.int64())) if days.null_count == 0 else _np(pc.fill_null(days.cast(pa.int64()), 0))
         failed = _np(failed)
         missing = _np(pc.is_null(days)) & ~failed
-        raw_dates = cols[Col.DATE]
-        self._drop("bad_date", failed, examples=self._raw_examples(raw_dates, failed))
+        self._drop("bad_date", failed, examples=self._raw_examples(cols.pop(Col.DATE), failed))
         self._drop("missing_date", missing, examples=self._raw_examples(None, missing))
         for name, job in jobs.items():
             result = job.result()
+            raw = cols.pop(name)  # each raw text column goes as soon as its examples are taken (memory peak)
             if name in NUMERIC_COLUMNS:
                 values, bad = result
                 self.values[name] = _np(values.cast(pa.float64()))
                 bad = _np(bad) & self.keep
-                examples = self._raw_examples(cols[name], bad)
+                examples = self._raw_examples(raw, bad)
                 if name == Col.QUANTITY:
                     self._drop("bad_quantity", bad, examples=examples)
                 else:
@@ -439,6 +439,7 @@ class _Cleaner:
                 self.cats[name] = result
             else:
                 self.texts[name] = result
+            del raw, result
         if Col.PRODUCT_ID not in self.cats and Col.PRODUCT_NAME in self.cats:
             self.cats[Col.PRODUCT_ID] = self.cats[Col.PRODUCT_NAME]
             self.product_from_name = True

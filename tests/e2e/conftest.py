@@ -46,10 +46,13 @@ def wait_healthy(url: str, timeout: float = 60.0) -> float:
     raise RuntimeError(f"SalesLens did not become healthy at {url} within {timeout:.0f}s")
 
 
-def start_server(env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict[str, str] | None = None, warm: bool = True) -> tuple[subprocess.Popen, str]:
+    """The app as ``make run`` starts it (``python -m components.server``: warmed up, then ``streamlit run``);
+    ``warm=False`` runs plain ``streamlit run app.py``."""
     port = _free_port()
+    launcher = ["-m", "components.server"] if warm else ["-m", "streamlit", "run", str(ROOT / "app.py")]
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, *launcher,
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]

@@ -52,3 +52,17 @@ def test_text_products_take_the_group_by_path_with_the_same_totals():
     plain = daily_product_totals(text)
     assert len(dense) == len(plain)
     assert dense[Col.REVENUE].sum() == pytest.approx(plain[Col.REVENUE].sum())
+
+
+@pytest.mark.parametrize("block_cells", [1, 37 * 5, 10_000])
+def test_frames_in_date_order_are_summed_in_blocks_of_days_with_the_same_totals(monkeypatch, block_cells):
+    from ml import series
+
+    frame = _transactions(4).sort_values(Col.DATE, ignore_index=True)  # as a Dataset's frame is
+    monkeypatch.setattr(series, "_BLOCK_CELLS", block_cells)  # 1 and 185 cells: one and five days per block
+    got = daily_product_totals(frame)
+    assert got[Col.DATE].is_monotonic_increasing
+    got[Col.PRODUCT_ID] = got[Col.PRODUCT_ID].astype(str)
+    got = got.sort_values([Col.DATE, Col.PRODUCT_ID], ignore_index=True)
+    pd.testing.assert_frame_equal(got[[Col.DATE, Col.PRODUCT_ID, Col.QUANTITY, Col.REVENUE]], _reference(frame),
+                                  check_dtype=False)
