@@ -81,3 +81,57 @@ def test_trained_run_survives_a_refresh_and_stays_private(page: Page, browser, w
         expect(stranger.get_by_text("No runs yet")).to_be_visible(timeout=60_000)
     finally:
         other.close()
+
+
+def test_two_users_train_at_once_on_their_own_data_without_freezing(browser, workspace_url: str, tmp_path):
+    from data.generate import generate
+
+    frame, _ = generate(seed=11, start="2024-01-01", end="2024-08-31", n_customers=60, n_products=6, volume=0.3)
+    other_file = tmp_path / "second_shop.csv"
+    frame.to_csv(other_file, index=False)
+
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US") for _ in range(2)]
+    try:
+        alice, bob = (c.new_page() for c in contexts)
+        for p in (alice, bob):
+            p.set_default_timeout(60_000)
+
+        def start_training(p: Page) -> None:
+            p.get_by_test_id("stSidebarNavLink").filter(has_text="Forecast").click()
+            expect(p.get_by_role("heading", name="Forecast", exact=True)).to_be_visible()
+            settled(p)
+            p.get_by_label("Epochs", exact=True).fill("3")
+            p.get_by_label("Epochs", exact=True).press("Tab")
+            settled(p)  # a click during the rerun the new value starts can be lost
+            p.get_by_role("button", name="Train and compare").click()
+            expect(p.get_by_text("Training ·").or_(p.get_by_text("Accuracy on the held-out period"))).to_be_visible()
+
+        alice.goto(f"{workspace_url}/")
+        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible()
+        start_training(alice)
+
+        # While Alice trains, Bob uploads his own export and starts his own training: his page answers.
+        bob.goto(f"{workspace_url}/")
+        bob.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(other_file))
+        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible()
+        start_training(bob)
+        expect(alice.get_by_text("Training ·").or_(alice.get_by_text("Accuracy on the held-out period"))).to_be_visible()
+        alice.get_by_test_id("stSidebarNavLink").filter(has_text="Explore").click()  # Alice's page answers too
+        expect(alice.get_by_role("heading", name="Explore", exact=True)).to_be_visible(timeout=30_000)
+        alice.get_by_test_id("stSidebarNavLink").filter(has_text="Forecast").click()
+
+        for p in (alice, bob):
+            expect(p.get_by_text("Accuracy on the held-out period")).to_be_visible(timeout=300_000)
+            expect(p.get_by_test_id("stException")).to_have_count(0)
+        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible()
+        expect(alice.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_have_count(0)
+        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible()
+
+        # Each sees only their own run (a shared deployment would list both).
+        for p in (alice, bob):
+            p.get_by_test_id("stSidebarNavLink").filter(has_text="Runs").click()
+            expect(p.get_by_text("1 of 1 runs")).to_be_visible(timeout=30_000)
+        screenshot(bob, "workspace_second_user_runs")
+    finally:
+        for c in contexts:
+            c.close()
