@@ -29,7 +29,7 @@ def show_mapping_form(ds: Dataset) -> dict[str, str | None] | None:
         source = ds.mapping.source_for(canonical)
         example = ", ".join(_example_text(v, canonical) for v in sample[canonical].tolist()) if canonical in sample else ""
         rows.append({t("data.mapping.field"): field_label(canonical), t("data.mapping.source"): source or "—", t("data.mapping.example"): example})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(rows).set_index(t("data.mapping.field")))
 
     options = [_NOT_MAPPED, *ds.source_columns]
     with st.expander(t("data.mapping.change")), st.form("data_mapping_form", border=False):
@@ -91,6 +91,9 @@ def show_validation_report(report: ValidationReport) -> None:
         )
 
 
+EXAMPLE_CHARS = 28  # a long text (a product description) is cut in the mapping table's examples
+
+
 def _example_text(value: object, canonical: str) -> str:
     """A cleaned value as the analyst would write it: dates at day precision (what SalesLens keeps), whole numbers
     without a trailing .0."""
@@ -100,11 +103,16 @@ def _example_text(value: object, canonical: str) -> str:
         return format_day(value)
     if isinstance(value, float):
         return format_number(value, 0 if value.is_integer() else 2)
-    return str(value)
+    text = str(value)
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1].rstrip() + "…"
 
 
 def show_preview(ds: Dataset, rows: int = 200) -> None:
-    st.subheader(t("data.preview.title"))
-    preview = ds.frame.head(rows).rename(columns={c: field_label(c) for c in ds.frame.columns})
-    config = {field_label(Col.DATE): st.column_config.DateColumn(format="YYYY-MM-DD")} if Col.DATE in ds.frame else None
-    st.dataframe(preview, hide_index=True, width="stretch", column_config=config)
+    """The first rows of the cleaned data, in an expander whose content is only sent when it is open (a dataframe
+    costs the browser 0.5-1 s to draw the first time, which would hold back the rest of the Data page)."""
+    with st.expander(t("data.preview.title"), expanded=False, on_change="rerun", key=state.DATA_PREVIEW) as box:
+        if box.open:
+            preview = ds.frame.head(rows).rename(columns={c: field_label(c) for c in ds.frame.columns})
+            config = {field_label(Col.DATE): st.column_config.DateColumn(format="YYYY-MM-DD")} \
+                if Col.DATE in ds.frame else None
+            st.dataframe(preview, hide_index=True, width="stretch", column_config=config)

@@ -33,6 +33,7 @@ DATA_DAY_FIRST = "data_day_first"
 DATA_ENCODING = "data_encoding"
 DATA_DUPLICATES = "data_duplicates"
 DATA_MAPPING_EDITOR = "data_mapping_editor"
+DATA_PREVIEW = "data_preview"  # the Data page's preview expander (open or closed; its content is sent only when open)
 SIDEBAR_LANGUAGE = "sidebar_language"
 SIDEBAR_CURRENCY = "sidebar_currency"
 EXPLORE_FREQ = "explore_freq"

@@ -42,8 +42,8 @@ def submit(at: AppTest, label_id: str, language: str = "en") -> AppTest:
 def mapping_shown(at: AppTest, language: str = "en") -> dict[str, str]:
     """Field -> source column of the mapping table on the page."""
     source = translate("data.mapping.source", language)
-    table = next(d.value for d in at.dataframe if source in d.value.columns)
-    return dict(zip(table[translate("data.mapping.field", language)], table[source], strict=True))
+    table = next(d.value for d in at.table if source in d.value.columns)
+    return dict(zip(table.index, table[source], strict=True))
 
 
 def sidebar_text(at: AppTest) -> str:
@@ -172,3 +172,12 @@ def test_chinese_interface_reads_a_chinese_export():
     assert report_metrics(at, "zh") == ("26", "26")
     shown = set(mapping_shown(at, "zh").values())
     assert {"日期", "销量", "单价"} <= shown
+
+
+def test_preview_is_sent_only_when_opened():
+    at = upload(new_app().run(), "utf8_basic.csv")
+    assert not [d for d in at.dataframe if "Order ID" in d.value.columns]  # closed: nothing sent
+    at.session_state[state.DATA_PREVIEW] = True  # what opening the expander does
+    at.run()
+    preview = next(d.value for d in at.dataframe if "Order ID" in d.value.columns)
+    assert len(preview) == 30 and not at.exception
