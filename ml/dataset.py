@@ -350,6 +350,15 @@ def _parse_flags(col) -> np.ndarray:
     return flags.astype(bool)
 
 
+def _release_memory() -> None:
+    """Ask Arrow's allocator to return freed pages to the system (mimalloc and jemalloc keep them by default, which
+    adds the CSV reader's temporary blocks to the ingest's memory peak)."""
+    try:
+        pa.default_memory_pool().release_unused()
+    except (AttributeError, NotImplementedError):
+        pass
+
+
 def _as_array(col) -> pa.Array:
     if isinstance(col, pa.ChunkedArray):
         return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
@@ -390,6 +399,7 @@ class _Cleaner:
 
     def run(self) -> pd.DataFrame:
         self._convert()
+        _release_memory()  # the raw text columns are gone: let the allocator give their pages back
         self._drop_unusable()
         self._derive_measures()
         if self.options.drop_duplicates:
