@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import ROOT, _free_port, screenshot, wait_healthy
 
 pytestmark = pytest.mark.e2e
+WAIT = 90_000  # ms; two trainings share two cores, so the pages answer slowly (but answer)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_trained_run_survives_a_refresh_and_stays_private(page: Page, browser, w
 
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Runs").click()
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
-    expect(page.get_by_text("1 of 1 runs")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("1 of 1 runs")).to_be_visible(timeout=WAIT)
     settled(page)
     screenshot(page, "workspace_runs_page")
 
@@ -94,43 +95,43 @@ def test_two_users_train_at_once_on_their_own_data_without_freezing(browser, wor
     try:
         alice, bob = (c.new_page() for c in contexts)
         for p in (alice, bob):
-            p.set_default_timeout(60_000)
+            p.set_default_timeout(WAIT)
 
         def start_training(p: Page) -> None:
             p.get_by_test_id("stSidebarNavLink").filter(has_text="Forecast").click()
-            expect(p.get_by_role("heading", name="Forecast", exact=True)).to_be_visible()
+            expect(p.get_by_role("heading", name="Forecast", exact=True)).to_be_visible(timeout=WAIT)
             settled(p)
             p.get_by_label("Epochs", exact=True).fill("3")
             p.get_by_label("Epochs", exact=True).press("Tab")
             settled(p)  # a click during the rerun the new value starts can be lost
             p.get_by_role("button", name="Train and compare").click()
-            expect(p.get_by_text("Training ·").or_(p.get_by_text("Accuracy on the held-out period"))).to_be_visible()
+            expect(p.get_by_text("Training ·").or_(p.get_by_text("Accuracy on the held-out period"))).to_be_visible(timeout=WAIT)
 
         alice.goto(f"{workspace_url}/")
-        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible()
+        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible(timeout=WAIT)
         start_training(alice)
 
         # While Alice trains, Bob uploads his own export and starts his own training: his page answers.
         bob.goto(f"{workspace_url}/")
         bob.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(other_file))
-        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible()
+        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible(timeout=WAIT)
         start_training(bob)
-        expect(alice.get_by_text("Training ·").or_(alice.get_by_text("Accuracy on the held-out period"))).to_be_visible()
+        expect(alice.get_by_text("Training ·").or_(alice.get_by_text("Accuracy on the held-out period"))).to_be_visible(timeout=WAIT)
         alice.get_by_test_id("stSidebarNavLink").filter(has_text="Explore").click()  # Alice's page answers too
-        expect(alice.get_by_role("heading", name="Explore", exact=True)).to_be_visible(timeout=30_000)
+        expect(alice.get_by_role("heading", name="Explore", exact=True)).to_be_visible(timeout=WAIT)
         alice.get_by_test_id("stSidebarNavLink").filter(has_text="Forecast").click()
 
         for p in (alice, bob):
             expect(p.get_by_text("Accuracy on the held-out period")).to_be_visible(timeout=300_000)
-            expect(p.get_by_test_id("stException")).to_have_count(0)
-        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible()
-        expect(alice.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_have_count(0)
-        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible()
+            expect(p.get_by_test_id("stException")).to_have_count(0, timeout=WAIT)
+        expect(alice.get_by_test_id("stSidebar").get_by_text("sample_sales.csv.gz")).to_be_visible(timeout=WAIT)
+        expect(alice.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_have_count(0, timeout=WAIT)
+        expect(bob.get_by_test_id("stSidebar").get_by_text("second_shop.csv")).to_be_visible(timeout=WAIT)
 
         # Each sees only their own run (a shared deployment would list both).
         for p in (alice, bob):
             p.get_by_test_id("stSidebarNavLink").filter(has_text="Runs").click()
-            expect(p.get_by_text("1 of 1 runs")).to_be_visible(timeout=30_000)
+            expect(p.get_by_text("1 of 1 runs")).to_be_visible(timeout=WAIT)
         screenshot(bob, "workspace_second_user_runs")
     finally:
         for c in contexts:
