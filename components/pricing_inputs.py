@@ -20,6 +20,7 @@ def _defaults(has_cost: bool) -> None:
     st.session_state.setdefault(state.PRICING_OBJECTIVE, "profit" if has_cost else "revenue")
     st.session_state.setdefault(state.PRICING_MAX_CHANGE, 15)
     st.session_state.setdefault(state.PRICING_ENDINGS, [])
+    st.session_state.setdefault(state.PRICING_INCLUDE_LOW, False)
 
 
 def ending_label(ending: float) -> str:
@@ -46,12 +47,14 @@ def input_settings(has_cost: bool) -> tuple[ElasticityConfig, OptimiserConfig]:
                         key=state.PRICING_FREQ, help=t("pricing.input.freq_help"))
     cov_type = c7.selectbox(t("pricing.input.cov_type"), COV_TYPES, format_func=lambda x: t(f"pricing.cov_type.{x}"),
                             key=state.PRICING_COV_TYPE)
+    include_low = st.toggle(t("pricing.input.include_low"), key=state.PRICING_INCLUDE_LOW,
+                            help=t("pricing.input.include_low_help"))
     ecfg = ElasticityConfig(freq=freq, cov_type=cov_type)
     ocfg = OptimiserConfig(
         objective=objective, max_change=max_change / 100.0,
         min_margin=None if min_margin is None else min_margin / 100.0,
         margin=None if margin is None else margin / 100.0,
-        endings=tuple(sorted(endings)),
+        endings=tuple(sorted(endings)), include_low_confidence=bool(include_low),
     )
     return ecfg, ocfg
 

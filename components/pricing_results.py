@@ -58,6 +58,9 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     not_estimable = summary.n_products - summary.n_estimable
     if not_estimable:
         st.caption(t("pricing.summary.not_estimable", count=not_estimable))
+    if summary.n_low_confidence:
+        message_id = "pricing.summary.low_included" if summary.include_low_confidence else "pricing.summary.low_left_out"
+        st.caption(t(message_id, count=summary.n_low_confidence))
 
 
 def _note(row: pd.Series) -> str:

@@ -73,7 +73,7 @@ except SalesLensError as err:
 per30 = ecfg.periods_per_30_days
 
 st.subheader(t("pricing.section.portfolio"))
-show_summary(summarise_portfolio(table, per30), money)
+show_summary(summarise_portfolio(table, per30, ocfg.include_low_confidence), money)
 
 st.subheader(t("pricing.section.products"))
 st.session_state.setdefault(state.PRICING_SHOW_NOT_ESTIMABLE, True)

@@ -10,6 +10,7 @@ PRICING_MARGIN = "pricing_margin"
 PRICING_ENDINGS = "pricing_endings"
 PRICING_FREQ = "pricing_freq"
 PRICING_COV_TYPE = "pricing_cov_type"
+PRICING_INCLUDE_LOW = "pricing_include_low"  # count low-confidence suggestions in the portfolio totals
 PRICING_PRODUCT = "pricing_product"
 PRICING_SHOW_NOT_ESTIMABLE = "pricing_show_not_estimable"
 PRICING_SECOND_OPINION = "pricing_second_opinion"

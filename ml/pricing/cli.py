@@ -47,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freq", choices=list(FREQS), default="W", help="estimate on daily (D) or weekly (W) totals (default W)")
     parser.add_argument("--cov-type", choices=list(COV_TYPES), default="HC3", help="robust standard errors (default HC3)")
     parser.add_argument("--second-opinion", action="store_true", help="add the gradient-boosting model's implied elasticity")
+    parser.add_argument("--include-low-confidence", action="store_true",
+                        help="count suggestions on low-confidence elasticities in the summary (listed either way)")
 
 
 def _clean(value: object) -> object:
@@ -82,6 +84,7 @@ def payload(result: PricingResult) -> dict:
             "min_margin": ocfg.min_margin, "floor": ocfg.floor, "ceiling": ocfg.ceiling, "endings": list(ocfg.endings),
             "freq": result.elasticity_config.freq, "cov_type": result.elasticity_config.cov_type,
             "confidence": result.elasticity_config.confidence,
+            "include_low_confidence": ocfg.include_low_confidence,
         },
         "seconds": round(result.seconds, 3),
     }
@@ -90,7 +93,7 @@ def payload(result: PricingResult) -> dict:
 def run(args: argparse.Namespace) -> int:
     ocfg = OptimiserConfig(objective=args.objective, max_change=args.max_change, floor=args.floor,
                            ceiling=args.ceiling, min_margin=args.min_margin, margin=args.margin,
-                           endings=args.endings).validate()
+                           endings=args.endings, include_low_confidence=args.include_low_confidence).validate()
     ecfg = ElasticityConfig(freq=args.freq, cov_type=args.cov_type).validate()
     ds = load_from_args(args)
     check_pricing_columns(ds.frame)
@@ -140,4 +143,7 @@ def print_table(result: PricingResult) -> None:
     print(t("pricing.cli.summary", revenue=format_number(summary.revenue_change, 0),
             profit=format_number(summary.profit_change, 0), raised=summary.n_raise, cut=summary.n_cut,
             bound=summary.n_bound))
+    if summary.n_low_confidence:
+        message_id = "pricing.summary.low_included" if summary.include_low_confidence else "pricing.cli.low_left_out"
+        print(t(message_id, count=summary.n_low_confidence))
     sys.stdout.flush()

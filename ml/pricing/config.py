@@ -73,6 +73,8 @@ class OptimiserConfig:
     ``min_margin`` is the smallest (price - cost) / price allowed. ``margin`` is the analyst's assumed margin, used
     as cost = current price × (1 - margin) for products whose data has no unit cost. ``endings`` restricts
     suggestions to prices ending in these cents (e.g. (0.99, 0.49)); keeping the current price is always allowed.
+    ``include_low_confidence`` puts suggestions whose elasticity has low confidence (its interval includes zero, or
+    the estimate is implausibly large) into the portfolio totals; by default they are listed but not counted.
     """
 
     objective: str = "profit"
@@ -83,6 +85,7 @@ class OptimiserConfig:
     margin: float | None = None
     endings: tuple[float, ...] = ()
     grid_points: int = 301
+    include_low_confidence: bool = False  # count suggestions resting on low-confidence estimates in the totals
 
     def validate(self) -> OptimiserConfig:
         if self.objective not in OBJECTIVES:

@@ -40,6 +40,8 @@ class PortfolioSummary:
     profit_new: float = math.nan
     profit_change_low: float = math.nan
     profit_change_high: float = math.nan
+    n_low_confidence: int = 0  # suggestions resting on low-confidence estimates (in the totals only when included)
+    include_low_confidence: bool = False
 
     @property
     def revenue_change(self) -> float:
@@ -90,8 +92,16 @@ def suggest_prices(estimates: pd.DataFrame, config: OptimiserConfig | None = Non
     return out
 
 
-def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float) -> PortfolioSummary:
+def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float,
+                        include_low_confidence: bool = False) -> PortfolioSummary:
+    """Totals over the products with a suggestion. Suggestions resting on a low-confidence elasticity (an interval
+    that includes zero, or an implausible estimate) are left out unless asked for: one such product with an interval
+    like (-40, -1) would otherwise make the band meaningless and the total a coin toss."""
     ok = table.loc[table["suggestion_status"] == "ok"]
+    low = ok["confidence"].eq("low") if "confidence" in ok else pd.Series(False, index=ok.index)
+    n_low = int(low.sum())
+    if not include_low_confidence:
+        ok = ok.loc[~low]
     changed = ok["suggested_price"] - ok["current_price"]
     summary = PortfolioSummary(
         n_products=len(table),
@@ -103,6 +113,8 @@ def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float) -> Port
         n_bound=int(ok["bound"].notna().sum()),
         bound_counts={str(k): int(v) for k, v in ok["bound"].value_counts().items()},
         status_counts={str(k): int(v) for k, v in table["suggestion_status"].value_counts().items()},
+        n_low_confidence=n_low,
+        include_low_confidence=include_low_confidence,
     )
     scale = periods_per_30_days
     summary.revenue_now = float(ok["revenue_now"].sum() * scale)
@@ -137,5 +149,5 @@ def price_products(
     panel = make_price_panel(frame, ecfg.freq)
     estimates = estimate_elasticities(panel, ecfg, on_progress=on_progress, stop_event=stop_event)
     table = suggest_prices(estimates, ocfg, bounds)
-    summary = summarise_portfolio(table, ecfg.periods_per_30_days)
+    summary = summarise_portfolio(table, ecfg.periods_per_30_days, ocfg.include_low_confidence)
     return PricingResult(panel, table, summary, ecfg, ocfg, time.perf_counter() - started)

@@ -149,3 +149,19 @@ def test_not_estimable_product_says_why(shop):
     assert not at.exception
     assert any("不同的价格太少" in w.value for w in at.warning)
     _no_raw_ids(at)
+
+
+def test_low_confidence_suggestions_are_left_out_of_the_totals_until_counted(shop):
+    from ml.i18n import translate
+
+    ds, _ = shop
+    at = open_page(new_app(ds, "en"), PAGE)
+    table = at.dataframe[0].value
+    low = int((table["Confidence"] == translate("pricing.confidence.low", "en")).sum())
+    assert low == 2  # P010 and P033: intervals that include zero
+    before = metrics(at)["Revenue change / 30 days"]
+    assert translate("pricing.summary.low_left_out", "en", count=low) in texts(at)
+    at.toggle(key=state.PRICING_INCLUDE_LOW).set_value(True).run()
+    assert not at.exception
+    assert translate("pricing.summary.low_included", "en", count=low) in texts(at)
+    assert metrics(at)["Revenue change / 30 days"] != before

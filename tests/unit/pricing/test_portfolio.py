@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.pricing import ElasticityConfig, OptimiserConfig, price_products
+from ml.pricing import ElasticityConfig, OptimiserConfig, price_products, summarise_portfolio
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +59,12 @@ def test_revenue_objective_with_endings_and_per_product_bounds(shop):
 def test_portfolio_totals_add_up(result):
     table, summary = result.table, result.summary
     per30 = result.elasticity_config.periods_per_30_days
-    assert summary.n_products == len(table) == summary.n_estimable == summary.n_suggested
+    counted = table.loc[table["confidence"] != "low"]  # low-confidence suggestions are listed, not counted
+    assert summary.n_products == len(table) == summary.n_estimable
+    assert summary.n_suggested == len(counted) and summary.n_low_confidence == (table["confidence"] == "low").sum()
     assert summary.n_raise + summary.n_cut + summary.n_keep == summary.n_suggested
-    assert summary.revenue_now == pytest.approx(table["revenue_now"].sum() * per30)
-    assert summary.profit_change == pytest.approx((table["profit_new"] - table["profit_now"]).sum() * per30)
+    assert summary.revenue_now == pytest.approx(counted["revenue_now"].sum() * per30)
+    assert summary.profit_change == pytest.approx((counted["profit_new"] - counted["profit_now"]).sum() * per30)
     assert summary.profit_change_low <= summary.profit_change <= summary.profit_change_high
     assert summary.profit_change > 0  # a profit objective never suggests a worse point estimate
     assert sum(summary.bound_counts.values()) == summary.n_bound
@@ -75,3 +77,18 @@ def test_missing_costs_without_a_margin_are_flagged_per_product(shop):
     assert (table["suggestion_status"] == "no_cost").all() and (table["suggestion_reason"] == "needs_margin").all()
     with_margin = price_products(frame, optimiser_config=OptimiserConfig(objective="profit", margin=0.4)).table
     assert (with_margin["cost_source"] == "margin").all()
+
+
+def test_low_confidence_suggestions_are_left_out_of_the_totals_unless_asked(result):
+    table, per30 = result.table, result.elasticity_config.periods_per_30_days
+    assert (table["confidence"] == "low").any()  # the fixture has some (else this test proves nothing)
+    wild = table.copy()
+    low = wild["confidence"] == "low"
+    # an estimate like (-40, -1): its band alone would swamp every other product's
+    wild.loc[low, "revenue_change_high"] = 1e9
+    default = summarise_portfolio(wild, per30)
+    included = summarise_portfolio(wild, per30, include_low_confidence=True)
+    assert default.revenue_change_high < 1e6 < included.revenue_change_high
+    assert included.n_suggested == default.n_suggested + int(low.sum()) == len(table)
+    assert included.revenue_now == pytest.approx(table["revenue_now"].sum() * per30)
+    assert default.n_low_confidence == included.n_low_confidence == int(low.sum())
