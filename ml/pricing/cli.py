@@ -37,18 +37,18 @@ def _endings(text: str) -> tuple[float, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
-    parser.add_argument("--objective", choices=list(OBJECTIVES), default="profit", help="maximise revenue or profit (default profit)")
-    parser.add_argument("--max-change", type=float, default=0.15, help="largest change from the current price, as a fraction (default 0.15)")
-    parser.add_argument("--margin", type=float, default=None, help="assumed margin (0.3 = 30%%) for products without a unit cost")
-    parser.add_argument("--min-margin", type=float, default=None, help="smallest (price - cost) / price allowed")
-    parser.add_argument("--floor", type=float, default=None, help="lowest price allowed")
-    parser.add_argument("--ceiling", type=float, default=None, help="highest price allowed")
-    parser.add_argument("--endings", type=_endings, default=(), help="allowed price endings, e.g. .99,.49")
-    parser.add_argument("--freq", choices=list(FREQS), default="W", help="estimate on daily (D) or weekly (W) totals (default W)")
-    parser.add_argument("--cov-type", choices=list(COV_TYPES), default="HC3", help="robust standard errors (default HC3)")
-    parser.add_argument("--second-opinion", action="store_true", help="add the gradient-boosting model's implied elasticity")
+    parser.add_argument("--objective", choices=list(OBJECTIVES), default="profit", help=t("pricing.arg.objective"))
+    parser.add_argument("--max-change", type=float, default=0.15, help=t("pricing.arg.max_change"))
+    parser.add_argument("--margin", type=float, default=None, help=t("pricing.arg.margin"))
+    parser.add_argument("--min-margin", type=float, default=None, help=t("pricing.arg.min_margin"))
+    parser.add_argument("--floor", type=float, default=None, help=t("pricing.arg.floor"))
+    parser.add_argument("--ceiling", type=float, default=None, help=t("pricing.arg.ceiling"))
+    parser.add_argument("--endings", type=_endings, default=(), help=t("pricing.arg.endings"))
+    parser.add_argument("--freq", choices=list(FREQS), default="W", help=t("pricing.arg.freq"))
+    parser.add_argument("--cov-type", choices=list(COV_TYPES), default="HC3", help=t("pricing.arg.cov_type"))
+    parser.add_argument("--second-opinion", action="store_true", help=t("pricing.arg.second_opinion"))
     parser.add_argument("--include-low-confidence", action="store_true",
-                        help="count suggestions on low-confidence elasticities in the summary (listed either way)")
+                        help=t("pricing.arg.include_low_confidence"))
 
 
 def _clean(value: object) -> object:

@@ -22,16 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ml.cli import add_data_arguments
 
     add_data_arguments(parser)
-    parser.add_argument("--algo", choices=ALGORITHMS, default=None, help="algorithm (default item-knn; with --evaluate: all but gru)")
-    parser.add_argument("--k", type=int, default=10, help="number of recommendations (default 10)")
-    parser.add_argument("--test-days", type=int, default=30, help="days held out at the end for --evaluate (default 30)")
-    parser.add_argument("--evaluate", action="store_true", help="compare the algorithms on a time split")
-    parser.add_argument("--customer", default=None, metavar="ID", help="recommend for this customer")
-    parser.add_argument("--product", default=None, metavar="ID", help="similar products and frequently bought together")
-    parser.add_argument("--weighting", choices=WEIGHTINGS, default="binary", help="interaction weights (default binary)")
-    parser.add_argument("--half-life", type=float, default=None, metavar="DAYS", help="time-decay purchases with this half life")
-    parser.add_argument("--repeat", action="store_true", help="allow products the customer already bought")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--algo", choices=ALGORITHMS, default=None, help=t("recommend.arg.algo"))
+    parser.add_argument("--k", type=int, default=10, help=t("recommend.arg.k"))
+    parser.add_argument("--test-days", type=int, default=30, help=t("recommend.arg.test_days"))
+    parser.add_argument("--evaluate", action="store_true", help=t("recommend.arg.evaluate"))
+    parser.add_argument("--customer", default=None, metavar="ID", help=t("recommend.arg.customer"))
+    parser.add_argument("--product", default=None, metavar="ID", help=t("recommend.arg.product"))
+    parser.add_argument("--weighting", choices=WEIGHTINGS, default="binary", help=t("recommend.arg.weighting"))
+    parser.add_argument("--half-life", type=float, default=None, metavar="DAYS", help=t("recommend.arg.half_life"))
+    parser.add_argument("--repeat", action="store_true", help=t("recommend.arg.repeat"))
+    parser.add_argument("--seed", type=int, default=0, help=t("recommend.arg.seed"))
 
 
 def _name(algorithm: str) -> str:
