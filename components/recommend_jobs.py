@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.session_jobs import collect_job, job_running
 from ml.i18n import format_number, t
-from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job
+from ml.jobs import QUEUED, REGISTRY, Job
 from ml.recommend.service import RecommendSettings, run_recommendations
 
 
@@ -25,23 +26,11 @@ def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: 
 
 def collect_finished_job() -> None:
     """A finished job's result (or error) moves into the session; a failure keeps the previous result."""
-    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
-    if job is None:
-        state.put(state.RECOMMEND_JOB, None)
-        return
-    snap = job.snapshot()
-    if not snap.finished:
-        return
-    if snap.status in (DONE, STOPPED) and job.result is not None:
-        state.put(state.RECOMMEND_RESULT, job.result)
-    elif snap.status == FAILED:
-        state.put(state.RECOMMEND_ERROR, snap.error)
-    state.put(state.RECOMMEND_JOB, None)
+    collect_job(state.RECOMMEND_JOB, state.RECOMMEND_RESULT, state.RECOMMEND_ERROR)
 
 
 def job_in_progress() -> bool:
-    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
-    return job is not None and not job.snapshot().finished
+    return job_running(state.RECOMMEND_JOB)
 
 
 @st.fragment(run_every=1.0)

@@ -18,9 +18,10 @@ import streamlit as st
 from components import state
 from components.forecast_charts import plot_loss_curve
 from components.forecast_inputs import SeriesSpec
+from components.session_jobs import collect_job, job_running
 from ml.forecast import ForecastConfig, ForecastResult, run_forecast
 from ml.i18n import format_number, t
-from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job
+from ml.jobs import QUEUED, REGISTRY, Job
 from ml.schema import SalesLensError
 from ml.workspace import get_workspace
 
@@ -84,25 +85,13 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
 
 def collect_finished_job() -> None:
     """Move a finished job's result (or error) into the session; the previous good result survives a failure."""
-    job = REGISTRY.get(state.get(state.FORECAST_JOB))
-    if job is None:
-        state.put(state.FORECAST_JOB, None)
-        return
-    snap = job.snapshot()
-    if not snap.finished:
-        return
-    if snap.status in (DONE, STOPPED) and job.result is not None:
-        state.put(state.FORECAST_RESULT, job.result)
-        if job.result.save_error:
-            state.put(state.WORKSPACE_ERROR, job.result.save_error)
-    elif snap.status == FAILED:
-        state.put(state.FORECAST_ERROR, snap.error)
-    state.put(state.FORECAST_JOB, None)
+    result = collect_job(state.FORECAST_JOB, state.FORECAST_RESULT, state.FORECAST_ERROR)
+    if result is not None and result.save_error:
+        state.put(state.WORKSPACE_ERROR, result.save_error)
 
 
 def training_in_progress() -> bool:
-    job = REGISTRY.get(state.get(state.FORECAST_JOB))
-    return job is not None and not job.snapshot().finished
+    return job_running(state.FORECAST_JOB)
 
 
 @st.fragment(run_every=1.0)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import state
 from components.runs_charts import plot_bundle_forecast
+from components.session_jobs import collect_job, job_running
 from ml.export import to_safe_csv
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
@@ -72,27 +73,11 @@ def _current_config(freq: str):
 
 
 def search_in_progress() -> bool:
-    from ml.jobs import REGISTRY
-
-    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
-    return job is not None and not job.snapshot().finished
+    return job_running(state.FORECAST_SEARCH_JOB)
 
 
 def collect_finished_search() -> None:
-    from ml.jobs import DONE, FAILED, REGISTRY, STOPPED
-
-    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
-    if job is None:
-        state.put(state.FORECAST_SEARCH_JOB, None)
-        return
-    snap = job.snapshot()
-    if not snap.finished:
-        return
-    if snap.status in (DONE, STOPPED) and job.result is not None:
-        state.put(state.FORECAST_SEARCH_RESULT, job.result)
-    elif snap.status == FAILED:
-        state.put(state.FORECAST_SEARCH_ERROR, snap.error)
-    state.put(state.FORECAST_SEARCH_JOB, None)
+    collect_job(state.FORECAST_SEARCH_JOB, state.FORECAST_SEARCH_RESULT, state.FORECAST_SEARCH_ERROR)
 
 
 def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_trials: int, epochs: int) -> None:
