@@ -100,6 +100,17 @@ def forecast_download_frame(run: ForecastRun) -> pd.DataFrame:
     return future[["series", "date", "forecast", "lower", "upper", "interval_level", "model"]]
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _model_zip(_run: ForecastRun, owner: str, run_key: tuple) -> bytes:
+    """The model bundle of a run, built once per run rather than on every rerun of the page (a failure is not
+    cached: the next rerun tries again)."""
+    if _run.result.forecaster is None and _run.run_id:  # a reopened run: the saved model files, no Keras
+        from ml.workspace import get_workspace
+
+        return get_workspace().model_zip(owner, _run.run_id)
+    return export_bundle(_run.result.forecaster, metrics=_run.result.to_json_dict()["metrics"])
+
+
 def show_downloads(run: ForecastRun) -> None:
     c1, c2 = st.columns(2)
     c1.download_button(
@@ -107,12 +118,7 @@ def show_downloads(run: ForecastRun) -> None:
         mime="text/csv", key=state.FORECAST_DOWNLOAD_CSV, width="stretch",
     )
     try:
-        if run.result.forecaster is None and run.run_id:  # a reopened run: the saved model files, no Keras
-            from ml.workspace import get_workspace
-
-            bundle = get_workspace().model_zip(state.owner(), run.run_id)
-        else:
-            bundle = export_bundle(run.result.forecaster, metrics=run.result.to_json_dict()["metrics"])
+        bundle = _model_zip(run, state.owner(), (run.run_id, run.dataset_fingerprint, run.number, run.finished_at))
     except Exception:  # e.g. a run stopped before any weights existed, or a saved model that went missing
         c2.caption(t("forecast.download.no_bundle"))
         return

@@ -19,23 +19,18 @@ from ml.pricing import (
     estimate_elasticities,
     make_price_panel,
 )
-from ml.pricing.whatif import PriceForecast, forecast_at_prices
-from ml.series import Filters
-
-
-def filters_key(filters: Filters) -> str:
-    return repr(filters)
+from ml.pricing.whatif import BaselineForecast, PriceForecast, at_prices, baseline_forecast
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_estimates(_frame: pd.DataFrame, fingerprint: str, filters: str, freq: str, cov_type: str) -> tuple[PricePanel, pd.DataFrame]:
+def cached_estimates(_frame: pd.DataFrame, fingerprint: str, filters: tuple, freq: str, cov_type: str) -> tuple[PricePanel, pd.DataFrame]:
     config = ElasticityConfig(freq=freq, cov_type=cov_type)
     panel = make_price_panel(_frame, freq)
     return panel, estimate_elasticities(panel, config)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_ml_curve(_rows: pd.DataFrame, fingerprint: str, filters: str, product_id: str, freq: str,
+def cached_ml_curve(_rows: pd.DataFrame, fingerprint: str, filters: tuple, product_id: str, freq: str,
                     _start: pd.Timestamp) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The gradient-boosting model's implied elasticity and partial-dependence curve (None when it cannot fit)."""
     try:
@@ -46,11 +41,19 @@ def cached_ml_curve(_rows: pd.DataFrame, fingerprint: str, filters: str, product
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_forecast(_frame: pd.DataFrame, fingerprint: str, filters: str, product_id: str, current_price: float,
+def _cached_baseline(_frame: pd.DataFrame, fingerprint: str, filters: tuple, product_id: str,
+                     horizon: int) -> BaselineForecast:
+    return baseline_forecast(_frame, product_id, horizon)
+
+
+def cached_forecast(frame: pd.DataFrame, fingerprint: str, filters: tuple, product_id: str, current_price: float,
                     suggested_price: float, elasticity: float, ci: tuple[float, float], horizon: int) -> PriceForecast:
-    return forecast_at_prices(_frame, product_id, current_price, suggested_price, elasticity, ci, horizon)
+    """The forecast at two prices: the ETS fit is cached per product, so moving a limit or the what-if price only
+    rescales it."""
+    base = _cached_baseline(frame, fingerprint, filters, product_id, horizon)
+    return at_prices(base, current_price, suggested_price, elasticity, ci)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def cached_pairs(_frame: pd.DataFrame, fingerprint: str, filters: str) -> tuple[pd.DataFrame, str]:
+def cached_pairs(_frame: pd.DataFrame, fingerprint: str, filters: tuple) -> tuple[pd.DataFrame, str]:
     return co_purchases(_frame)

@@ -61,20 +61,17 @@ def input_view() -> str:
 def input_customer(interactions: Interactions) -> str | None:
     """Search by id (part of it), then pick; an id the data does not know is returned as typed (cold start)."""
     search = st.text_input(t("recommend.customer.search"), key=state.RECOMMEND_CUSTOMER_SEARCH, help=t("recommend.customer.search_help")).strip()
-    ids = interactions.customer_ids.astype(str)
-    if search:
-        matches = ids[np.char.find(np.char.lower(ids), search.lower()) >= 0]
-    else:
-        matches = np.sort(ids)
+    ids = interactions.customer_ids.astype(str)  # sorted by build_interactions
+    matches = ids[np.char.find(np.char.lower(ids), search.lower()) >= 0] if search else ids
     options = list(matches[:MAX_OPTIONS])
-    if search and search not in set(ids):
-        options = [search, *options]  # a new customer: cold start
+    new_customer = search if search and interactions.customer_index(search) is None else None
+    if new_customer:
+        options = [new_customer, *options]  # cold start
     if not options:
         return None
     st.caption(t("recommend.customer.matches", shown=len(options), total=len(matches)))
-    choice = st.selectbox(t("recommend.customer.pick"), options, key=state.RECOMMEND_CUSTOMER,
-                          format_func=lambda c: c if c in set(ids) else t("recommend.customer.new", customer=c))
-    return choice
+    return st.selectbox(t("recommend.customer.pick"), options, key=state.RECOMMEND_CUSTOMER,
+                        format_func=lambda c: t("recommend.customer.new", customer=c) if c == new_customer else c)
 
 
 def input_product(product_ids: np.ndarray, names: np.ndarray) -> str | None:

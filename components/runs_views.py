@@ -124,6 +124,13 @@ def show_comparison(records: list[RunRecord]) -> None:
     st.plotly_chart(plot_metrics_side_by_side(table, labels), width="stretch", key=state.RUNS_METRICS_CHART)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def _export_zip(owner: str, run_id: str, label: str) -> bytes:
+    """A run's export bundle, built once per run and label instead of on every rerun of the Runs page (reading,
+    hashing and zipping the model files); errors are not cached."""
+    return workspace().export_run(owner, run_id)
+
+
 def show_run_actions(records: list[RunRecord]) -> None:
     """Reopen, rename, export or delete one run."""
     by_id = {r.id: r for r in records}
@@ -151,7 +158,7 @@ def show_run_actions(records: list[RunRecord]) -> None:
                 remember_error(err)
             st.rerun()
     try:
-        data = workspace().export_run(owner, run_id)
+        data = _export_zip(owner, run_id, record.label)
     except SalesLensError as err:
         c3.caption(render_error(err))
     else:

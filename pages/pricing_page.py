@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.filters import filters_key
 from components.locale import currency as current_currency
 from components.page import page_header_with_dataset
 from components.pricing_compute import (
@@ -13,7 +14,6 @@ from components.pricing_compute import (
     cached_forecast,
     cached_ml_curve,
     cached_pairs,
-    filters_key,
 )
 from components.pricing_inputs import (
     input_bounds,

@@ -47,8 +47,19 @@ def weekly_units(frame: pd.DataFrame, product_id: str) -> pd.DataFrame:
     return series.reset_index(drop=True)
 
 
-def forecast_at_prices(frame: pd.DataFrame, product_id: str, current_price: float, suggested_price: float,
-                       elasticity: float, ci: tuple[float, float] | None = None, horizon: int = 8) -> PriceForecast:
+@dataclass
+class BaselineForecast:
+    """A product's weekly units (``history``) and its forecast at today's price (``forecast``: ds, baseline)."""
+
+    product_id: str
+    history: pd.DataFrame
+    forecast: pd.DataFrame
+    method: str
+    fallback: bool
+
+
+def baseline_forecast(frame: pd.DataFrame, product_id: str, horizon: int = 8) -> BaselineForecast:
+    """The classical forecast the what-if moves: it depends on the data only, not on the prices compared."""
     series = weekly_units(frame, product_id)
     if len(series) < MIN_WEEKS:
         raise DataError("pricing.error.short_history", weeks=len(series), needed=MIN_WEEKS)
@@ -58,14 +69,26 @@ def forecast_at_prices(frame: pd.DataFrame, product_id: str, current_price: floa
         fallback = False
     except Exception:  # statsmodels raises many types; the what-if still needs a baseline
         baseline, method, fallback = seasonal_naive(y, horizon, SEASON), "seasonal naive", True
-    baseline = np.clip(baseline, 0.0, None)
+    out = pd.DataFrame({"ds": future_dates(series["ds"].iloc[-1], FREQ, horizon),
+                        "baseline": np.clip(baseline, 0.0, None)})
+    return BaselineForecast(product_id, series.tail(SEASON).reset_index(drop=True), out, method, fallback)
+
+
+def at_prices(base: BaselineForecast, current_price: float, suggested_price: float, elasticity: float,
+              ci: tuple[float, float] | None = None) -> PriceForecast:
+    """The baseline at the current price and moved to the suggested one with the elasticity (and its interval)."""
+    baseline = base.forecast["baseline"].to_numpy()
     ratio = suggested_price / current_price
-    out = pd.DataFrame({"ds": future_dates(series["ds"].iloc[-1], FREQ, horizon), "at_current": baseline,
-                        "at_suggested": baseline * ratio ** elasticity})
+    out = pd.DataFrame({"ds": base.forecast["ds"], "at_current": baseline, "at_suggested": baseline * ratio ** elasticity})
     if ci is not None and all(np.isfinite(ci)):
         ends = np.stack([baseline * ratio ** e for e in ci])
         out["low"], out["high"] = ends.min(axis=0), ends.max(axis=0)
     else:
         out["low"] = out["high"] = np.nan
-    return PriceForecast(product_id, series.tail(SEASON).reset_index(drop=True), out, method, fallback,
+    return PriceForecast(base.product_id, base.history, out, base.method, base.fallback,
                          float(current_price), float(suggested_price))
+
+
+def forecast_at_prices(frame: pd.DataFrame, product_id: str, current_price: float, suggested_price: float,
+                       elasticity: float, ci: tuple[float, float] | None = None, horizon: int = 8) -> PriceForecast:
+    return at_prices(baseline_forecast(frame, product_id, horizon), current_price, suggested_price, elasticity, ci)
