@@ -125,10 +125,3 @@ def plot_forecast_at_prices(history: pd.DataFrame, forecast: pd.DataFrame, produ
     fig.update_layout(hovermode="x unified")
     return _layout(fig, t("pricing.chart.forecast_title", product=product), t("pricing.chart.date"), t("pricing.chart.units"))
 
-
-def trace_values(fig: go.Figure, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of the trace called ``name`` (tests read charts through this)."""
-    for trace in fig.data:
-        if trace.name == name:
-            return np.asarray(trace.x, dtype=float), np.asarray(trace.y, dtype=float)
-    raise KeyError(name)

@@ -14,7 +14,6 @@ from ml.pricing.elasticity import (
     adjusted_observations,
     confidence_flag,
     estimate_elasticities,
-    expected_units,
 )
 from ml.pricing.optimise import (
     BOUNDS,
@@ -57,6 +56,6 @@ __all__ = [
     "NOT_ESTIMABLE", "OBJECTIVES", "OK", "REASONS", "SUGGESTION_STATUSES", "DemandModelConfig", "ElasticityConfig",
     "ElasticityEstimate", "ElasticityModel", "GradientBoostingDemandModel", "OptimiserConfig", "PortfolioSummary",
     "PriceSuggestion", "PricePanel", "PricingResult", "confidence_flag", "demand_curves", "estimate_elasticities",
-    "expected_units", "feasible_range", "implied_elasticity", "make_price_panel", "optimal_profit_price",
+    "feasible_range", "implied_elasticity", "make_price_panel", "optimal_profit_price",
     "optimise_price", "price_grid", "price_products", "suggest_prices", "summarise_portfolio",
 ]

@@ -241,12 +241,6 @@ class ElasticityModel:
         self.result_ = result
         return self
 
-    def predict_units(self, prices: np.ndarray | float, elasticity: float | None = None) -> np.ndarray:
-        """Expected units per period at ``prices`` in recent conditions (constant-elasticity curve)."""
-        est = self.estimate_
-        e = est.elasticity if elasticity is None else elasticity
-        return expected_units(np.asarray(prices, dtype=float), est.current_price, est.baseline_units, e)
-
 
 def adjusted_observations(model: ElasticityModel, rows: pd.DataFrame, start: pd.Timestamp,
                           end: pd.Timestamp) -> pd.DataFrame:
@@ -270,12 +264,6 @@ def adjusted_observations(model: ElasticityModel, rows: pd.DataFrame, start: pd.
     reference = control[regular].mean() if regular.any() else control[-min(len(control), 4):].mean()
     out["adjusted_units"] = out["units"].to_numpy() * np.exp(reference - control)
     return out
-
-
-def expected_units(prices: np.ndarray | float, current_price: float, baseline_units: float,
-                   elasticity: float) -> np.ndarray:
-    """Constant-elasticity demand through (current_price, baseline_units): Q(p) = Q0·(p / p0)^ε."""
-    return baseline_units * (np.asarray(prices, dtype=float) / current_price) ** elasticity
 
 
 @lru_cache(maxsize=8)

@@ -53,10 +53,6 @@ class PriceSuggestion:
     profit_change_low: float = math.nan
     profit_change_high: float = math.nan
 
-    @property
-    def price_change(self) -> float:
-        return self.suggested_price / self.current_price - 1 if self.current_price > 0 else math.nan
-
     def to_dict(self) -> dict:
         return asdict(self)
 

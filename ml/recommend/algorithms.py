@@ -64,9 +64,8 @@ class ItemKNNRecommender(Recommender):
 
     name = "item-knn"
 
-    def __init__(self, neighbours: int = 100, shrink: float = 0.0, block: int = 1024) -> None:
+    def __init__(self, neighbours: int = 100, block: int = 1024) -> None:
         self.neighbours = neighbours
-        self.shrink = shrink
         self.block = block
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
@@ -79,8 +78,6 @@ class ItemKNNRecommender(Recommender):
             product = xt @ cols  # [products, block]
             if product.nnz > 0.2 * n * cols.shape[1]:  # dense block (a small or busy catalogue): argpartition is faster
                 sim = _dense(product).astype(np.float32)
-                if self.shrink:
-                    sim = sim * (1.0 / (1.0 + self.shrink))
                 idx = np.arange(start, start + cols.shape[1])
                 sim[idx, idx - start] = 0.0  # an item is not its own neighbour
                 parts.append(sp.csc_matrix(_prune_columns(sim, self.neighbours)))
@@ -89,18 +86,12 @@ class ItemKNNRecommender(Recommender):
             product = product.tocoo()  # sparse: most pairs of a large catalogue never co-occur
             keep = product.row != product.col + start
             rows, columns, values = product.row[keep], product.col[keep], product.data[keep].astype(np.float32)
-            if self.shrink:
-                values = values * (1.0 / (1.0 + self.shrink))
             parts.append(_top_k_per_column(rows, columns, values, n, cols.shape[1], self.neighbours))
             progress(min(1.0, (start + self.block) / n))
         self.similarity_ = sp.hstack(parts).tocsr() if parts else sp.csr_matrix((n, n))  # [products, products]
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         return _dense(self.interactions_.matrix[rows] @ self.similarity_)
-
-    def _item_scores(self, product_index: int) -> np.ndarray:
-        x = cosine_columns(self.interactions_.matrix)
-        return _dense(x.T @ x[:, product_index]).ravel()
 
 
 class UserKNNRecommender(Recommender):

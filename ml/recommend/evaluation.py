@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ml.recommend.interactions import Interactions, build_interactions
-from ml.recommend.registry import ALGORITHMS, BASELINE, make_recommender
+from ml.recommend.registry import ALGORITHMS, make_recommender
 from ml.schema import Col, ConfigError, DataError
 
 METRICS = ["precision", "recall", "ndcg", "map", "hit_rate", "coverage"]
@@ -160,11 +160,3 @@ def check_shape(interactions: Interactions) -> None:
     if interactions.n_products < 2:
         raise DataError("recommend.error.one_product")
 
-
-def lift_over_baseline(result: EvaluationResult, metric: str = "recall") -> dict[str, float]:
-    """Each algorithm's metric divided by popularity's (nan when the baseline scored 0 or is missing)."""
-    table = result.table.set_index("algorithm")
-    if BASELINE not in table.index:
-        return {}
-    base = table.loc[BASELINE, metric]
-    return {name: (float(v / base) if base else float("nan")) for name, v in table[metric].items()}

@@ -81,9 +81,6 @@ class Interactions:
                 self._content = sp.csr_matrix((len(texts), 1))
         return self._content
 
-    def buyers_per_product(self) -> np.ndarray:
-        return np.bincount(self.matrix.indices, minlength=self.n_products)
-
 
 def _decay(age_days: np.ndarray, half_life_days: float | None) -> np.ndarray:
     if not half_life_days:

@@ -94,7 +94,6 @@ class GRURecommender(Recommender):
                 progress((epoch + 1) / epochs)
 
         self.model_.fit(x, y, epochs=epochs, batch_size=self.batch_size, shuffle=True, verbose=0, callbacks=[Report()])
-        self._cache: dict[int, np.ndarray] = {}
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         sequences = self.interactions_.sequences

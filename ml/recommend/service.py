@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ml.recommend.base import Ranked, Recommender
-from ml.recommend.basket import co_purchase_pairs
+from ml.recommend.basket import bought_together, co_purchase_pairs
 from ml.recommend.explain import Explainer
 from ml.recommend.interactions import Interactions, build_interactions
 from ml.recommend.registry import make_recommender
@@ -113,7 +113,7 @@ def similar_products(fitted: FittedModel, product_id: str, k: int = 10) -> pd.Da
 
 def bought_with(pairs: pd.DataFrame, interactions: Interactions | None, product_id: str, k: int = 10) -> pd.DataFrame:
     """Frequently bought together with ``product_id`` (by lift), with product names when known."""
-    rows = pairs[pairs["product_a"] == product_id].sort_values(["lift", "n_customers"], ascending=False).head(k).reset_index(drop=True)
+    rows = bought_together(pairs, product_id, k)
     if interactions is not None:
         names = dict(zip(interactions.product_ids.astype(str), interactions.product_names.astype(str), strict=True))
         rows.insert(2, "product_name", [names.get(str(p), str(p)) for p in rows["product_b"]])
