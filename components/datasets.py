@@ -33,12 +33,10 @@ def _sample_cache_key(data: bytes, options: CleaningOptions) -> str:
     return f"sample-{digest.hexdigest()[:32]}"
 
 
-def _cached_sample(options: CleaningOptions) -> Dataset:
+def _parsed_sample(data: bytes, options: CleaningOptions) -> Dataset:
     """The sample parsed with these options, from the workspace cache (Parquet) when it is there, else parsed
     from the CSV and cached, so a restarted server skips parsing (0.5 s of a cold start)."""
     from ml.workspace import get_workspace
-
-    data = SAMPLE_PATH.read_bytes()
 
     def build() -> Dataset:
         return load_dataset([(SAMPLE_NAME, data)], options=options)
@@ -49,26 +47,22 @@ def _cached_sample(options: CleaningOptions) -> Dataset:
         return build()
 
 
-def warm_sample_cache() -> None:
-    """Parse the sample into the workspace cache ahead of the first visitor (``components.server``)."""
-    if SAMPLE_PATH.exists():
-        _cached_sample(CleaningOptions())
-
-
 @st.cache_resource(max_entries=1, show_spinner=False)
-def _sample_dataset(options_key: tuple) -> Dataset:
-    """The bundled sample, read once per server and shared read-only by every session."""
-    return _cached_sample(CleaningOptions(*options_key))
+def sample_dataset() -> tuple[Dataset, bytes]:
+    """The bundled sample and its file's bytes, read once per server and shared read-only by every session
+    (``components.server`` calls it before the server listens)."""
+    data = SAMPLE_PATH.read_bytes()
+    return _parsed_sample(data, CleaningOptions()), data
 
 
 def load_sample() -> bool:
     if not SAMPLE_PATH.exists():
         state.put(state.DATA_ERROR, ("data.error.no_sample", {}))
         return False
-    ds = _sample_dataset(tuple(vars(CleaningOptions()).values()))
+    ds, data = sample_dataset()
     state.put(state.MAPPING_OVERRIDES, {})
     state.put(state.CLEANING_OPTIONS, CleaningOptions())
-    state.set_dataset(ds, [(SAMPLE_NAME, SAMPLE_PATH.read_bytes())])
+    state.set_dataset(ds, [(SAMPLE_NAME, data)])
     state.put(state.WORKSPACE_DATASET_ID, None)
     from components.workspace import SAMPLE, point_at
 

@@ -33,7 +33,8 @@ def warm_up() -> float:
         for language in LANGUAGES:  # catalogues and Babel's locale data
             translate("data.title", language)
             format_number(1234.5, 1, language=language)
-        components.datasets.warm_sample_cache()
+        if components.datasets.SAMPLE_PATH.exists():
+            components.datasets.sample_dataset()
     except Exception:  # a broken sample or workspace is reported by the page, with its own message
         _log.warning("warm-up skipped", exc_info=True)
     return time.perf_counter() - started
