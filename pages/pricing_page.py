@@ -14,6 +14,8 @@ from components.pricing_compute import (
     cached_forecast,
     cached_ml_curve,
     cached_pairs,
+    cached_suggestions,
+    suggestions_key,
 )
 from components.pricing_inputs import (
     input_bounds,
@@ -36,7 +38,6 @@ from ml.pricing import (
     ElasticityModel,
     adjusted_observations,
     cross_price_hints,
-    suggest_prices,
     summarise_portfolio,
 )
 from ml.pricing.panel import check_pricing_columns
@@ -66,7 +67,9 @@ fkey = filters_key(filters)
 try:
     with st.spinner(t("pricing.computing", count=frame[Col.PRODUCT_ID].nunique())):
         panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type)
-    table = suggest_prices(estimates, ocfg, product_bounds(estimates["product_id"].tolist()))
+    bounds = product_bounds(estimates["product_id"].tolist())
+    table_key = suggestions_key((ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type), ocfg, bounds)
+    table = cached_suggestions(estimates, ocfg, bounds, table_key)
 except SalesLensError as err:
     st.error(render_error(err), icon=":material/error:")
     st.stop()
@@ -78,7 +81,7 @@ show_summary(summarise_portfolio(table, per30, ocfg.include_low_confidence), mon
 st.subheader(t("pricing.section.products"))
 st.session_state.setdefault(state.PRICING_SHOW_NOT_ESTIMABLE, True)
 show_all = st.toggle(t("pricing.input.show_not_estimable"), key=state.PRICING_SHOW_NOT_ESTIMABLE)
-show_table(table, show_all, ocfg.objective)
+show_table(table, table_key, show_all, ocfg.objective)
 
 st.subheader(t("pricing.section.product"))
 product_id = input_product(table)
