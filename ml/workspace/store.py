@@ -636,11 +636,14 @@ class Workspace:
             if isinstance(doc, dict) else {}
 
     def set_session_pointer(self, owner: str, dataset: str | None = None, run: str | None = None) -> None:
-        current = self.session_pointer(owner)
+        before = self.session_pointer(owner)
+        current = dict(before)
         if dataset is not None:
             current["dataset"] = dataset
         if run is not None:
             current["run"] = run
+        if current == before:
+            return  # already so (e.g. a restore that loads the sample it pointed at)
         self._writable()
         write_bytes_atomic(self.root / "sessions" / f"{owner}.json", _dump(current))
 
