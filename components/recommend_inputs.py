@@ -69,7 +69,7 @@ def input_customer(interactions: Interactions) -> str | None:
         options = [new_customer, *options]  # cold start
     if not options:
         return None
-    st.caption(t("recommend.customer.matches", shown=len(options), total=len(matches)))
+    st.caption(t("recommend.customer.matches", shown=min(len(matches), MAX_OPTIONS), total=len(matches)))
     return st.selectbox(t("recommend.customer.pick"), options, key=state.RECOMMEND_CUSTOMER,
                         format_func=lambda c: t("recommend.customer.new", customer=c) if c == new_customer else c)
 
