@@ -174,8 +174,9 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
                                              settings.half_life_days, settings.seed, settings.repeat,
                                              progress=lambda algo, f: report(algo, share * f), stop=stop)
         except SalesLensError as err:
-            if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases", "recommend.error.one_product"):
-                raise
+            if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases",
+                                  "recommend.error.one_product", "recommend.error.k_too_large"):
+                raise  # the fit on all data would fail the same way: stop before it
             error = (err.message_id, dict(err.params))
     report("fit", share)
     fitted = fit_recommender(frame, settings.algorithm, settings.weighting, settings.half_life_days, settings.seed,

@@ -86,3 +86,15 @@ def test_one_product_is_a_specific_message():
     with pytest.raises(DataError) as err:
         evaluate_algorithms(frame, ["popularity"], k=1, test_days=5)
     assert err.value.message_id == "recommend.error.one_product"
+
+
+def test_a_k_larger_than_the_catalogue_stops_the_run_before_the_fit_on_all_data(monkeypatch):
+    from ml.recommend import service
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted although k cannot be met")
+
+    monkeypatch.setattr(service, "fit_recommender", no_fit)
+    with pytest.raises(ConfigError) as err:
+        service.run_recommendations(tiny_frame(ROWS), service.RecommendSettings(["popularity"], k=50, test_days=10))
+    assert err.value.message_id == "recommend.error.k_too_large"
