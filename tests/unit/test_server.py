@@ -21,6 +21,9 @@ def workspace(tmp_path, monkeypatch):
 
 
 def test_warm_up_caches_the_parsed_sample(workspace):
+    from components.datasets import sample_dataset
+
+    sample_dataset.clear()  # as in a fresh server process (other tests may have loaded the sample already)
     seconds = server.warm_up()
     entries = list((workspace / "cache").iterdir())
     assert seconds > 0 and len(entries) == 1 and entries[0].name.startswith("sample-")
