@@ -12,7 +12,8 @@ or import it (tests build smaller datasets this way)::
 
 Everything is drawn from ``numpy.random.Generator`` objects spawned from one ``SeedSequence(seed)``, one per
 component (catalogue, customers, campaigns, prices, demand, shoppers, complements, returns), so the same
-arguments always give the same frame and the same bytes on disk.
+arguments always give the same frame and the same bytes on disk, on any processor (see ``_settle`` and the
+shoppers of the day; tests/unit/test_generate.py checks it).
 
 The model
 ---------
