@@ -12,7 +12,8 @@ or import it (tests build smaller datasets this way)::
 
 Everything is drawn from ``numpy.random.Generator`` objects spawned from one ``SeedSequence(seed)``, one per
 component (catalogue, customers, campaigns, prices, demand, shoppers, complements, returns), so the same
-arguments always give the same frame and the same bytes on disk.
+arguments always give the same frame and the same bytes on disk, on any processor (see ``_settle`` and the
+shoppers of the day; tests/unit/test_generate.py checks it).
 
 The model
 ---------
@@ -314,14 +315,28 @@ CAMPAIGN_TEMPLATES: list[tuple[str, int, int, int, str | list[str]]] = [
 ]
 
 
+def _settle(x: np.ndarray | float) -> np.ndarray:
+    """Round the result of ``exp``/``**`` to 1e-9 so that it has the same bits on every processor.
+
+    numpy computes ``exp`` and ``power`` with different SIMD code on different CPUs (SVML with AVX-512,
+    libm without), and the results differ in the last bit for a few percent of the values. A Poisson draw
+    takes a different number of uniforms when its mean moves by one bit, which shifts the whole stream after
+    it, so every rate that feeds a draw goes through here. Values here are 0.1..10, so 1e-9 keeps 8+
+    significant digits; two inputs one bit apart round apart with odds ~1e-7 per value.
+    """
+    return np.round(np.asarray(x, dtype=float), 9)
+
+
 def yearly_multiplier(day_of_year: np.ndarray) -> np.ndarray:
     """Smooth yearly seasonality: peak mid-December, trough mid-June (ratio exp(0.5) ~ 1.65)."""
-    return np.exp(YEARLY_AMPLITUDE * np.cos(2 * np.pi * (np.asarray(day_of_year) - YEARLY_PEAK_DOY) / 365.25))
+    return _settle(
+        np.exp(YEARLY_AMPLITUDE * np.cos(2 * np.pi * (np.asarray(day_of_year) - YEARLY_PEAK_DOY) / 365.25))
+    )
 
 
 def trend_multiplier(days_since_start: np.ndarray) -> np.ndarray:
     """Exponential trend, +15 % a year (linear in log units)."""
-    return (1 + ANNUAL_GROWTH) ** (np.asarray(days_since_start) / 365.25)
+    return _settle((1 + ANNUAL_GROWTH) ** (np.asarray(days_since_start) / 365.25))
 
 
 def _nice_price(p: np.ndarray) -> np.ndarray:
@@ -360,13 +375,13 @@ def _catalog_params(rng: np.random.Generator) -> dict[str, np.ndarray]:
     # Category volume follows the segments' preferences, so segments buy what they prefer.
     share = np.array([s for s, _ in SEGMENTS.values()])
     pref = np.array([p for _, p in SEGMENTS.values()])
-    cat_volume = share @ pref  # sums to 1
+    cat_volume = (share[:, None] * pref).sum(axis=0)  # sums to 1; elementwise, not a BLAS product
     # Within a category: similar volumes (every product sells most days), cheaper products a little more.
     weight = rng.uniform(0.85, 1.15, n)
     for k in range(len(CATEGORIES)):
         m = cat == k
         rel_price = ref[m] / np.median(ref[m])
-        weight[m] *= rel_price**-0.15
+        weight[m] *= _settle(rel_price**-0.15)
     base = np.empty(n)
     for k in range(len(CATEGORIES)):
         m = cat == k
@@ -508,7 +523,7 @@ def generate(
         uplift[d0:d1, in_scope] = np.maximum(uplift[d0:d1, in_scope], c["uplift"])
     promo = discount > 0
     price = np.where(promo, np.round(regular * (1 - discount), 2), regular)
-    price_factor = (price / ref) ** elast
+    price_factor = _settle((price / ref) ** elast)
 
     # --- organic demand -> order lines -----------------------------------------------------------------
     lam = base * (trend * weekly * yearly)[:, None] * uplift * price_factor
@@ -546,7 +561,9 @@ def generate(
         n_guest = int(r_shop.binomial(s_total, GUEST_SHOPPER_SHARE))
         n_reg = min(s_total - n_guest, max_registered)
         keys = r_shop.exponential(size=n_customers) / cust_activity
-        reg = np.argpartition(keys, n_reg - 1)[:n_reg] if n_reg > 0 else np.empty(0, int)
+        # argpartition leaves the chosen in an order that depends on the CPU (AVX-512 uses another selection
+        # algorithm), and the order decides who gets which line below: sort them by customer index
+        reg = np.sort(np.argpartition(keys, n_reg - 1)[:n_reg]) if n_reg > 0 else np.empty(0, int)
         g_seg = r_shop.choice(len(seg_names), size=n_guest, p=seg_share)
         g_reg = r_shop.choice(len(REGIONS), size=n_guest, p=REGION_SHARES)
         s_seg = np.concatenate([cust_seg[reg], g_seg])
@@ -585,7 +602,7 @@ def generate(
     # --- complement-triggered purchases ----------------------------------------------------------------
     pos = {p: j for j, p in enumerate(pid)}
     pairs = [(a, b) for a, b in COMPLEMENT_PAIRS if a in pos and b in pos]
-    h0 = 1 - (1 - COMPLEMENT_PROBABILITY) ** (1 / COMPLEMENT_WINDOW_DAYS)
+    h0 = float(_settle(1 - (1 - COMPLEMENT_PROBABILITY) ** (1 / COMPLEMENT_WINDOW_DAYS)))
     trig_day, trig_prod, trig_cust = [], [], []
     W = COMPLEMENT_WINDOW_DAYS
     for a, b in pairs:

@@ -58,7 +58,12 @@ def test_table_elasticities_track_the_planted_ones_and_suggestions_follow_the_li
     at = open_page(new_app(ds, "en"), PAGE)
     table = at.dataframe[0].value.set_index("Product")
     planted = pd.Series(truth).reindex(table.index)
+    # Pearson r of the weekly estimates with the planted ones on this shop's size, over generator seeds 0-4 and 11 x
+    # OpenBLAS kernels {SkylakeX, Sandybridge}: 0.890-0.960 (0.904 on seed 0); the same estimates on shuffled
+    # products (the negative case): -0.42..0.31
     assert np.corrcoef(table["Elasticity"], planted)[0, 1] > 0.8
+    shuffled = table["Elasticity"].to_numpy()[np.random.default_rng(0).permutation(len(table))]
+    assert not np.corrcoef(shuffled, planted)[0, 1] > 0.8
     assert (table["Price change"].abs() <= 15 + 1e-6).all()
     at.slider(key=state.PRICING_MAX_CHANGE).set_value(5).run()
     assert not at.exception

@@ -17,17 +17,32 @@ def test_simple_baselines_exact():
     np.testing.assert_array_equal(moving_average(y, 2, 4), [7.5, 7.5])
 
 
-def test_forecast_baselines_frame_and_seasonal_models_beat_naive():
+# MASE / naive's MASE on make_series(200, noise=2), 14 days held out, over series seeds 0-4 and 11 x OpenBLAS kernels
+# {SkylakeX, Haswell, Zen, Sandybridge} (bench/planted_spread.py --families baselines): ets 0.117-0.152, arima
+# 0.097-0.131, seasonal naive 0.149-0.224; the moving average 0.990-1.084. The threshold leaves 2x headroom.
+MAX_RATIO_TO_NAIVE = 0.3
+
+
+def beats_naive(scores: dict[str, float], model: str) -> bool:
+    return scores[model] < MAX_RATIO_TO_NAIVE * scores["naive"]
+
+
+@pytest.fixture(scope="module")
+def planted_scores():
     df = make_series(200, noise=2.0)
     train, test = df.iloc[:-14], df.iloc[-14:]
     out = forecast_baselines(train, 14, "D")
     assert list(out.columns) == ["unique_id", "ds", "naive", "snaive", "ma", "ets", "arima"]
     assert (out.ds.to_numpy() == test.ds.to_numpy()).all()
-    y = test.y.to_numpy()
-    scores = {m: mase(y, out[m], train.y, 7) for m in ("naive", "snaive", "ets", "arima")}
-    assert scores["ets"] < 0.6 * scores["naive"]
-    assert scores["arima"] < 0.6 * scores["naive"]
     assert out.attrs["models"]["s"]["ets"].startswith("ETS(A,")
+    y = test.y.to_numpy()
+    return {m: mase(y, out[m], train.y, 7) for m in ("naive", "snaive", "ma", "ets", "arima")}
+
+
+@pytest.mark.parametrize(("model", "beats"), [("ets", True), ("arima", True), ("naive", False), ("ma", False)])
+def test_forecast_baselines_frame_and_seasonal_models_beat_naive(planted_scores, model, beats):
+    # naive and the moving average ignore the planted weekly season: the same check must fail for them
+    assert beats_naive(planted_scores, model) == beats, planted_scores
 
 
 def test_weekly_data_uses_season_52_and_ma_of_4():

@@ -26,6 +26,13 @@ def fitted(planted):
     return NeuralForecaster(SMALL).fit(train)
 
 
+# make_series(300, seed) with the last 7 days held out, SMALL config, over series seeds 1-5 (TensorFlow's own kernels,
+# not OpenBLAS): naive MASE 8.63-10.57 (9.57 on seed 1), network MASE 1.76-2.15 (1.89), network / naive 0.194-0.249
+# (0.198). Thresholds: naive > 5, network < 2.5 (0.35 above the worst), ratio < 0.3 (0.05 above the worst).
+def beats_naive(net: float, naive: float) -> bool:
+    return naive > 5.0 and net < 0.3 * naive and net < 2.5
+
+
 def test_beats_naive_on_weekly_seasonality_and_trend(planted, fitted):
     train, test = planted
     pred = fitted.predict(train)
@@ -33,9 +40,8 @@ def test_beats_naive_on_weekly_seasonality_and_trend(planted, fitted):
     assert (pred.ds.to_numpy() == test.ds.to_numpy()).all()
     net = mase(test.y, pred.yhat, train.y, 7)
     naive = mase(test.y, np.full(7, train.y.iloc[-1]), train.y, 7)
-    assert naive > 5.0  # the planted weekly swing makes naive bad (MASE ~9.6)
-    assert net < 0.3 * naive
-    assert net < 2.5
+    assert beats_naive(net, naive), (net, naive)
+    assert not beats_naive(naive, naive)  # the negative case: naive in place of the network does not pass
     assert fitted.epochs_run_ >= 1 and len(fitted.history_["loss"]) == fitted.epochs_run_
     assert len(fitted.history_["val_loss"]) == fitted.epochs_run_
     assert fitted.train_seconds_ > 0

@@ -21,31 +21,70 @@ from ml.schema import ConfigError, DataError
 from tests.unit.pricing.conftest import constant_elasticity_lines, generated_dataset
 
 
-def _coverage_and_rank(table: pd.DataFrame, truth: dict[str, float]) -> tuple[float, float, float]:
+def coverage_rank_bias(table: pd.DataFrame, truth: dict[str, float]) -> tuple[float, float, float]:
+    """Share of products whose interval covers the planted elasticity, Spearman rank correlation, mean bias."""
     ok = table.loc[table["status"] == OK]
     planted = ok["product_id"].map(truth)
     covered = ((ok["ci_low"] <= planted) & (planted <= ok["ci_high"])).mean()
-    rho = spearmanr(ok["elasticity"], planted)[0]
+    rho = spearmanr(ok["elasticity"], planted)[0] if ok["elasticity"].nunique() > 1 else 0.0
     return float(covered), float(rho), float((ok["elasticity"] - planted).mean())
+
+
+# Spread of the statistics below, measured with bench/planted_spread.py (shop of 20 products, half volume, 400
+# customers, weekly panel) over generator seeds 0-4 and 11 x OpenBLAS kernels {SkylakeX (this machine's default),
+# Haswell, Zen, Sandybridge}; the figures did not change with the kernel:
+#   interval coverage 0.85-1.00 (median 0.95), Spearman rho 0.872-0.943 (median 0.934), mean bias -0.094..+0.154.
+#   Seed 0 (the ``shop`` fixture): 0.85, 0.917, +0.154; median of seeds 1-3: 0.95, 0.928, -0.023.
+MIN_COVERED, MIN_RHO, MAX_BIAS = 0.75, 0.8, 0.25  # one shop: min - 0.10, min - 0.07, max |bias| + 0.1
+MIN_RHO_MEDIAN = 0.85  # median of three shops: 0.928 measured, 0.078 of headroom
+
+
+def recovers_planted_elasticities(table: pd.DataFrame, truth: dict[str, float]) -> bool:
+    covered, rho, bias = coverage_rank_bias(table, truth)
+    return covered >= MIN_COVERED and rho > MIN_RHO and abs(bias) < MAX_BIAS
 
 
 def test_weekly_estimates_recover_the_planted_elasticities(shop):
     ds, truth = shop
     table = estimate_elasticities(make_price_panel(ds.frame, "W"), ElasticityConfig(freq="W"))
     assert (table["status"] == OK).all()
-    covered, rho, bias = _coverage_and_rank(table, truth)
-    assert covered >= 0.8, covered  # nominal 95%; 19 of 20 on this seed
-    assert rho > 0.9, rho
-    assert abs(bias) < 0.2, bias
+    assert recovers_planted_elasticities(table, truth), coverage_rank_bias(table, truth)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 3])
-def test_recovery_holds_on_other_seeds(seed):
-    ds, truth = generated_dataset(seed, n_products=20, volume=0.5, n_customers=400)
-    table = estimate_elasticities(make_price_panel(ds.frame, "W"))
-    covered, rho, _ = _coverage_and_rank(table, truth)
-    assert covered >= 0.8 and rho > 0.85, (covered, rho)
+def test_recovery_holds_on_other_seeds():
+    """The median over three more shops, so that one unlucky shop (or BLAS kernel) does not decide."""
+    stats = []
+    for seed in (1, 2, 3):
+        ds, truth = generated_dataset(seed, n_products=20, volume=0.5, n_customers=400)
+        stats.append(coverage_rank_bias(estimate_elasticities(make_price_panel(ds.frame, "W")), truth))
+    covered, rho, bias = np.median(stats, axis=0)
+    assert covered >= MIN_COVERED and rho > MIN_RHO_MEDIAN and abs(bias) < MAX_BIAS, stats
+
+
+def _constant(table: pd.DataFrame) -> pd.DataFrame:
+    """An estimator that ignores the product: every product gets the median estimate, with its own interval width."""
+    out = table.copy()
+    half = (out["ci_high"] - out["ci_low"]) / 2
+    out["elasticity"] = out["elasticity"].median()
+    out["ci_low"], out["ci_high"] = out["elasticity"] - half, out["elasticity"] + half
+    return out
+
+
+def _shuffled(table: pd.DataFrame) -> pd.DataFrame:
+    """The right estimates on the wrong products: the distribution is kept, the link to the product is not."""
+    out = table.copy()
+    order = np.random.default_rng(0).permutation(len(out))
+    out[["elasticity", "ci_low", "ci_high"]] = out[["elasticity", "ci_low", "ci_high"]].to_numpy()[order]
+    return out
+
+
+@pytest.mark.parametrize("baseline", [_constant, _shuffled])
+def test_recovery_check_fails_for_estimators_that_ignore_the_product(shop, baseline):
+    ds, truth = shop
+    table = estimate_elasticities(make_price_panel(ds.frame, "W"), ElasticityConfig(freq="W"))
+    assert recovers_planted_elasticities(table, truth)
+    assert not recovers_planted_elasticities(baseline(table), truth), coverage_rank_bias(baseline(table), truth)
 
 
 @pytest.mark.parametrize(("freq", "cov_type"), [("D", "HC3"), ("D", "HAC"), ("W", "HC3"), ("W", "HAC")])
@@ -55,8 +94,12 @@ def test_constant_elasticity_product_is_recovered_with_each_setting(freq, cov_ty
     table = estimate_elasticities(make_price_panel(lines, freq), ElasticityConfig(freq=freq, cov_type=cov_type))
     row = table.iloc[0]
     assert row["status"] == OK
-    # one draw: a 95% interval may miss; within three standard errors it may not
+    # one draw: a 95% interval may miss; within three standard errors it may not. |error| / this bound, measured
+    # over noise seeds 0-5 x these 8 settings x kernels {SkylakeX, Haswell, Sandybridge}: 0.00-0.89 (median 0.15)
     assert abs(row["elasticity"] - elasticity) < min(0.15, 3 * row["std_error"] + 0.02)
+    # the negative case for the one-product family: an estimator that answers the middle of the range (-1.5)
+    # whatever the data must not pass the same bound
+    assert not abs(-1.5 - elasticity) < min(0.15, 3 * row["std_error"] + 0.02)
     assert row["ci_low"] < row["elasticity"] < row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.6
     assert row["n_prices"] >= 5 and 0 < row["r2"] <= 1
 
@@ -68,6 +111,8 @@ def test_promo_discount_is_priced_and_the_uplift_is_separated():
     lines.loc[promo, "quantity"] = np.round(lines.loc[promo, "quantity"] * 1.3)
     model = ElasticityModel(ElasticityConfig(freq="D")).fit(make_price_panel(lines, "D").frame, "X")
     est = model.estimate_
+    # over noise seeds 0-5 x kernels {SkylakeX, Haswell, Sandybridge}: the interval covered -2.0 every time and
+    # |promo effect - 1.3| was 0.002-0.042 (median 0.019)
     assert est.ci_low <= -2.0 <= est.ci_high
     assert est.promo_effect == pytest.approx(1.3, abs=0.08)
     assert est.current_price in (8.0, 9.0, 10.0, 11.0, 12.0)  # a regular price, not the discounted one
@@ -177,12 +222,18 @@ def test_gradient_boosting_second_opinion_finds_the_slope():
     lines = constant_elasticity_lines(-2.0, days=400, seed=3)
     panel = make_price_panel(lines, "D")
     model = GradientBoostingDemandModel(elasticity_config=ElasticityConfig(freq="D")).fit(panel.frame)
+    # |implied - (-2)| over noise seeds 0-5 x kernels {SkylakeX, Haswell, Sandybridge}: 0.026-0.072 (median 0.048)
     assert model.implied_elasticity_ == pytest.approx(-2.0, abs=0.5)
     assert np.all(np.diff(model.pd_units_) <= 1e-9 + np.abs(model.pd_units_).max() * 0.05)  # broadly falling
 
 
-def test_second_opinion_agrees_with_the_planted_ranking(shop):
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_second_opinion_agrees_with_the_planted_ranking(shop, shuffle):
     ds, truth = shop
     table = estimate_elasticities(make_price_panel(ds.frame, "W"), second_opinion=True)
-    rho = spearmanr(table["ml_elasticity"], table["product_id"].map(truth))[0]
-    assert rho > 0.7, rho
+    ml = table["ml_elasticity"].to_numpy()
+    if shuffle:  # the negative case: the same estimates on the wrong products must not pass
+        ml = ml[np.random.default_rng(0).permutation(len(ml))]
+    rho = spearmanr(ml, table["product_id"].map(truth))[0]
+    # measured over seeds 0-4 and 11 x kernels {SkylakeX, Haswell, Zen, Sandybridge}: 0.842-0.925 (0.883 on seed 0)
+    assert (rho > 0.7) != shuffle, rho

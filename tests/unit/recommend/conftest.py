@@ -27,6 +27,16 @@ def shop():
 
 
 @pytest.fixture(scope="session")
+def other_shops():
+    """Two more shops like ``shop`` (other generator seeds), for checks that assert on the median of three."""
+    out = []
+    for seed in (1, 2):
+        frame, truth = generate(seed=seed, start="2024-01-01", end="2024-06-30", n_customers=400)
+        out.append((canonical(frame).frame, truth))
+    return out
+
+
+@pytest.fixture(scope="session")
 def small_shop():
     """Three months, 150 customers: fast enough to fit every algorithm in the shared suite."""
     frame, truth = generate(seed=3, start="2024-01-01", end="2024-03-31", n_customers=150, volume=0.5)

@@ -61,13 +61,37 @@ def test_orders_alone_give_pairs_and_nothing_at_all_is_an_error():
         co_purchase_pairs(frame.drop(columns=[Col.ORDER_ID]))
 
 
+# Over generator seeds 0-4 and 11 x OpenBLAS kernels {SkylakeX, Haswell, Zen, Sandybridge} (bench/planted_spread.py,
+# the ``shop`` fixture's size): the planted B ranked first for all 6 pairs every time, lowest lift of the six 2.24-2.64
+# (median 2.46); the threshold leaves 0.74 of headroom.
+MIN_LIFT = 1.5
+
+
+def finds_planted_pairs(top_b: dict[str, tuple[str, float]], truth: dict) -> bool:
+    """``top_b``: product A -> (the product ranked first with A, its lift). Every planted B first, with lift."""
+    return all(top_b[p["a"]][0] == p["b"] and top_b[p["a"]][1] > MIN_LIFT for p in truth["complement_pairs"])
+
+
 def test_planted_complement_pairs_are_frequently_bought_together(shop):
     frame, truth = shop
     pairs = co_purchase_pairs(frame)
+    top_b = {}
     for planted in truth["complement_pairs"]:
         top = bought_together(pairs, planted["a"], n=3)
-        assert top["product_b"].iloc[0] == planted["b"], (planted, top)
-        assert top["lift"].iloc[0] > 1.5
+        top_b[planted["a"]] = (top["product_b"].iloc[0], top["lift"].iloc[0])
+    assert finds_planted_pairs(top_b, truth), top_b
+
+
+def test_best_sellers_in_place_of_bought_together_do_not_pass(shop):
+    frame, truth = shop
+    pairs = co_purchase_pairs(frame)
+    buyers = frame.groupby(Col.PRODUCT_ID)[Col.CUSTOMER_ID].nunique().sort_values(ascending=False, kind="stable")
+    top_b = {}
+    for planted in truth["complement_pairs"]:
+        best = next(p for p in buyers.index if p != planted["a"])  # the baseline: the best seller, whatever A is
+        row = pairs[(pairs["product_a"] == planted["a"]) & (pairs["product_b"] == best)]
+        top_b[planted["a"]] = (best, row["lift"].iloc[0] if len(row) else 0.0)
+    assert not finds_planted_pairs(top_b, truth), top_b
 
 
 def test_wholesale_days_are_left_out_of_pairs_but_count_as_buyers():
