@@ -38,7 +38,7 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_result, tmp_path, workspace_env):
+def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_result, tmp_path, workspace_env, backend):
     source_root = tmp_path / "source"
     source = Workspace(WorkspaceSettings(root=source_root, database_url=f"sqlite:///{source_root}/r.db"))
     source_run = source.save_run("source", tiny_result, {"target": "units", "level": "total", "freq": "D"},
