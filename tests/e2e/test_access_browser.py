@@ -192,7 +192,7 @@ def test_no_page_or_data_is_reachable_before_sign_in(browser, door):
         page = context.new_page()
         # The first request to a fresh server straight to a page file's name is what Streamlit's multipage-v1
         # fallback would run without app.py: it meets the door all the same. Then the router's paths.
-        for path in ("/data_page", "/explore", "/forecast", "/runs", "/", "/runs_page"):
+        for path in ("/data_page", "/explore", "/forecast", "/runs", "/runs_page", "/"):
             page.goto(f"{url}{path}")
             expect(page.get_by_role("heading", name="Sign in to SalesLens")).to_be_visible(timeout=WAIT)
             expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT)
