@@ -4,8 +4,6 @@ agrees; declining keeps the browser's own workspace. The cookie side is checked 
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from components import state
@@ -18,17 +16,19 @@ ALICE = "a1" * 16  # the link author's workspace
 SELF = "5e" * 16  # the browser's own workspace (its cookie)
 
 
+def seed_linked_workspace(ws, owner: str = ALICE):
+    """A workspace with a saved dataset of its own ("alice_shop.csv"), as its browser's upload would leave it."""
+    frame, _ = generate(seed=4, start="2024-01-01", end="2024-02-29", n_customers=40, n_products=5, volume=0.3)
+    files = [("alice_shop.csv", frame.to_csv(index=False).encode())]
+    ds = load_dataset(files)
+    entry = ws.save_dataset(owner, ds, files)
+    ws.set_session_pointer(owner, dataset=entry.id)
+    return ds
+
+
 @pytest.fixture
 def alice_dataset():
-    frame, _ = generate(seed=4, start="2024-01-01", end="2024-02-29", n_customers=40, n_products=5, volume=0.3)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    files = [("alice_shop.csv", buf.getvalue().encode())]
-    ds = load_dataset(files)
-    ws = get_workspace()
-    entry = ws.save_dataset(ALICE, ds, files)
-    ws.set_session_pointer(ALICE, dataset=entry.id)
-    return ds
+    return seed_linked_workspace(get_workspace())
 
 
 def _linked_app(own: str | None):

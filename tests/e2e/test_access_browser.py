@@ -5,7 +5,7 @@ and signs out, a person outside the allow-list is refused, and no page or data i
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
 import re
 import secrets
@@ -65,19 +65,12 @@ def _workspace_cookies(context: BrowserContext) -> list[str]:
 # ------------------------------------------------------------------------------------------------ ?ws= links
 @pytest.fixture(scope="module")
 def link_server(tmp_path_factory) -> Iterator[tuple[str, Path, Path]]:
-    from data.generate import generate
-    from ml.dataset import load_dataset
     from ml.workspace import Workspace, WorkspaceSettings
+    from tests.app.test_workspace_link import seed_linked_workspace
 
     root = tmp_path_factory.mktemp("workspace")
-    # Alice's workspace holds a dataset of her own (written as her browser's uploads would be).
-    frame, _ = generate(seed=4, start="2024-01-01", end="2024-02-29", n_customers=40, n_products=5, volume=0.3)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    files = [("alice_shop.csv", buf.getvalue().encode())]
     ws = Workspace(WorkspaceSettings.from_env({"SALESLENS_WORKSPACE": str(root)}))
-    entry = ws.save_dataset(ALICE, load_dataset(files), files)
-    ws.set_session_pointer(ALICE, dataset=entry.id)
+    seed_linked_workspace(ws, ALICE)  # Alice's workspace holds a dataset of her own
     ws.close()
     log = root.parent / "link_server.log"
     proc, url = _start(root, log)
@@ -179,12 +172,6 @@ def _expect_nothing_inside(page: Page) -> None:
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(0, timeout=WAIT)
 
 
-def _sign_in(page: Page, email: str) -> None:
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("#email").fill(email)  # the provider's own page
-    page.locator("#continue").click()
-
-
 def test_no_page_or_data_is_reachable_before_sign_in(browser, door):
     url, _, root = door
     context = _context(browser)
@@ -203,13 +190,24 @@ def test_no_page_or_data_is_reachable_before_sign_in(browser, door):
         context.close()
 
 
-def test_an_allowed_person_gets_in_to_their_own_workspace_and_signs_out(browser, door):
-    url, provider, root = door
+@contextlib.contextmanager
+def _signed_in(browser, url: str, email: str) -> Iterator[tuple[BrowserContext, Page]]:
+    """A fresh browser that signed in at the provider as ``email``."""
     context = _context(browser)
     try:
         page = context.new_page()
         page.goto(f"{url}/")
-        _sign_in(page, "Ana@Shop.Example")  # allowed by domain, whatever the case
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("#email").fill(email)  # the provider's own page
+        page.locator("#continue").click()
+        yield context, page
+    finally:
+        context.close()
+
+
+def test_an_allowed_person_gets_in_to_their_own_workspace_and_signs_out(browser, door):
+    url, provider, root = door
+    with _signed_in(browser, url, "Ana@Shop.Example") as (context, page):  # allowed by domain, whatever the case
         expect(_sidebar(page).get_by_text("Signed in as Ana@Shop.Example")).to_be_visible(timeout=WAIT)
         expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=WAIT)
         expect(_sidebar(page).get_by_text(SAMPLE)).to_be_visible(timeout=WAIT)
@@ -226,18 +224,12 @@ def test_an_allowed_person_gets_in_to_their_own_workspace_and_signs_out(browser,
         page.goto(f"{url}/explore")
         expect(page.get_by_role("heading", name="Sign in to SalesLens")).to_be_visible(timeout=WAIT)
         _expect_nothing_inside(page)
-    finally:
-        context.close()
     assert "Ana@Shop.Example" in provider.issued
 
 
 def test_a_person_outside_the_allow_list_is_refused(browser, door):
     url, provider, root = door
-    context = _context(browser)
-    try:
-        page = context.new_page()
-        page.goto(f"{url}/")
-        _sign_in(page, "eve@elsewhere.example")
+    with _signed_in(browser, url, "eve@elsewhere.example") as (_, page):
         expect(page.get_by_role("heading", name="No access")).to_be_visible(timeout=WAIT)
         expect(page.get_by_text(re.compile("eve@elsewhere.example is not on this server's list"))).to_be_visible(timeout=WAIT)
         _expect_nothing_inside(page)
@@ -248,6 +240,4 @@ def test_a_person_outside_the_allow_list_is_refused(browser, door):
             _expect_nothing_inside(page)
         refused = owner_for_identity(provider.issuer, subject_for("eve@elsewhere.example"))
         assert not (root / "sessions" / f"{refused}.json").exists()
-    finally:
-        context.close()
     assert "eve@elsewhere.example" in provider.issued  # she did sign in at the provider: SalesLens refused her

@@ -19,7 +19,8 @@ from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_work
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# The child loads a saved forecaster once, says "ready", then saves runs (model + frames + row) in a loop.
+# The child loads a saved forecaster and opens the registry once, says "ready", then saves runs (model + frames +
+# row) in a loop.
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
@@ -28,6 +29,7 @@ CHILD = textwrap.dedent("""
     result = source.open_run("source", sys.argv[2]).result
     result.forecaster = source.load_model("source", sys.argv[2])
     ws = get_workspace()
+    ws.list_runs("killer")  # the registry is open (a PostgreSQL connection takes longer than the kill's delay)
     print("ready", flush=True)
     i = 0
     while True:
