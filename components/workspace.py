@@ -107,6 +107,14 @@ def _set_cookie(owner: str) -> None:
     )
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def _plain(text: str) -> str:
+    """``text`` escaped so Markdown shows it literally."""
+    return _MARKDOWN.sub(r"\\\1", text.replace("\n", " "))[:200]
+
+
 def _summarise(owner: str) -> tuple[int, int, str]:
     """(saved datasets, runs, latest dataset name) of a workspace, to show what a link would open."""
     try:
@@ -153,8 +161,10 @@ def offer_linked_workspace() -> None:
     _, datasets, runs, latest = state.get(state.WORKSPACE_LINK_SUMMARY)
     with st.container(border=True):
         st.markdown(t("access.link.title"))
+        # The dataset name is whatever the link's author uploaded: shown as text, never as Markdown (no links or
+        # emphasis of theirs inside the question).
         st.markdown(t("access.link.offer", id=linked[:6], datasets=datasets, runs=runs,
-                      latest=latest or t("access.link.no_dataset")))
+                      latest=_plain(latest) if latest else t("access.link.no_dataset")))
         st.caption(t("access.link.warning"))
         left, right = st.columns(2)
         left.button(t("access.link.open"), key=state.WORKSPACE_LINK_OPEN, on_click=_open_linked,

@@ -20,7 +20,7 @@ from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_work
 ROOT = Path(__file__).resolve().parents[3]
 
 # The child loads a saved forecaster and opens the registry once, says "ready", then saves runs (model + frames +
-# row) in a loop.
+# row) in a loop, saying "saved" after each.
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
@@ -35,6 +35,7 @@ CHILD = textwrap.dedent("""
     while True:
         ws.save_run("killer", result, {"target": "units", "level": "total", "freq": "D"}, "c" * 32, "k.csv",
                     label=f"save {i}")
+        print("saved", flush=True)
         i += 1
 """)
 
@@ -53,6 +54,8 @@ def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_r
         proc = subprocess.Popen([sys.executable, str(script), str(source_root), source_run], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout.readline().strip() == "ready"
+        if attempt % 2:  # let one save complete first (however slow the machine), then kill during the next ones
+            assert proc.stdout.readline().strip() == "saved"
         time.sleep(0.013 * attempt + 0.002 * (attempt % 3))  # 0 .. ~0.25 s: before, during and between saves
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
