@@ -48,6 +48,8 @@ def backend(request, workspace_env, monkeypatch):
         yield "sqlite"
         return
     url = os.environ.get(POSTGRES_URL_ENV)
+    if not url and os.environ.get("SALESLENS_REQUIRE_POSTGRES") == "1":  # CI: a missing server is a failure
+        pytest.fail(f"{POSTGRES_URL_ENV} is not set but SALESLENS_REQUIRE_POSTGRES=1")
     if not url:
         pytest.skip(f"{POSTGRES_URL_ENV} is not set: run `export {POSTGRES_URL_ENV}=$(.ci/postgres.sh)` to test "
                     "the registry on PostgreSQL (CI does)")
