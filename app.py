@@ -5,15 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.access import require_access, show_signed_in
 from components.datasets import ensure_sample_loaded, show_dataset_status
 from components.locale import input_currency, input_language
+from components.workspace import offer_linked_workspace
 from ml.i18n import t
 
 st.set_page_config(page_title="SalesLens", page_icon=":material/insights:", layout="wide")
 
 input_language()  # sets the language for this run before any text is drawn
+require_access()  # with [auth] in secrets.toml: the sign-in page, and nothing else, until an allowed person signs in
 state.keep_widget_values()
 ensure_sample_loaded()
+offer_linked_workspace()  # a ?ws= link to another workspace: asked, never adopted silently
 
 # Page files are named *_page.py on purpose: Streamlit 1.67 still has a multipage-v1 fallback that runs a file in
 # pages/ directly (skipping this script) when its file name equals the requested URL path, which AppTest triggers on
@@ -34,6 +38,7 @@ with st.sidebar:
     with status_box.container():
         show_dataset_status(shown)
     input_currency()
+    show_signed_in()
     st.caption(t("sidebar.footer"))
 
 navigation.run()

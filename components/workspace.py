@@ -1,8 +1,9 @@
 """The session's link to the workspace: who this browser is, restoring its work after a refresh, saving runs.
 
 Streamlit's session dies on reload. The browser keeps a random id in a cookie (``saleslens_ws``, set by a tiny
-script on the first visit; ``?ws=<id>`` in the URL works too, e.g. for tests); a new session adopts that id as its
-owner and brings back the owner's dataset, latest run and any training still running in this server process.
+script on the first visit); a new session adopts that id as its owner and brings back the owner's dataset, latest
+run and any training still running in this server process. A ``?ws=<id>`` link to another workspace is offered,
+never adopted without the user's consent; a signed-in person's workspace is keyed by their identity instead.
 """
 
 from __future__ import annotations
@@ -55,29 +56,121 @@ def _cookie_owner() -> str | None:
     return value if isinstance(value, str) and _ID.match(value) else None
 
 
+def _linked_owner() -> str | None:
+    value = st.query_params.get(QUERY)
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def _drop_link() -> None:
+    """Take ``?ws=`` out of the address bar (and so out of bookmarks, history and shared screenshots)."""
+    if QUERY in st.query_params:
+        del st.query_params[QUERY]
+
+
 def resolve_owner() -> tuple[str, bool]:
-    """Adopt the browser's workspace id as this session's owner (cookie, then ``?ws=``), else keep a new one.
-    Returns the owner and whether it was adopted (a returning browser) rather than new."""
+    """This session's owner, and whether it was adopted (a returning browser, a signed-in person) rather than new.
+
+    Signed in (``components.access``): the identity's workspace; cookies and links play no part. Otherwise the
+    browser's own cookie, else a new random id. A ``?ws=`` link naming another workspace is never adopted here: it
+    is offered (``offer_linked_workspace``) and taken only when the user agrees, so nobody can send a link that
+    makes a stranger's browser save its uploads into the sender's workspace (session fixation)."""
+    if state.get(state.ACCESS_SIGNED_IN):
+        _drop_link()
+        return state.owner(), True
     chosen = state.get(state.OWNER)  # set before this run (a test, or an earlier run of this session)
     if not state.get(state.WORKSPACE_RESTORED):
         cookie = _cookie_owner()
-        query = st.query_params.get(QUERY)
-        chosen = cookie or (query if isinstance(query, str) and _ID.match(query) else None) or chosen
+        if not state.get(state.WORKSPACE_LINK_CHOSEN):  # else: the user just opened a link's workspace instead
+            chosen = cookie or chosen
         if chosen:
             state.put(state.OWNER, chosen)
         owner = state.owner()
+        linked = _linked_owner()
+        if linked and linked != owner:
+            state.put(state.WORKSPACE_LINK_OFFER, linked)
+        elif QUERY in st.query_params:
+            _drop_link()  # the browser's own id, or not an id at all
         if cookie != owner:
             _set_cookie(owner)
     return state.owner(), chosen is not None
 
 
 def _set_cookie(owner: str) -> None:
+    """The browser's workspace id, as strict as a cookie written by the page can be: this site only
+    (``SameSite=Strict``), HTTPS only when served over HTTPS (``Secure``). It cannot be ``HttpOnly``: Streamlit has no
+    server-side way to set a cookie outside ``st.login``; a signed-in deployment does not rely on it."""
     value = json.dumps(f"{COOKIE}={owner}")
     st.html(
         "<script>document.cookie = " + value + " + '; path=/; max-age=31536000; SameSite=Strict'"
         " + (location.protocol === 'https:' ? '; Secure' : '');</script>",
         unsafe_allow_javascript=True,
     )
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+
+
+def _plain(text: str) -> str:
+    """``text`` escaped so Markdown shows it literally."""
+    return _MARKDOWN.sub(r"\\\1", text.replace("\n", " "))[:200]
+
+
+def _summarise(owner: str) -> tuple[int, int, str]:
+    """(saved datasets, runs, latest dataset name) of a workspace, to show what a link would open."""
+    try:
+        ws = workspace()
+        datasets = ws.list_datasets(owner)
+        return len(datasets), ws.registry.count_runs(owner), datasets[0].name if datasets else ""
+    except SalesLensError:
+        return 0, 0, ""
+
+
+def _open_linked() -> None:
+    linked = state.get(state.WORKSPACE_LINK_OFFER)
+    state.put(state.WORKSPACE_LINK_OFFER, None)
+    if not linked:
+        return
+    state.put(state.OWNER, linked)
+    state.put(state.WORKSPACE_LINK_CHOSEN, True)  # the next restore adopts it and writes it into the cookie
+    # Forget what this session showed so far and restore the chosen workspace as if the browser were returning.
+    for key in (state.DATASET, state.DATASET_FILES, state.FORECAST_RESULT, state.FORECAST_JOB,
+                state.FORECAST_SEARCH_JOB, state.WORKSPACE_DATASET_ID, state.WORKSPACE_NOTHING_SAVED,
+                state.SAMPLE_OFFERED):
+        state.put(key, None)
+    state.put(state.WORKSPACE_RESTORED, False)
+    state.put(state.WORKSPACE_LINK_OPENED, True)
+    _drop_link()
+
+
+def _keep_own() -> None:
+    state.put(state.WORKSPACE_LINK_OFFER, None)
+    _drop_link()
+
+
+def offer_linked_workspace() -> None:
+    """Ask before a ``?ws=`` link replaces this browser's workspace. Draw it before the page (from app.py), so the
+    question comes first on whatever page the link opens."""
+    if state.get(state.WORKSPACE_LINK_OPENED):
+        state.put(state.WORKSPACE_LINK_OPENED, False)
+        st.toast(t("access.link.opened"), icon=":material/link:")
+    linked = state.get(state.WORKSPACE_LINK_OFFER)
+    if not linked:
+        return
+    if state.get(state.WORKSPACE_LINK_SUMMARY) is None or state.get(state.WORKSPACE_LINK_SUMMARY)[0] != linked:
+        state.put(state.WORKSPACE_LINK_SUMMARY, (linked, *_summarise(linked)))
+    _, datasets, runs, latest = state.get(state.WORKSPACE_LINK_SUMMARY)
+    with st.container(border=True):
+        st.markdown(t("access.link.title"))
+        # The dataset name is whatever the link's author uploaded: shown as text, never as Markdown (no links or
+        # emphasis of theirs inside the question).
+        st.markdown(t("access.link.offer", id=linked[:6], datasets=datasets, runs=runs,
+                      latest=_plain(latest) if latest else t("access.link.no_dataset")))
+        st.caption(t("access.link.warning"))
+        left, right = st.columns(2)
+        left.button(t("access.link.open"), key=state.WORKSPACE_LINK_OPEN, on_click=_open_linked,
+                    icon=":material/move_item:")
+        right.button(t("access.link.keep"), key=state.WORKSPACE_LINK_KEEP, on_click=_keep_own, type="primary",
+                     icon=":material/home:")
 
 
 # ------------------------------------------------------------------------------------------------ restore

@@ -38,6 +38,7 @@ _CHUNK = 2**20
 _TOTALS_RE = re.compile(
     r"^\W*(grand\s+)?(total|totals|sum|subtotal|summe|gesamt|合计|总计|小计|汇总|總計|合計)\b", re.IGNORECASE
 )
+_NON_SPACE = re.compile(rb"\S")
 _NUMERIC_CELL_RE = re.compile(r"[\s$€£¥￥%+\-−().,'\d]+")
 _MAGIC = {
     b"\x89PNG": Msg("ingest.kind.png"),
@@ -133,7 +134,7 @@ def read_upload(
             return _read_zip_members(name, zf, limits, encoding)
     if data.startswith(_OLE) and (lower.endswith(".xls") or _looks_like_old_workbook(data)):
         raise DataError("ingest.error.old_excel", name=name)
-    _refuse_binary(name, data)
+    _refuse_binary(name, data, encoding)
     return [_read_text_table(name, data, limits, encoding)]
 
 
@@ -178,9 +179,24 @@ def _gunzip_capped(data: bytes, name: str, limits: IngestLimits) -> bytes:
         raise DataError("ingest.error.corrupt_archive", name=name) from exc
 
 
+def _unsafe_member(filename: str) -> bool:
+    """A member path that climbs out of the archive (``../x.csv``) or is absolute (``/x.csv``, ``C:\\x.csv``): such
+    zips are made to attack whoever unpacks them, so the whole archive is refused rather than a file silently dropped."""
+    path = filename.replace("\\", "/")
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:", path)) or ".." in path.split("/")
+
+
+def _hidden_member(filename: str) -> bool:
+    """macOS resource forks and hidden files or folders (``.DS_Store``, ``.git/``), which are not the user's data."""
+    parts = [p for p in filename.split("/") if p not in ("", ".")]
+    return not parts or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
+
+
 def _read_zip_members(name: str, zf: zipfile.ZipFile, limits: IngestLimits, encoding: str | None) -> list[RawTable]:
-    members = [i for i in zf.infolist() if not i.is_dir() and not i.filename.startswith(("__MACOSX/", "."))]
-    members = [i for i in members if not i.filename.rsplit("/", 1)[-1].startswith(".")]
+    for info in zf.infolist():
+        if _unsafe_member(info.filename):
+            raise DataError("ingest.error.unsafe_member", name=name, member=info.filename[:200])
+    members = [i for i in zf.infolist() if not i.is_dir() and not _hidden_member(i.filename)]
     if not members:
         raise DataError("ingest.error.empty_archive", name=name)
     if len(members) > limits.max_zip_members:
@@ -251,13 +267,33 @@ def _cell_text(value: object) -> str | None:
 # ------------------------------------------------------------------------------------------------ text files
 
 
-def _refuse_binary(name: str, data: bytes) -> None:
+def _refuse_binary(name: str, data: bytes, encoding: str | None = None) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise DataError("ingest.error.binary_file", name=name, kind=what)
     head = data[:8192]
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError("ingest.error.binary_file", name=name, kind=Msg("ingest.kind.binary"))
+        # NUL bytes are what UTF-16/32 text is made of: read it when the user says so, or when it looks like it.
+        chosen = (encoding or "").lower().replace("_", "-")
+        if not chosen.startswith(("utf-16", "utf16", "utf-32", "utf32")) and _bomless_utf16(head) is None:
+            raise DataError("ingest.error.binary_file", name=name, kind=Msg("ingest.kind.binary"))
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` for UTF-16 text without a byte-order mark, told by where its NULs are: mostly
+    Latin text has a NUL in every other byte, always at odd (LE) or even (BE) offsets; binary data has them anywhere."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    for zeros, other, enc in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros.count(0) >= 0.3 * len(zeros) and other.count(0) * 10 <= zeros.count(0):  # 一 is 0x4E00: a few
+            try:
+                head.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            return enc
+    return None
 
 
 def _valid_utf8(chunk: bytes, final: bool) -> bool:
@@ -288,6 +324,8 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    if b"\x00" in data[:8192] and (utf16 := _bomless_utf16(data[:8192])):
+        return utf16
     if _utf8_sample_ok(data):
         return "utf-8"
     return _detect_legacy_encoding(data)
@@ -484,6 +522,8 @@ def _parse_text(name: str, text_bytes: bytes, enc: str, limits: IngestLimits) ->
             start = len(text_bytes)
             break
     body_end, footer = _find_footer(text_bytes, start, delimiter, len(header))
+    if _NON_SPACE.search(text_bytes, start, max(start, body_end)) is None:
+        raise DataError("ingest.error.no_rows", name=name)  # a header (and maybe totals) with nothing below it
     body = memoryview(text_bytes)[start:body_end] if body_end > start else memoryview(b"")
     # Refuse before parsing when the file clearly has too many lines (estimated from the sniffed lines).
     sniffed = sum(len(ln) + 1 for ln in lines[header_idx + 1 :]) or 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.datasets import load_files, load_sample, show_data_error, show_saved_datasets
 from components.reports import show_mapping_form, show_preview, show_validation_report
 from components.workspace import show_workspace_error
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
 from ml.parsing import describe_date_format
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "zip", "xlsx"]
 ENCODING_CHOICES = ("auto", "utf-8", "gb18030", "cp1252", "big5", "utf-16")

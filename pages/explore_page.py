@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.charts import (
     axis_label,
     format_measure,
@@ -39,6 +40,8 @@ from ml.explore import (
 from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t
 from ml.schema import Col, SalesLensError
 from ml.series import Filters
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 FREQS = ("D", "W", "M")
 CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}

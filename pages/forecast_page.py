@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.forecast_inputs import input_model_config, input_series
 from components.forecast_results import show_results
 from components.page import page_header_with_dataset
@@ -15,6 +16,8 @@ from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
 from ml.series import make_series
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 ds = page_header_with_dataset("forecast.title", "forecast.intro", "forecast.no_data")
 

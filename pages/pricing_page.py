@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.filters import filters_key
 from components.locale import currency as current_currency
 from components.page import page_header_with_dataset
@@ -43,6 +44,8 @@ from ml.pricing import (
 from ml.pricing.panel import check_pricing_columns
 from ml.schema import Col, SalesLensError
 from ml.series import apply_filters
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 ds = page_header_with_dataset("pricing.title", "pricing.intro", "pricing.no_data")
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.page import page_header_with_dataset
 from components.recommend_inputs import (
     input_customer,
@@ -26,6 +27,8 @@ from components.recommend_results import (
 from ml.i18n import render_error, t
 from ml.recommend import co_purchase_pairs
 from ml.schema import Col, SalesLensError
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 ds = page_header_with_dataset("recommend.page.title", "recommend.page.intro", "recommend.page.no_data")
 

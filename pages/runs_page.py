@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
+from components.access import require_access
 from components.runs_views import (
     input_run_filters,
     runs_table,
@@ -18,6 +19,8 @@ from components.runs_views import (
 from components.workspace import show_workspace_error, workspace
 from ml.i18n import t
 from ml.schema import SalesLensError
+
+require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
 st.title(t("runs.title"))
 st.caption(t("runs.intro_shared") if workspace().settings.shared else t("runs.intro"))

@@ -20,6 +20,7 @@ from ml.schema import DataError
 
 STAGING = ".staging"
 TRASH = ".trash"
+SESSIONS = "sessions"  # where each owner's pointer file lives (ml.workspace.store)
 STALE_SECONDS = 3600.0  # staging folders older than this are leftovers of a crash (a live save takes seconds)
 
 
@@ -94,7 +95,8 @@ def remove_folder(root: Path, folder: Path) -> None:
 
 
 def clean_leftovers(root: Path, max_age: float = STALE_SECONDS) -> int:
-    """Remove staging folders of interrupted saves (older than ``max_age`` s) and anything left in the trash."""
+    """Remove staging folders and session-pointer temporary files of interrupted saves (older than ``max_age`` s)
+    and anything left in the trash; returns how many entries went."""
     removed = 0
     now = time.time()
     staging = root / STAGING
@@ -109,6 +111,13 @@ def clean_leftovers(root: Path, max_age: float = STALE_SECONDS) -> int:
         for entry in trash.iterdir():
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
+    sessions = root / SESSIONS
+    if sessions.is_dir():  # write_bytes_atomic's temporary files (".<name>.<hex>.tmp") of a crash mid-write
+        for entry in sessions.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - entry.stat().st_mtime > max_age:
+                    entry.unlink()
+                    removed += 1
     return removed
 
 

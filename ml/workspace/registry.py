@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, SQLAlchemyError
 
 from ml.schema import DataError
 
@@ -151,7 +151,14 @@ class Registry:
 
     # -------------------------------------------------------------------------------------------- runs
     def add_run(self, row: dict[str, Any]) -> None:
-        self._write(insert(runs).values(**{k: row[k] for k in RUN_FIELDS if k in row}))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(runs).values(**{k: row[k] for k in RUN_FIELDS if k in row}))
+        except IntegrityError as err:  # the same folder listed meanwhile by another process's repair: done
+            if not self._read(select(runs.c.id).where(runs.c.id == row["id"], runs.c.path == row["path"])):
+                raise self._error(err) from None
+        except SQLAlchemyError as err:
+            raise self._error(err) from None
 
     def list_runs(self, owner: str, dataset_fingerprint: str | None = None, model_type: str | None = None,
                   since: datetime | None = None, until: datetime | None = None, search_id: str | None = None,
@@ -202,7 +209,17 @@ class Registry:
         if existing:
             self._write(update(datasets).where(datasets.c.id == existing[0][0]).values(created_at=row["created_at"]))
             return existing[0][0]
-        self._write(insert(datasets).values(**{k: row[k] for k in DATASET_FIELDS if k in row}))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(datasets).values(**{k: row[k] for k in DATASET_FIELDS if k in row}))
+        except IntegrityError:  # another writer saved the same data for this owner between the read and the insert
+            existing = self._read(select(datasets.c.id).where(
+                datasets.c.owner == row["owner"], datasets.c.fingerprint == row["fingerprint"]))
+            if not existing:
+                raise self._error(DatabaseError("insert", None, Exception("integrity"))) from None
+            return existing[0][0]
+        except SQLAlchemyError as err:
+            raise self._error(err) from None
         return row["id"]
 
     def list_datasets(self, owner: str) -> list[dict[str, Any]]:

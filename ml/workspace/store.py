@@ -23,11 +23,13 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import math
 import os
 import re
 import secrets
 import threading
+import time
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -57,6 +59,8 @@ from ml.workspace.files import (
 )
 from ml.workspace.settings import WorkspaceSettings
 
+_log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # SQLAlchemy is imported when the registry is first opened, not to draw a first page
     from ml.workspace.registry import Registry
 
@@ -72,6 +76,7 @@ MAX_BUNDLE_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_BUNDLE_MEMBERS = 64
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_LABEL = 200
+RELIST_AFTER_SECONDS = 120.0  # an unlisted folder this old is a crash's leftover, not a save in flight elsewhere
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _OWNER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -251,6 +256,7 @@ class Workspace:
         self._registry: Registry | None = None
         self._lock = threading.Lock()
         self._cleaned = False
+        self._tidied = False  # crash leftovers cleaned and unlisted folders relisted when the registry first opened
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -265,7 +271,26 @@ class Workspace:
                 from ml.workspace.registry import Registry
 
                 self._registry = Registry(self.settings.database_url, shared=self.settings.shared)
-            return self._registry
+            registry = self._registry
+            tidy, self._tidied = not self._tidied, True
+        if tidy:
+            self._tidy_on_open(registry)
+        return registry
+
+    def _tidy_on_open(self, registry: Registry) -> None:
+        """Put right what a crash left, once per process when the registry opens: stale staging folders and
+        session-pointer temporary files go, and run or dataset folders whose row was never committed are listed
+        again (two folder listings and one query; only the unlisted folders are read). Folders younger than
+        ``RELIST_AFTER_SECONDS`` may be a save still in flight in another process and wait for a later open."""
+        try:
+            if self.root.is_dir():
+                clean_leftovers(self.root)
+            runs, sets = self._relist_folders(registry, min_age=RELIST_AFTER_SECONDS)
+            if runs or sets:
+                _log.warning("workspace: listed %d run and %d dataset folders again that a crash had left unlisted",
+                             runs, sets)
+        except (DataError, OSError):  # read-only folder or database: nothing to tidy that this process could
+            _log.info("workspace: crash leftovers not tidied (read-only)", exc_info=True)
 
     def close(self) -> None:
         with self._lock:
@@ -653,6 +678,7 @@ class Workspace:
         dataset folders; also re-lists folders whose row was lost in a crash. Returns counts."""
         self._writable()
         self.close()
+        self._tidied = True  # this repair relists everything itself, and counts it
         path = self.settings.sqlite_path
         moved = 0
         try:
@@ -668,11 +694,18 @@ class Workspace:
                     moved += 1
             self.close()
             registry = self.registry
+        runs_added, sets_added = self._relist_folders(registry)
+        return {"files_set_aside": moved, "runs": runs_added, "datasets": sets_added}
+
+    def _relist_folders(self, registry: Registry, min_age: float = 0.0) -> tuple[int, int]:
+        """Add the rows of complete run and dataset folders that the registry does not list (older than
+        ``min_age`` seconds); returns how many of each. Damaged folders are left alone."""
         known_runs, known_sets = registry.all_run_paths(), registry.all_dataset_paths()
+        newest = time.time() - min_age
         runs_added = sets_added = 0
         for folder in sorted((self.root / "runs").glob("*")) if (self.root / "runs").is_dir() else []:
             rel = f"runs/{folder.name}"
-            if rel in known_runs or not _ID.match(folder.name):
+            if rel in known_runs or not _ID.match(folder.name) or _modified_after(folder, newest):
                 continue
             try:
                 doc = _read_json(folder / "run.json", DataError("workspace.error.run_files_missing", run=""))
@@ -687,7 +720,7 @@ class Workspace:
                 continue
         for folder in sorted((self.root / "datasets").glob("*")) if (self.root / "datasets").is_dir() else []:
             rel = f"datasets/{folder.name}"
-            if rel in known_sets or not _ID.match(folder.name):
+            if rel in known_sets or not _ID.match(folder.name) or _modified_after(folder, newest):
                 continue
             try:
                 meta = _read_json(folder / "meta.json", DataError("workspace.error.dataset_files_missing", name=""))
@@ -702,7 +735,14 @@ class Workspace:
                 sets_added += 1
             except (DataError, KeyError, TypeError, ValueError, OSError, pa.ArrowException):
                 continue
-        return {"files_set_aside": moved, "runs": runs_added, "datasets": sets_added}
+        return runs_added, sets_added
+
+
+def _modified_after(folder: Path, moment: float) -> bool:
+    try:
+        return folder.stat().st_mtime > moment
+    except OSError:
+        return True  # gone meanwhile (deleted by another process)
 
 
 # ------------------------------------------------------------------------------------------------ run helpers

@@ -49,8 +49,9 @@ def seed_workspace(trained):
 
 
 def app_for(owner: str, language: str = "en", dataset=None):
+    """A session of the browser whose workspace id is ``owner`` (as its cookie would say)."""
     at = new_app(dataset, language)
-    at.query_params["ws"] = owner
+    at.session_state[state.OWNER] = owner
     return at
 
 

@@ -68,6 +68,28 @@ def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, content, nam
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_utf16_without_bom_is_read_with_its_encoding_and_a_traversal_zip_is_refused(tmp_path):
+    text = MESSY.decode("cp1252").replace("Kaffee", "Kaffee ü")
+    path = tmp_path / "u16.csv"
+    path.write_bytes(text.encode("utf-16-le"))
+    proc = run_cli("profile", str(path), "--encoding", "utf-16-le", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows_kept"] == 3
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("sales.csv", MESSY)
+        zf.writestr("../../x.csv", MESSY)
+    (tmp_path / "evil.zip").write_bytes(buf.getvalue())
+    proc = run_cli("profile", str(tmp_path / "evil.zip"))
+    assert proc.returncode == 2 and "../../x.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    (tmp_path / "header.csv").write_bytes(b"Date,Product,Quantity,Price\n")
+    proc = run_cli("profile", str(tmp_path / "header.csv"))
+    assert proc.returncode == 2 and "no data rows" in proc.stderr and "quotes" not in proc.stderr
+
+
 def test_missing_file_and_bad_map_are_reported(tmp_path):
     proc = run_cli("profile", str(tmp_path / "nope.csv"))
     assert proc.returncode == 2 and "No file at" in proc.stderr

@@ -168,6 +168,25 @@ def test_unknown_encoding_name_is_refused():
     _refused("ingest.error.wrong_encoding", "a.csv", (HEADER + _body(3)).encode(), encoding="klingon-8")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_reads_when_named_and_when_detected(encoding):
+    text = HEADER + _body(30) + "2024-03-29,20001,龙井绿茶 一号,2,88.00\n"
+    data = text.encode(encoding)  # no BOM: the bytes start with the header's first letter
+    assert not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for forced in (encoding, None):
+        t = _one("u16.csv", data, encoding=forced)
+        assert t.format.encoding == encoding and t.source_columns == HEADER.strip().split(",")
+        assert t.table.num_rows == 31 and t.table.column("SKU").to_pylist()[-1] == "龙井绿茶 一号"
+    assert detect_encoding(data) == encoding
+
+
+def test_header_only_file_says_there_are_no_data_rows():
+    for ending in ("\n", "\r\n", "", "\n\n  \n"):
+        err = _refused("ingest.error.no_rows", "header.csv", (HEADER.strip() + ending).encode())
+        assert "no data rows" in i18n.render_error(err, "en") and "quotes" not in i18n.render_error(err, "en")
+    _refused("ingest.error.no_rows", "totals.csv", (HEADER + "Total,,,0,\n").encode())  # only a totals line
+
+
 # ------------------------------------------------------------------------------------------------ containers
 
 
@@ -194,6 +213,18 @@ def _zip(members: dict[str, bytes]) -> bytes:
 def test_empty_zip_and_zip_of_only_hidden_files():
     _refused("ingest.error.empty_archive", "e.zip", _zip({}))
     _refused("ingest.error.empty_archive", "e.zip", _zip({"__MACOSX/._a.csv": b"\x00\x05", ".DS_Store": b"\x00"}))
+
+
+@pytest.mark.parametrize("member", ["../../x.csv", "ok/../../x.csv", "/etc/x.csv", "..\\x.csv", "C:/x.csv"])
+def test_zip_member_whose_path_leaves_the_archive_refuses_the_archive(member):
+    good = (HEADER + _body(3)).encode()
+    err = _refused("ingest.error.unsafe_member", "evil.zip", _zip({"good.csv": good, member: good}))
+    assert err.params["member"] == member and member in i18n.render_error(err, "en")
+
+
+def test_zip_member_in_a_dot_folder_path_is_read():
+    tables = read_upload("z.zip", _zip({"./exports/a.csv": (HEADER + _body(3)).encode(), "exports/.hidden.csv": b"x"}))
+    assert [t.format.name for t in tables] == ["z.zip/./exports/a.csv"] and tables[0].table.num_rows == 3
 
 
 def test_too_many_zip_members():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import uuid
 
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ from ml.forecast import ForecastConfig, run_forecast
 from ml.workspace import reset_workspaces
 from ml.workspace.settings import ENV_DATABASE, ENV_ROOT, ENV_SECRET, ENV_SHARED
 
+POSTGRES_URL_ENV = "SALESLENS_TEST_POSTGRES_URL"  # e.g. the URL .ci/postgres.sh prints
 WEEKLY = np.array([0.0, 5.0, 10.0, 15.0, 20.0, 40.0, -30.0])
 TINY = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3)
 
@@ -34,6 +37,37 @@ def workspace_env(tmp_path, monkeypatch):
     reset_workspaces()
     yield root
     reset_workspaces()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, workspace_env, monkeypatch):
+    """The registry database for the tests that must hold on both: SQLite in the workspace folder (the default) and
+    a real PostgreSQL server when SALESLENS_TEST_POSTGRES_URL is set (CI exports what ``.ci/postgres.sh`` prints).
+    Each PostgreSQL test gets a schema of its own (``search_path``), dropped afterwards."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    url = os.environ.get(POSTGRES_URL_ENV)
+    if not url and os.environ.get("SALESLENS_REQUIRE_POSTGRES") == "1":  # CI: a missing server is a failure
+        pytest.fail(f"{POSTGRES_URL_ENV} is not set but SALESLENS_REQUIRE_POSTGRES=1")
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} is not set: run `export {POSTGRES_URL_ENV}=$(.ci/postgres.sh)` to test "
+                    "the registry on PostgreSQL (CI does)")
+    from sqlalchemy import create_engine, text
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'create schema "{schema}"'))
+    monkeypatch.setenv(ENV_DATABASE, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+    reset_workspaces()
+    try:
+        yield "postgresql"
+    finally:
+        reset_workspaces()
+        with admin.begin() as conn:
+            conn.execute(text(f'drop schema "{schema}" cascade'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_work
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# The child loads a saved forecaster once, says "ready", then saves runs (model + frames + row) in a loop.
+# The child loads a saved forecaster and opens the registry once, says "ready", then saves runs (model + frames +
+# row) in a loop, saying "saved" after each.
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
@@ -28,17 +29,19 @@ CHILD = textwrap.dedent("""
     result = source.open_run("source", sys.argv[2]).result
     result.forecaster = source.load_model("source", sys.argv[2])
     ws = get_workspace()
+    ws.list_runs("killer")  # the registry is open (a PostgreSQL connection takes longer than the kill's delay)
     print("ready", flush=True)
     i = 0
     while True:
         ws.save_run("killer", result, {"target": "units", "level": "total", "freq": "D"}, "c" * 32, "k.csv",
                     label=f"save {i}")
+        print("saved", flush=True)
         i += 1
 """)
 
 
 @pytest.mark.slow
-def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_result, tmp_path, workspace_env):
+def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_result, tmp_path, workspace_env, backend):
     source_root = tmp_path / "source"
     source = Workspace(WorkspaceSettings(root=source_root, database_url=f"sqlite:///{source_root}/r.db"))
     source_run = source.save_run("source", tiny_result, {"target": "units", "level": "total", "freq": "D"},
@@ -51,6 +54,8 @@ def test_killing_the_process_mid_save_20_times_never_breaks_the_workspace(tiny_r
         proc = subprocess.Popen([sys.executable, str(script), str(source_root), source_run], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout.readline().strip() == "ready"
+        if attempt % 2:  # let one save complete first (however slow the machine), then kill during the next ones
+            assert proc.stdout.readline().strip() == "saved"
         time.sleep(0.013 * attempt + 0.002 * (attempt % 3))  # 0 .. ~0.25 s: before, during and between saves
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

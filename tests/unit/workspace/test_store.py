@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import os
+import threading
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +18,9 @@ import pytest
 from ml.i18n import render_error
 from ml.schema import DataError
 from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_workspaces
+from ml.workspace.files import STALE_SECONDS
 from ml.workspace.settings import ENV_SHARED
+from ml.workspace.store import RELIST_AFTER_SECONDS
 
 SPEC = {"target": "units", "level": "total", "freq": "D"}
 FP = "ab" * 16
@@ -25,7 +31,7 @@ def save(ws, result, owner="alice", fingerprint=FP, **kw):
 
 
 # ------------------------------------------------------------------------------------------------ datasets
-def test_dataset_round_trip_keeps_frame_mapping_report_and_sources(small_dataset):
+def test_dataset_round_trip_keeps_frame_mapping_report_and_sources(small_dataset, backend):
     ds, files = small_dataset
     ws = get_workspace()
     entry = ws.save_dataset("alice", ds, files)
@@ -43,7 +49,7 @@ def test_dataset_round_trip_keeps_frame_mapping_report_and_sources(small_dataset
     assert back_files == files
 
 
-def test_saving_the_same_dataset_twice_keeps_one_entry_and_delete_removes_files(small_dataset, workspace_env):
+def test_saving_the_same_dataset_twice_keeps_one_entry_and_delete_removes_files(small_dataset, backend, workspace_env):
     ds, files = small_dataset
     ws = get_workspace()
     first = ws.save_dataset("alice", ds, files)
@@ -67,7 +73,7 @@ def test_missing_dataset_files_give_a_clear_message_and_others_still_load(small_
 
 
 # ------------------------------------------------------------------------------------------------ runs
-def test_run_round_trip_reproduces_metrics_frames_and_verdicts_without_retraining(tiny_result):
+def test_run_round_trip_reproduces_metrics_frames_and_verdicts_without_retraining(tiny_result, backend):
     ws = get_workspace()
     record = save(ws, tiny_result, label="first try")
     reset_workspaces()
@@ -99,7 +105,7 @@ def test_saved_model_loads_and_predicts_like_the_original(tiny_result):
     assert import_bundle(zipped).config == tiny_result.config
 
 
-def test_list_filters_rename_and_delete(tiny_result, workspace_env):
+def test_list_filters_rename_and_delete(tiny_result, backend, workspace_env):
     ws = get_workspace()
     a = save(ws, tiny_result, fingerprint="a" * 32)
     b = save(ws, tiny_result, fingerprint="b" * 32)
@@ -118,7 +124,7 @@ def test_list_filters_rename_and_delete(tiny_result, workspace_env):
     assert ws.latest_run("alice").id == b.id
 
 
-def test_owners_do_not_see_each_others_runs_or_datasets_unless_shared(tiny_result, small_dataset, monkeypatch):
+def test_owners_do_not_see_each_others_runs_or_datasets_unless_shared(tiny_result, backend, small_dataset, monkeypatch):
     ds, files = small_dataset
     ws = get_workspace()
     run = save(ws, tiny_result, owner="alice")
@@ -135,6 +141,42 @@ def test_owners_do_not_see_each_others_runs_or_datasets_unless_shared(tiny_resul
     shared = get_workspace()
     assert shared is not ws and [r.id for r in shared.list_runs("bob")] == [run.id]
     assert [d.id for d in shared.list_datasets("bob")] == [entry.id]
+
+
+def test_concurrent_writers_keep_every_run_and_one_copy_of_the_same_dataset(tiny_result, small_dataset, backend,
+                                                                            workspace_env):
+    """Four stores with their own connection pools (as four server processes hold) save at the same moment: the same
+    dataset for one owner (a uniqueness race on the registry) and runs of their own."""
+    ds, files = small_dataset
+    result = dataclasses.replace(tiny_result, forecaster=None)  # the registry is under test, not Keras' saving
+    stores = [Workspace(WorkspaceSettings.from_env()) for _ in range(4)]
+    assert {ws.registry.engine.dialect.name for ws in stores} == {backend}
+    start = threading.Barrier(len(stores))
+    saved: dict[int, tuple[str, list[str]]] = {}
+    errors: list[BaseException] = []
+
+    def writer(i: int) -> None:
+        try:
+            start.wait(timeout=30)
+            entry = stores[i].save_dataset("team", ds, files)
+            saved[i] = (entry.id, [save(stores[i], result, owner=f"w{i}", label=f"{i}-{k}").id for k in range(3)])
+        except BaseException as err:  # noqa: BLE001  (reported below, with the thread's error)
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(len(stores))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == [] and len(saved) == len(stores)
+    ws = get_workspace()
+    assert {entry_id for entry_id, _ in saved.values()} == {d.id for d in ws.list_datasets("team")}
+    assert len(ws.list_datasets("team")) == 1 and len(list((workspace_env / "datasets").iterdir())) == 1
+    for i, (_, run_ids) in saved.items():
+        assert sorted(r.id for r in ws.list_runs(f"w{i}")) == sorted(run_ids)
+        assert ws.open_run(f"w{i}", run_ids[0]).result.metrics == tiny_result.metrics
+    for store in stores:
+        store.close()
 
 
 def test_invalid_owner_is_refused():
@@ -255,13 +297,73 @@ def test_missing_model_file_leaves_charts_and_other_runs_usable(tiny_result, wor
     assert ws.delete_run("alice", broken.id) and [r.id for r in ws.list_runs("alice")] == [fine.id]
 
 
-def test_orphan_folder_of_a_crash_between_files_and_row_is_relisted_by_repair(tiny_result, workspace_env):
+def test_orphan_folder_of_a_crash_between_files_and_row_is_relisted_by_repair(tiny_result, backend, workspace_env):
     ws = get_workspace()
     record = save(ws, tiny_result)
     ws.registry.delete_run("alice", record.id)  # as if the process died after the rename, before the commit
     assert ws.list_runs("alice") == []
     assert ws.recover_registry()["runs"] == 1
     assert [r.id for r in ws.list_runs("alice")] == [record.id]
+
+
+def test_rows_lost_from_the_registry_are_rebuilt_from_the_folders(tiny_result, small_dataset, backend,
+                                                                  workspace_env):
+    """Repair on any database: every run and dataset row gone (a restored backup, a dropped table), the folders
+    stay; recover_registry lists them again for their owners."""
+    ds, files = small_dataset
+    ws = get_workspace()
+    runs = {save(ws, tiny_result, owner=o).id: o for o in ("alice", "bob")}
+    entry = ws.save_dataset("alice", ds, files)
+    from ml.workspace.registry import datasets
+    from ml.workspace.registry import runs as runs_table
+
+    with ws.registry.engine.begin() as conn:
+        conn.execute(runs_table.delete())
+        conn.execute(datasets.delete())
+    assert ws.list_runs("alice") == [] and ws.list_datasets("alice") == []
+    assert ws.recover_registry() == {"files_set_aside": 0, "runs": 2, "datasets": 1}
+    for run_id, owner in runs.items():
+        assert [r.id for r in ws.list_runs(owner)] == [run_id]
+        assert ws.open_run(owner, run_id).result.metrics == tiny_result.metrics
+    assert ws.load_dataset("alice", entry.id)[0].fingerprint == ds.fingerprint
+    assert ws.recover_registry()["runs"] == 0  # a second repair finds nothing to add
+
+
+def test_unlisted_folders_of_a_crash_are_listed_again_when_the_workspace_next_opens(tiny_result, small_dataset,
+                                                                                    backend, workspace_env):
+    ds, files = small_dataset
+    ws = get_workspace()
+    lost, young = save(ws, tiny_result, label="lost"), save(ws, tiny_result, label="young")
+    entry = ws.save_dataset("alice", ds, files)
+    for run in (lost, young):  # as if the process died after the folder's rename, before the row's commit
+        ws.registry.delete_run("alice", run.id)
+    ws.registry.delete_dataset("alice", entry.id)
+    old = time.time() - 2 * RELIST_AFTER_SECONDS
+    for folder in (workspace_env / "runs" / lost.id, workspace_env / "datasets" / entry.id):
+        os.utime(folder, (old, old))
+    reset_workspaces()  # the server restarts
+    ws = get_workspace()
+    assert [r.id for r in ws.list_runs("alice")] == [lost.id]  # no manual repair needed
+    assert ws.open_run("alice", lost.id).record.label == "lost"
+    assert [d.id for d in ws.list_datasets("alice")] == [entry.id]
+    assert ws.load_dataset("alice", entry.id)[0].fingerprint == ds.fingerprint
+    # A folder written moments ago may be another process's save about to commit its row: left to it (or a repair).
+    assert ws.recover_registry()["runs"] == 1 and {r.id for r in ws.list_runs("alice")} == {lost.id, young.id}
+
+
+def test_stale_session_pointer_temporaries_are_removed_when_the_workspace_opens(workspace_env):
+    ws = get_workspace()
+    ws.set_session_pointer("alice", dataset="sample")
+    sessions = workspace_env / "sessions"
+    stale, live = sessions / ".alice.json.0badc0de.tmp", sessions / ".bob.json.12345678.tmp"
+    for path in (stale, live):
+        path.write_bytes(b'{"data')  # a write cut short by a crash / a write in flight in another process
+    old = time.time() - 2 * STALE_SECONDS
+    os.utime(stale, (old, old))
+    reset_workspaces()
+    get_workspace().list_runs("alice")  # the first look at the registry after a restart
+    assert not stale.exists() and live.exists()
+    assert get_workspace().session_pointer("alice") == {"dataset": "sample"}
 
 
 # ------------------------------------------------------------------------------------------------ derived-data cache
