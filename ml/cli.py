@@ -154,7 +154,7 @@ def forecast_config_from_args(args: argparse.Namespace):
 
 def run_forecast_command(args: argparse.Namespace) -> int:
     from ml.forecast import run_forecast, save_bundle
-    from ml.series import make_series
+    from ml.series import describe_partial, make_series
 
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
@@ -170,10 +170,14 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     if args.save:
         save_bundle(result.forecaster, args.save, metrics=result.to_json_dict()["metrics"])
     payload = result.to_json_dict()
+    payload["left_out"] = [{"period_start": p["ds"].date().isoformat(), "days": p["days"], "period_days": p["total"]}
+                           for p in series.attrs.get("partial_periods", [])]
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, default=str))
         return EXIT_OK
     print(t("cli.forecast.header", level=args.level, target=args.target, freq=args.freq, seconds=format_number(result.train_seconds, 1), epochs=result.epochs_run))
+    if describe_partial(series):
+        print(describe_partial(series))
     print(f"{'':<18}{'MAE':>12}{'RMSE':>12}{'sMAPE':>10}{'MASE':>8}")
     for model, m in sorted(payload["metrics"].items(), key=lambda kv: (kv[1].get("mase") is None, kv[1].get("mase") or 0)):
         cells = [format_number(m.get(k), 2) for k in ("mae", "rmse")] + [format_number(m.get("smape"), 1), format_number(m.get("mase"), 3)]

@@ -14,7 +14,7 @@ from components.workspace_forecast import search_in_progress, show_bundle_foreca
 from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
-from ml.series import make_series
+from ml.series import describe_partial, make_series
 
 ds = page_header_with_dataset("forecast.title", "forecast.intro", "forecast.no_data")
 
@@ -31,6 +31,8 @@ series = None
 try:
     series = make_series(ds.frame, spec.target, spec.level, spec.freq, filters)
     prepare_frame(series)
+    if describe_partial(series):
+        st.caption(describe_partial(series))
 except SalesLensError as err:
     st.error(render_error(err), icon=":material/error:")
 

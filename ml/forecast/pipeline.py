@@ -91,7 +91,7 @@ class ForecastResult:
             for row in self.summary.to_dict(orient="records")
         ]
         return {
-            "metrics": {m: {k: v for k, v in vals.items() if k in ("mae", "rmse", "smape", "mase")}
+            "metrics": {m: {k: v for k, v in vals.items() if k in ("mae", "rmse", "mape", "smape", "mase")}
                         for m, vals in self.metrics.items()},
             "train_seconds": round(self.train_seconds, 3),
             "epochs_run": int(self.epochs_run),
