@@ -56,6 +56,15 @@ def test_the_covered_range_is_the_whole_data_narrowed_by_date_filters():
     cut = Filters(date_to=date(2025, 3, 19))  # a Wednesday
     assert partial_periods(frame, "W", cut) == [{"ds": pd.Timestamp("2025-03-17"), "days": 3, "total": 7}]
     assert make_series(frame, "units", "total", "W", cut)["ds"].iloc[-1] == pd.Timestamp("2025-03-10")
+    late = Filters(date_from=date(2025, 1, 9))  # a Thursday: its week is only partly inside the range
+    assert partial_periods(frame, "W", late)[0] == {"ds": pd.Timestamp("2025-01-06"), "days": 4, "total": 7}
+
+
+def test_times_of_day_do_not_make_a_full_week_partial():
+    frame = _daily("2025-01-06", "2025-03-30")
+    frame[Col.DATE] = frame[Col.DATE] + pd.Timedelta(hours=9, minutes=30)  # first sale Monday 09:30
+    assert partial_periods(frame, "W") == []
+    assert len(make_series(frame, "units", "total", "W")) == 12
 
 
 def test_naive_scores_are_not_dragged_by_a_cut_short_week():

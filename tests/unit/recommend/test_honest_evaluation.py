@@ -56,6 +56,7 @@ def test_top_n_rows_with_exclusions_and_empty_slots():
     scores = np.array([[1.0, 1.0, 1.0, 0.5], [np.nan, 2.0, 2.0, 2.0]])
     exclude = sp.csr_matrix(np.array([[1, 0, 0, 1], [0, 0, 1, 0]]))
     np.testing.assert_array_equal(top_n_rows(scores, 3, exclude), [[1, 2, -1], [1, 3, -1]])  # NaN is never chosen
+    np.testing.assert_array_equal(top_n_rows(np.array([[np.nan, 1.0, np.nan, 0.5]]), 3), [[1, 3, -1]])
 
 
 def test_popularity_lists_with_tied_counts_are_index_ordered():
@@ -113,6 +114,8 @@ def _shop_with_a_launch(seed: int = 0) -> pd.DataFrame:
 
 def test_a_product_launched_after_the_cut_is_not_a_candidate_and_is_scored_by_the_cold_start_path():
     frame = _shop_with_a_launch()
+    returned = tiny_frame([("2024-04-25", "R0", "c0", "NEW", -1)]).assign(**{Col.PRODUCT_NAME: "Green tea NEW"})
+    frame = pd.concat([frame, returned.astype({Col.PRODUCT_NAME: "string"})], ignore_index=True)  # a return: no purchase
     result = evaluate_algorithms(frame, ["popularity", "content"], k=3, test_days=10)
     assert result.n_products == 12  # the 12 products sold before the cut; NEW is unknown at the cut
     launches = result.new_launches
@@ -148,3 +151,13 @@ def test_the_cli_says_what_was_left_out_of_the_candidates(tmp_path, capsys):
     assert payload["new_launches"]["products"] == 1 and payload["new_launches"]["purchases"] == 30
     assert main(args) == 0
     assert "first sold after the cut" in capsys.readouterr().out
+
+
+def test_relevance_reads_the_same_entries_as_exclusion_even_a_stored_zero():
+    rows = [("2024-01-01", "O1", "c1", "A", 1), ("2024-01-02", "O2", "c2", "B", 1),
+            ("2024-01-30", "O3", "c1", "A", 1), ("2024-01-30", "O4", "c1", "B", 1)]
+    train, test = time_split(tiny_frame(rows), 10)
+    it = build_interactions(train)
+    it.matrix.data[:] = 0.0  # entries kept, weights zero (what float32 underflow produced before the floor)
+    named = {it.customer_ids[r]: [it.product_ids[i] for i in v] for r, v in relevant_items(test, it).items()}
+    assert named == {"c1": ["B"]}  # A is c1's stored entry: excluded from lists, so never relevant
