@@ -63,3 +63,23 @@ def test_without_holdout_drops_the_last_horizon_periods_of_each_series():
     assert inner.groupby("unique_id")["ds"].max().to_dict() == {
         "a": two.loc[two["unique_id"] == "a", "ds"].sort_values().iloc[-8],
         "b": two.loc[two["unique_id"] == "b", "ds"].sort_values().iloc[-8]}
+
+
+def test_the_cli_search_says_how_the_choice_was_made(tmp_path, capsys):
+    import json
+
+    from ml.cli import main
+
+    series = make_series(n=120)
+    path = tmp_path / "daily.csv"
+    series.rename(columns={"ds": "date", "y": "quantity"})[["date", "quantity"]].to_csv(path, index=False)
+    args = ["forecast", str(path), "--search", "2", "--window", "14", "--horizon", "7", "--units", "4", "--epochs",
+            "2", "--patience", "0"]
+    assert main([*args, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["chosen_on"] == "validation_before_holdout" and "before the last 7" in out["how"]
+    assert out["chosen_trial"] == min(out["trials"], key=lambda t: t["validation_mase"])["trial"]
+    assert out["holdout"]["trial"] == out["chosen_trial"] and "snaive" in out["holdout"]["metrics"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "Chosen on validation before the holdout" in text and "How the choice was made" in text
