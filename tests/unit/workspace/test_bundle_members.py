@@ -11,19 +11,15 @@ import pytest
 from ml.forecast import import_bundle
 from ml.schema import DataError
 from ml.workspace import get_workspace
-from tests.unit.workspace.test_store import FP, save
+from tests.unit.workspace.test_store import FP, _rezip, save
 
 
 def _with_member(data: bytes, name: str, content: bytes) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        members = {i.filename: zf.read(i) for i in zf.infolist()}
-    assert name not in members
-    members[name] = content
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for member, payload in members.items():
-            zf.writestr(member, payload)
-    return buffer.getvalue()
+    def add(members):
+        assert name not in members
+        members[name] = content
+
+    return _rezip(data, add)
 
 
 def test_run_bundle_with_an_unlisted_weights_file_is_refused(tiny_result):

@@ -83,3 +83,21 @@ def test_the_cli_search_says_how_the_choice_was_made(tmp_path, capsys):
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "Chosen on validation before the holdout" in text and "How the choice was made" in text
+
+
+def test_with_backtest_folds_the_reported_holdout_score_is_the_holdout_fold_only():
+    captured = {}
+
+    def keep(result, trial, search_id):
+        captured[trial.status] = result
+        return None
+
+    result = run_search(make_series(n=150), BASE, budget_seconds=600, max_trials=1, backtest_folds=1, space=SPACE,
+                        seed=1, save_trial=keep)
+    final = captured["holdout"].scorecard
+    assert set(final["fold"]) == {"holdout", "backtest_1"}  # the folds still calibrate the final intervals
+    for model in ("network", "naive", "ets"):
+        rows = final[final["model"] == model]
+        assert result.holdout.metrics[model]["mase"] == pytest.approx(rows.loc[rows["fold"] == "holdout", "mase"].mean())
+        assert result.holdout.metrics[model]["mase"] != pytest.approx(rows["mase"].mean())
+    assert result.validation_periods == 150 - BASE.horizon
