@@ -16,13 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from data.generate import generate
-from ml.dataset import load_dataset
-from ml.forecast import default_config, run_forecast
-from ml.series import make_series
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from data.generate import generate  # noqa: E402
+from ml.dataset import load_dataset  # noqa: E402
+from ml.forecast import default_config, run_forecast  # noqa: E402
+from ml.series import make_series  # noqa: E402
 
 
 def measure(seed: int, folds: int, epochs: int) -> dict[str, float]:
