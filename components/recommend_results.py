@@ -124,6 +124,9 @@ def show_evaluation(run: RecommendRun, metric: str) -> None:
             st.info(t("recommend.evaluation.none"))
         return
     st.caption(t("recommend.evaluation.caption", days=result.test_days, customers=format_number(result.n_customers), k=result.k))
+    if getattr(result, "new_launches", None) is not None:  # runs saved before the cold-start path have none
+        message_id, params = result.new_launches.note()
+        st.caption(t(message_id, **params))
     table = result.table
     shown = pd.DataFrame({t("recommend.table.algorithm"): [t(f"recommend.algo.{a}") for a in table["algorithm"]]})
     for m in METRICS:

@@ -101,8 +101,10 @@ def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_tria
 
         def save(result, trial, search_id):
             try:
+                final = trial.status == "holdout"  # the chosen settings scored on the holdout
                 return ws.save_run(owner, result, spec_dict, fingerprint, name, kind="trial", search_id=search_id,
-                                   label=f"#{search_id[:6]} · {trial.number}", details={"trial": trial.number}).id
+                                   label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
+                                   details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
             except SalesLensError as err:
                 failures.append((err.message_id, dict(err.params)))
                 return None
@@ -192,13 +194,11 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
         best = result.best
         baseline = result.best_baseline_mase
         if best is not None:
-            st.success(t("runs.search.best", trial=best.number, mase=format_number(best.mase, 3),
-                         baseline=format_number(baseline, 3) if baseline is not None else "–",
-                         params=", ".join(f"{t(f'runs.search.param.{k}')} {v}" for k, v in best.params.items())))
+            show_search_choice(result, best, baseline)
         table = result.table()
         st.plotly_chart(plot_search_trials(table, baseline), width="stretch", key=state.FORECAST_SEARCH_CHART)
         shown = table.drop(columns=["run_id", "best"]).rename(columns={
-            "trial": t("runs.search.chart.trial_number"), "mase": t("forecast.metric.mase"),
+            "trial": t("runs.search.chart.trial_number"), "mase": t("evaluation.search.validation_mase"),
             "status": t("runs.search.status"), "seconds": t("runs.table.seconds"),
             **{p: t(f"runs.search.param.{p}") for p in ("window", "units", "layers", "learning_rate", "dropout")},
         })
@@ -211,7 +211,30 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             b1, b2 = st.columns(2)
             b1.button(t("runs.search.use_best"), on_click=_use_best, args=(best.params,), width="stretch",
                       help=t("runs.search.use_best_help"))
-            if best.run_id:
+            holdout = getattr(result, "holdout", None)
+            shown_run = holdout.run_id if holdout is not None and holdout.run_id else best.run_id
+            if shown_run:
                 from components.workspace import open_saved_run
 
-                b2.button(t("runs.search.open_best"), width="stretch", on_click=open_saved_run, args=(best.run_id,))
+                b2.button(t("runs.search.open_best"), width="stretch", on_click=open_saved_run, args=(shown_run,))
+
+
+def show_search_choice(result, best, baseline: float | None) -> None:
+    """How the search chose (validation periods before the holdout) and the choice's one score on the holdout."""
+    from ml.i18n import format_number
+
+    params = ", ".join(f"{t(f'runs.search.param.{k}')} {v}" for k, v in best.params.items())
+    st.success(t("evaluation.search.chosen", trial=best.number, mase=format_number(best.mase, 3),
+                 baseline=format_number(baseline, 3) if baseline is not None else "–", params=params))
+    holdout = getattr(result, "holdout", None)  # None for a search finished before this field existed
+    if holdout is not None and holdout.mase is not None:
+        runner = holdout.best_baseline
+        st.info(t("evaluation.search.holdout", mase=format_number(holdout.mase, 3),
+                  baseline=format_number(runner[1], 3) if runner else "–",
+                  name=t(f"forecast.model.{runner[0]}") if runner else "–"), icon=":material/verified:")
+    else:
+        st.info(t("evaluation.search.holdout_missing"))
+    folds = int(getattr(result, "backtest_folds", 0) or 0)
+    st.caption(t("evaluation.search.how", periods=int(getattr(result, "validation_periods", 0) or 0),
+                 horizon=int(getattr(result, "horizon", 0) or 0),
+                 folds=t("evaluation.search.folds", folds=folds) if folds else ""))

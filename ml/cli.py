@@ -140,6 +140,8 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))
     parser.add_argument("--save", default=None, metavar="DIR", help=t("cli.arg.save"))
+    parser.add_argument("--search", type=int, default=0, metavar="TRIALS", help=t("evaluation.cli.search"))
+    parser.add_argument("--search-minutes", type=float, default=10.0, help=t("evaluation.cli.search_minutes"))
 
 
 def forecast_config_from_args(args: argparse.Namespace):
@@ -154,7 +156,7 @@ def forecast_config_from_args(args: argparse.Namespace):
 
 def run_forecast_command(args: argparse.Namespace) -> int:
     from ml.forecast import run_forecast, save_bundle
-    from ml.series import make_series
+    from ml.series import describe_partial, make_series
 
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
@@ -164,16 +166,22 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"\r{t('cli.forecast.epoch', epoch=epoch, total=total, loss=format_number(logs.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
 
+    if args.search:
+        return run_search_command(args, series, config)
     result = run_forecast(series, config, baselines=not args.no_baselines, backtest_folds=args.backtest_folds, callback=progress, interval_level=args.interval)
     if not args.json:
         print(file=sys.stderr)
     if args.save:
         save_bundle(result.forecaster, args.save, metrics=result.to_json_dict()["metrics"])
     payload = result.to_json_dict()
+    payload["left_out"] = [{"period_start": p["ds"].date().isoformat(), "days": p["days"], "period_days": p["total"]}
+                           for p in series.attrs.get("partial_periods", [])]
     if args.json:
         print(json.dumps(payload, ensure_ascii=False, default=str))
         return EXIT_OK
     print(t("cli.forecast.header", level=args.level, target=args.target, freq=args.freq, seconds=format_number(result.train_seconds, 1), epochs=result.epochs_run))
+    if describe_partial(series):
+        print(describe_partial(series))
     print(f"{'':<18}{'MAE':>12}{'RMSE':>12}{'sMAPE':>10}{'MASE':>8}")
     for model, m in sorted(payload["metrics"].items(), key=lambda kv: (kv[1].get("mase") is None, kv[1].get("mase") or 0)):
         cells = [format_number(m.get(k), 2) for k in ("mae", "rmse")] + [format_number(m.get("smape"), 1), format_number(m.get("mase"), 3)]
@@ -185,6 +193,37 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     print(t("cli.forecast.future", level=round(args.interval * 100)))
     for row in payload["forecast"][:60]:
         print(f"  {row['unique_id']:<12} {row['date']}  {format_number(row['value'], 2):>12}  [{format_number(row['lower'], 2)} – {format_number(row['upper'], 2)}]")
+    return EXIT_OK
+
+
+def run_search_command(args: argparse.Namespace, series, config) -> int:
+    """``forecast --search N``: choose settings on validation periods before the holdout, score the choice once on
+    the holdout next to the baselines, and say so."""
+    from ml.workspace.search import run_search
+
+    result = run_search(series, config, budget_seconds=args.search_minutes * 60, max_trials=args.search,
+                        backtest_folds=args.backtest_folds, interval_level=args.interval, seed=config.seed)
+    best, holdout = result.best, result.holdout
+    how = t("evaluation.search.how", periods=result.validation_periods, horizon=result.horizon,
+            folds=t("evaluation.search.folds", folds=result.backtest_folds) if result.backtest_folds else "")
+    if args.json:
+        print(json.dumps({
+            "chosen_on": "validation_before_holdout", "how": how, "chosen_trial": best.number if best else None,
+            "trials": [{"trial": tr.number, "params": tr.params, "status": tr.status, "validation_mase": tr.mase}
+                       for tr in result.trials],
+            "validation_baselines": result.baseline_metrics,
+            "holdout": {"trial": holdout.trial, "metrics": holdout.metrics} if holdout else None,
+        }, ensure_ascii=False, default=str))
+        return EXIT_OK
+    for trial in result.trials:
+        print(f"  #{trial.number:<3} {format_number(trial.mase, 3):>8}  {trial.status:<6} {trial.params}")
+    if best is not None and holdout is not None:
+        runner = holdout.best_baseline
+        print(t("evaluation.search.cli_chosen", trial=best.number, mase=format_number(best.mase, 3),
+                holdout=format_number(holdout.mase, 3), baseline=format_number(runner[1], 3) if runner else "-"))
+    elif best is not None:
+        print(t("evaluation.search.holdout_missing"))
+    print(how)
     return EXIT_OK
 
 

@@ -125,18 +125,63 @@ def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[cols].groupby(keys, observed=True, sort=False).sum().reset_index()
 
 
+def partial_periods(frame: pd.DataFrame, freq: str, filters: Filters | None = None) -> list[dict[str, object]]:
+    """Weeks or months at either end of the data that the data covers only in part: [{ds, days, total}].
+
+    The covered range is the whole frame's first to last day (a product that starts selling mid-week was still
+    observed that week), narrowed by the date filters. A data set ending on a Wednesday has a last week of 3 days."""
+    if freq == "D" or frame.empty:
+        return []
+    first = frame[Col.DATE].min().normalize()
+    last = frame[Col.DATE].max().normalize()
+    if filters is not None and filters.date_from is not None:
+        first = max(first, pd.Timestamp(filters.date_from))
+    if filters is not None and filters.date_to is not None:
+        last = min(last, pd.Timestamp(filters.date_to))
+    if last < first:
+        return []
+    starts = period_start(pd.Series([first, last]), freq)
+    out: list[dict[str, object]] = []
+    for start in dict.fromkeys(starts):
+        end = start + (pd.Timedelta(days=6) if freq == "W" else pd.offsets.MonthEnd(0))
+        total = int((end - start).days) + 1
+        days = int((min(end, last) - max(start, first)).days) + 1
+        if days < total:
+            out.append({"ds": pd.Timestamp(start), "days": days, "total": total})
+    return out
+
+
+def describe_partial(series: pd.DataFrame) -> str | None:
+    """One sentence naming the partial periods ``make_series`` left out (None when it left nothing out)."""
+    from ml.i18n import format_day, t
+
+    left_out = series.attrs.get("partial_periods") or []
+    if not left_out:
+        return None
+    kind = t("evaluation.partial.kind_month") if series.attrs.get("partial_kind") == "month" \
+        else t("evaluation.partial.kind_week")
+    periods = "; ".join(t("evaluation.partial.period", kind=kind, start=format_day(p["ds"]), days=p["days"],
+                          total=p["total"]) for p in left_out)
+    return t("evaluation.partial.left_out", periods=periods)
+
+
 def make_series(
     frame: pd.DataFrame,
     target: str = "units",
     level: str = "total",
     freq: str = "D",
     filters: Filters | None = None,
+    complete_periods: bool = True,
 ) -> pd.DataFrame:
     """A long frame ``unique_id, ds, y`` (+ ``price``, ``promo`` covariates when the data has them).
 
     ``level`` is ``total``, ``category:NAME``, ``product:ID``, ``products:ID1|ID2`` (several series) or
     ``categories`` / ``products`` (every category / product). Missing periods are zero sales, not absent; for the
     price target a period without sales carries the last known price forward.
+
+    ``complete_periods``: a first or last week/month the data covers only in part (data ending on a Wednesday) is
+    left out, so it is neither a training target nor scored as if sales had dropped; ``attrs["partial_periods"]``
+    lists what was left out ([{ds, days, total}], see ``describe_partial``).
     """
     if target not in TARGETS:
         raise ConfigError("series.error.unknown_target", target=target)
@@ -194,8 +239,16 @@ def make_series(
         part.insert(0, "unique_id", uid)
         pieces.append(part)
     long = pd.concat(pieces, ignore_index=True)
+    left_out = partial_periods(frame, freq, filters) if complete_periods else []
+    if left_out:
+        long = long.loc[~long["ds"].isin([p["ds"] for p in left_out])].reset_index(drop=True)
+        if long.empty:
+            raise ConfigError("series.error.no_rows", level=level)
     covariates = [c for c in ("price", "promo") if c in long]
-    return long[["unique_id", "ds", "y", *covariates]].astype({"y": float})
+    out = long[["unique_id", "ds", "y", *covariates]].astype({"y": float})
+    out.attrs["partial_periods"] = left_out
+    out.attrs["partial_kind"] = "week" if freq == "W" else "month"
+    return out
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:

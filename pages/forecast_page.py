@@ -15,7 +15,7 @@ from components.workspace_forecast import search_in_progress, show_bundle_foreca
 from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError
-from ml.series import make_series
+from ml.series import describe_partial, make_series
 
 require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
@@ -34,6 +34,8 @@ series = None
 try:
     series = make_series(ds.frame, spec.target, spec.level, spec.freq, filters)
     prepare_frame(series)
+    if describe_partial(series):
+        st.caption(describe_partial(series))
 except SalesLensError as err:
     st.error(render_error(err), icon=":material/error:")
 

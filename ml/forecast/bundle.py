@@ -257,4 +257,7 @@ def import_bundle(data: bytes, max_bytes: int = MAX_ZIP_BYTES) -> NeuralForecast
                 content = src.read(MAX_UNCOMPRESSED_BYTES + 1)
             _expect(len(content) == info.file_size, "zip_member_size")
             (Path(tmp) / info.filename).write_bytes(content)
+        # every member must be one forecaster.json lists: an extra weights file with a valid name is refused too
+        listed = {JSON_NAME, *(m.get("file") for m in read_bundle_json(tmp)["models"])}
+        _expect({info.filename for info in members} == listed, "zip_member_unlisted")
         return load_bundle(tmp)

@@ -91,7 +91,7 @@ class ForecastResult:
             for row in self.summary.to_dict(orient="records")
         ]
         return {
-            "metrics": {m: {k: v for k, v in vals.items() if k in ("mae", "rmse", "smape", "mase")}
+            "metrics": {m: {k: v for k, v in vals.items() if k in ("mae", "rmse", "mape", "smape", "mase")}
                         for m, vals in self.metrics.items()},
             "train_seconds": round(self.train_seconds, 3),
             "epochs_run": int(self.epochs_run),
@@ -174,7 +174,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         calibration, source = np.concatenate([p for p in parts if len(p)] or [np.zeros((0, config.horizon))]), \
             "validation_windows" if not backtest_res else "backtest_and_validation_windows"
     holdout = holdout_fold.predictions.copy()
-    floor = value_floor(frame)
+    floor = value_floor(holdout_fold.train)  # from training rows only: a holdout value must not move the bounds
     cov: dict[str, Any] = {"level": interval_level, "holdout": float("nan"), "backtest": float("nan"),
                            "n_calibration": 0, "reliable": False, "source": source}
     widths: ConformalWidths | None = None
@@ -195,6 +195,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
     future = final.predict_with_scale(frame)
+    floor = value_floor(frame)  # the future's training rows are all rows
     if floor is not None:  # a shop that never sold fewer than zero units will not next month either
         value_column = NETWORK if NETWORK in future.columns else "yhat"
         future[value_column] = future[value_column].clip(lower=floor)

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ml.recommend.base import Progress, Recommender, cosine_columns, normalise_rows
+from ml.recommend.base import Progress, Recommender, cosine_columns, normalise_rows, stable_top_k
 from ml.recommend.interactions import Interactions
 from ml.schema import ConfigError
 
@@ -24,9 +24,10 @@ def _prune_columns(similarity: np.ndarray, k: int) -> np.ndarray:
     """Keep the k largest entries of each column of a dense block (the rest set to 0)."""
     if k >= similarity.shape[0]:
         return similarity
-    cut = np.argpartition(-similarity, k - 1, axis=0)[k:, :]
-    np.put_along_axis(similarity, cut, 0.0, axis=0)
-    return similarity
+    keep = stable_top_k(similarity.T, k).T  # [k, columns], ties by row
+    pruned = np.zeros_like(similarity)
+    np.put_along_axis(pruned, keep, np.take_along_axis(similarity, keep, axis=0), axis=0)
+    return pruned
 
 
 def _top_k_per_column(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n_rows: int, n_cols: int, k: int) -> sp.csc_matrix:
@@ -129,8 +130,10 @@ class UserKNNRecommender(Recommender):
         sim = np.maximum(sim, 0.0)
         k = min(self.neighbours, sim.shape[1])
         if k < sim.shape[1]:
-            cut = np.argpartition(-sim, k - 1, axis=1)[:, k:]
-            np.put_along_axis(sim, cut, 0.0, axis=1)
+            keep = stable_top_k(sim, k)  # ties by customer index
+            pruned = np.zeros_like(sim)
+            np.put_along_axis(pruned, keep, np.take_along_axis(sim, keep, axis=1), axis=1)
+            sim = pruned
         return _dense(sp.csr_matrix(sim) @ x)
 
 

@@ -28,6 +28,29 @@ class Ranked:
     source: str = "model"  # model | cold_start (recent popularity) | content (product without sales)
 
 
+def stable_top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Column indices [rows, k] of each row's k largest scores, best first; ties broken by the lower index, NaN last.
+
+    ``argpartition`` alone picks arbitrarily among scores tied at the cut; here every score above the k-th largest
+    is kept and the tied ones are taken in index order, so the result equals a stable full sort's first k."""
+    key = np.asarray(scores, dtype=np.float64)
+    key = np.where(np.isnan(key), -np.inf, key)
+    n_rows, n_cols = key.shape
+    k = min(k, n_cols)
+    if k <= 0:
+        return np.zeros((n_rows, 0), dtype=np.int64)
+    if k < n_cols:
+        kth = -np.partition(-key, k - 1, axis=1)[:, k - 1 : k]  # [rows, 1] the k-th largest score
+        above, tied = key > kth, key == kth
+        chosen = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+        part = np.nonzero(chosen)[1].reshape(n_rows, k)
+    else:
+        part = np.broadcast_to(np.arange(n_cols), (n_rows, n_cols))
+    values = np.take_along_axis(key, part, axis=1)
+    order = np.lexsort((part, -values), axis=1)
+    return np.take_along_axis(part, order, axis=1).astype(np.int64)
+
+
 def top_n(scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the n largest scores (ties broken by index), skipping ``exclude``."""
     scores = np.asarray(scores, dtype=np.float64).copy()
@@ -36,10 +59,8 @@ def top_n(scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> tupl
     n = min(n, int(np.isfinite(scores).sum()))
     if n <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    part = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
-    order = np.lexsort((part, -scores[part]))
-    best = part[order]
-    return best.astype(np.int64), scores[best]
+    best = stable_top_k(scores[None, :], n)[0]
+    return best, scores[best]
 
 
 def top_n_rows(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> np.ndarray:
@@ -48,13 +69,8 @@ def top_n_rows(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None)
     if exclude is not None and exclude.nnz:
         coo = exclude.tocoo()
         scores[coo.row, coo.col] = -np.inf
-    n = min(n, scores.shape[1])
-    # a tiny index-based tie breaker keeps results deterministic
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < scores.shape[1] else np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
-    values = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -values), axis=1)
-    best = np.take_along_axis(part, order, axis=1)
-    best_values = np.take_along_axis(values, order, axis=1)
+    best = stable_top_k(scores, n)
+    best_values = np.take_along_axis(scores, best, axis=1)
     return np.where(np.isfinite(best_values), best, -1)
 
 

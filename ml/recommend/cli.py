@@ -62,6 +62,7 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
             "best": result.best, "metrics": result.metrics_json(),
             "fit_seconds": {a: round(float(s), 4) for a, s in zip(table["algorithm"], table["fit_seconds"], strict=True)},
             "errors": {a: t(mid, **params) for a, (mid, params) in result.errors.items()},
+            "new_launches": result.new_launches.to_json() if result.new_launches is not None else None,
         }
         print(json.dumps(payload, ensure_ascii=False))
         return 0
@@ -74,6 +75,10 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
         print(f"{mark}{_name(row['algorithm']):<25}" + "".join(f"{c:>14}" for c in cells))
     for algorithm, (message_id, params) in result.errors.items():
         print(f"{_name(algorithm)}: {t(message_id, **params)}")
+    if result.new_launches is not None:
+        print()
+        message_id, params = result.new_launches.note()
+        print(t(message_id, **params))
     if result.best is not None and BASELINE in set(table["algorithm"]):
         by = table.set_index("algorithm")
         print()

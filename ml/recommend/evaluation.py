@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.recommend.interactions import Interactions, build_interactions
+from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
 from ml.recommend.registry import ALGORITHMS, make_recommender
 from ml.schema import Col, ConfigError, DataError
 
@@ -48,7 +48,7 @@ def relevant_items(test: pd.DataFrame, interactions: Interactions, new_only: boo
     known = rows.notna() & cols.notna()
     out: dict[int, list[int]] = {}
     for r, c in zip(rows[known].astype(int), cols[known].astype(int), strict=True):
-        if new_only and interactions.matrix[r, c] != 0:
+        if new_only and c in interactions.seen(r):  # the entries exclusion uses (not their values, which may be 0)
             continue
         out.setdefault(int(r), []).append(int(c))
     return {r: np.asarray(sorted(v)) for r, v in out.items()}
@@ -89,12 +89,40 @@ class EvaluationResult:
     n_products: int
     best: str | None  # algorithm with the highest NDCG@k
     errors: dict[str, tuple[str, dict]] = field(default_factory=dict)  # algorithm -> (message id, params)
+    # Products first sold after the cut: not candidates of the models above (unknown at the cut); their test-period
+    # purchases are scored only by the content cold-start path (see ``evaluate_new_launches``).
+    new_launches: NewLaunchResult | None = None
 
     def metrics_json(self) -> dict[str, dict[str, float | None]]:
         out = {}
         for _, row in self.table.iterrows():
             out[row["algorithm"]] = {m: (None if pd.isna(row[m]) else round(float(row[m]), 6)) for m in METRICS}
         return out
+
+
+@dataclass
+class NewLaunchResult:
+    """Cold-start evaluation of the products launched after the cut: each customer who bought one is offered the
+    launches ranked by content similarity (TF-IDF of name, description, category) to what they bought before."""
+
+    n_products: int  # launches: products with no row before the cut
+    n_customers: int  # customers known at the cut who bought a launch in the test period
+    n_purchases: int  # (customer, launch) pairs left out of the main metrics
+    k: int  # min(k, launches)
+    metrics: dict[str, float]
+
+    def note(self) -> tuple[str, dict[str, object]]:
+        """What the page and the CLI say about the launches: (message id, parameters)."""
+        if not self.n_purchases:
+            return "evaluation.launches.none_bought", {"products": self.n_products}
+        return "evaluation.launches.note", {
+            "products": self.n_products, "purchases": self.n_purchases, "customers": self.n_customers, "k": self.k,
+            "hit_rate": round(float(self.metrics["hit_rate"]), 3), "recall": round(float(self.metrics["recall"]), 3)}
+
+    def to_json(self) -> dict[str, object]:
+        return {"method": "content_cold_start", "products": self.n_products, "customers": self.n_customers,
+                "purchases": self.n_purchases, "k": self.k,
+                "metrics": {m: (None if not np.isfinite(v) else round(float(v), 6)) for m, v in self.metrics.items()}}
 
 
 def evaluate_algorithms(
@@ -119,7 +147,9 @@ def evaluate_algorithms(
         if name not in ALGORITHMS:
             raise ConfigError("recommend.error.unknown_algorithm", name=name, allowed=", ".join(ALGORITHMS))
     train, test = time_split(frame, test_days)
-    interactions = build_interactions(train, weighting, half_life_days, catalogue=frame)
+    # Candidates are the products known at the cut: a product first sold in the test period would otherwise be a
+    # candidate whose only purchases are the ones being predicted.
+    interactions = build_interactions(train, weighting, half_life_days)
     check_shape(interactions)
     if k > interactions.n_products:
         raise ConfigError("recommend.error.k_too_large", k=k, products=interactions.n_products)
@@ -150,7 +180,51 @@ def evaluate_algorithms(
     best = None
     if not table.empty and table["ndcg"].notna().any():
         best = str(table.loc[table["ndcg"].idxmax(), "algorithm"])
-    return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors)
+    launches = evaluate_new_launches(frame, train, test, interactions, k)
+    return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors, launches)
+
+
+def evaluate_new_launches(frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, interactions: Interactions,
+                          k: int) -> NewLaunchResult | None:
+    """Score the cold-start path for products first sold after the cut (None when there are none).
+
+    Product text comes from ``frame`` (a launch's name and description are known once it is listed); what each
+    customer bought comes from the training period only."""
+    if Col.PRODUCT_ID not in test.columns:
+        return None
+    known = set(train[Col.PRODUCT_ID].dropna().astype(str))
+    launches = np.array(sorted(set(test[Col.PRODUCT_ID].dropna().astype(str)) - known), dtype=object)
+    if not len(launches):
+        return None
+    launch_index = {p: i for i, p in enumerate(launches)}
+    relevant: dict[int, set[int]] = {}
+    if Col.CUSTOMER_ID in test.columns:
+        quantity = test[Col.QUANTITY] if Col.QUANTITY in test.columns else pd.Series(1.0, index=test.index)
+        work = pd.DataFrame({"c": test[Col.CUSTOMER_ID].astype("string"), "p": test[Col.PRODUCT_ID].astype("string"),
+                             "q": quantity.astype(float)}).dropna()
+        net = work.groupby(["c", "p"], observed=True)["q"].sum()
+        for (customer, product), q in net.items():
+            row = interactions.customer_index(customer)
+            if q > 0 and row is not None and product in launch_index:
+                relevant.setdefault(row, set()).add(launch_index[product])
+    k_new = min(k, len(launches))
+    if not relevant:
+        return NewLaunchResult(len(launches), 0, 0, k_new, dict.fromkeys(METRICS, float("nan")))
+    from ml.recommend.base import top_n_rows
+
+    vectors = tfidf_vectors(product_text(frame, np.concatenate([interactions.product_ids, launches])))
+    similarity = np.asarray((vectors[: interactions.n_products] @ vectors[interactions.n_products :].T).todense())
+    rows = np.fromiter(relevant.keys(), dtype=np.int64)
+    bought = interactions.matrix[rows]
+    scores = np.zeros((len(rows), len(launches)))
+    for i in range(len(rows)):  # a launch scores its best match among what the customer bought
+        items = bought.indices[bought.indptr[i] : bought.indptr[i + 1]]
+        if len(items):
+            scores[i] = similarity[items].max(axis=0)
+    top = top_n_rows(scores, k_new)
+    truth = [np.asarray(sorted(relevant[int(r)])) for r in rows]
+    metrics = ranking_metrics(top, truth, k_new, len(launches))
+    return NewLaunchResult(len(launches), len(rows), sum(len(v) for v in relevant.values()), k_new, metrics)
 
 
 def check_shape(interactions: Interactions) -> None:

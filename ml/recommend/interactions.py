@@ -65,27 +65,42 @@ class Interactions:
         self._product_lookup = {str(p): i for i, p in enumerate(self.product_ids)}
 
     def seen(self, customer_index: int) -> np.ndarray:
-        """Product indices the customer bought (net of returns)."""
+        """Product indices the customer bought (net of returns): the row's stored entries, whatever their weight."""
         start, stop = self.matrix.indptr[customer_index], self.matrix.indptr[customer_index + 1]
         return self.matrix.indices[start:stop]
 
     def content_vectors(self) -> sp.csr_matrix:
         """L2-normalised TF-IDF rows of every product's name, description and category (computed once)."""
         if self._content is None:
-            from sklearn.feature_extraction.text import TfidfVectorizer
-
-            texts = [str(x) for x in self.product_text]
-            try:
-                self._content = TfidfVectorizer(sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w+\b").fit_transform(texts).tocsr()
-            except ValueError:  # no words at all
-                self._content = sp.csr_matrix((len(texts), 1))
+            self._content = tfidf_vectors(self.product_text)
         return self._content
+
+
+def tfidf_vectors(texts) -> sp.csr_matrix:
+    """L2-normalised TF-IDF rows of product texts (one empty column when there are no words at all)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [str(x) for x in texts]
+    try:
+        return TfidfVectorizer(sublinear_tf=True, min_df=1, token_pattern=r"(?u)\b\w+\b").fit_transform(texts).tocsr()
+    except ValueError:  # no words at all
+        return sp.csr_matrix((len(texts), 1))
+
+
+def product_text(frame: pd.DataFrame, product_ids: np.ndarray) -> np.ndarray:
+    """Name + description + category of each product in ``product_ids`` (for content similarity)."""
+    return _product_facts(frame, product_ids)[2]
+
+
+# The matrix is float32: 0.5 ** (age / half life) below this would be stored as 0 (an entry that counts as bought
+# for exclusion but not as a purchase where values are read). A purchase keeps at least this weight.
+MIN_WEIGHT = float(np.finfo(np.float32).tiny)
 
 
 def _decay(age_days: np.ndarray, half_life_days: float | None) -> np.ndarray:
     if not half_life_days:
         return np.ones(len(age_days))
-    return np.power(0.5, age_days / float(half_life_days))
+    return np.maximum(np.power(0.5, age_days / float(half_life_days)), MIN_WEIGHT)
 
 
 def build_interactions(

@@ -1,10 +1,12 @@
 """Hyperparameter search: Optuna's TPE sampler over window, units, layers, learning rate and dropout, within a time
-budget the analyst sets. Every trial is scored by ``run_forecast`` on the same holdout (and backtest folds) as the
-baselines, and can be saved as a run.
+budget the analyst sets.
 
-The holdout split depends only on the horizon and the number of folds, which the search keeps fixed, so the
-baselines are computed once (first trial) and their scores copied into every trial: all trials and baselines are
-scored on exactly the same periods.
+The choice never looks at the holdout (the last ``horizon`` periods). Every trial is trained and scored by
+``run_forecast`` on the series without the holdout: its own last ``horizon`` periods (plus backtest folds before them)
+are the validation periods, the same for every trial and for the baselines, which are computed once (first trial) and
+copied into every trial. The trial with the lowest validation MASE is chosen; only then are its settings trained on
+everything before the holdout and scored once on the holdout, next to the baselines on the same split. Each trial
+and that final scoring can be saved as runs.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ml.forecast.config import ForecastConfig
-from ml.forecast.evaluation import NETWORK
+from ml.forecast.evaluation import HOLDOUT, NETWORK, aggregate_metrics, summarise_scorecard
 from ml.forecast.pipeline import ForecastResult, run_forecast
 from ml.schema import ConfigError, SalesLensError
 
@@ -56,17 +58,40 @@ class Trial:
     seconds: float = 0.0
     run_id: str | None = None
     error: tuple[str, dict[str, Any]] | None = None
+    epochs_run: int = 0  # epochs per network actually trained (fewer than configured when cut)
+
+
+@dataclass
+class HoldoutScore:
+    """The chosen trial's settings scored once on the holdout, next to the baselines (holdout fold only)."""
+
+    trial: int
+    metrics: dict[str, dict[str, float | None]]  # model -> {mae, rmse, mape, smape, mase} on the holdout
+    run_id: str | None = None
+
+    @property
+    def mase(self) -> float | None:
+        return self.metrics.get(NETWORK, {}).get("mase")
+
+    @property
+    def best_baseline(self) -> tuple[str, float] | None:
+        scores = [(m, v["mase"]) for m, v in self.metrics.items() if m != NETWORK and v.get("mase") is not None]
+        return min(scores, key=lambda mv: mv[1]) if scores else None
 
 
 @dataclass
 class SearchResult:
     search_id: str
-    trials: list[Trial]
-    baseline_metrics: dict[str, dict[str, float | None]]
+    trials: list[Trial]  # ``mase``/``metrics``: on the validation periods before the holdout
+    baseline_metrics: dict[str, dict[str, float | None]]  # baselines on the same validation periods
     elapsed: float
     stopped: bool
     budget_seconds: float
     save_errors: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # set by the caller that saves
+    holdout: HoldoutScore | None = None  # None when no trial succeeded or the analyst stopped the search
+    horizon: int = 0
+    backtest_folds: int = 0
+    validation_periods: int = 0  # periods (of the shortest series) the trials were trained and scored on
 
     @property
     def best(self) -> Trial | None:
@@ -117,7 +142,8 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
     if not 1 <= max_trials <= 500:
         raise ConfigError("forecast.error.out_of_range", setting="max_trials", value=max_trials, low=1, high=500)
     base.validate()
-    n_periods = int(series.groupby("unique_id").size().min())
+    inner = without_holdout(series, base.horizon)  # what every trial sees: the holdout stays unseen until the end
+    n_periods = int(inner.groupby("unique_id").size().min()) if len(inner) else 0
     space = (space or SearchSpace()).fit_to_history(n_periods, base.horizon, backtest_folds)
     search_id = uuid.uuid4().hex
     started = time.monotonic()
@@ -142,7 +168,7 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         t0 = time.perf_counter()
         try:
             config = base.replace(**params)
-            result = run_forecast(series, config, baselines=not baselines, backtest_folds=backtest_folds,
+            result = run_forecast(inner, config, baselines=not baselines, backtest_folds=backtest_folds,
                                   stop_event=cut, interval_level=interval_level, refit=False)
         except SalesLensError as err:
             trial.status, trial.error = "failed", (err.message_id, dict(err.params))
@@ -154,12 +180,14 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         if not baselines:
             baselines.update({m: v for m, v in result.metrics.items() if m != NETWORK})
         else:
-            result.metrics.update(baselines)  # same holdout and folds: the first trial's baseline scores
+            result.metrics.update(baselines)  # same validation periods: the first trial's baseline scores
         trial.seconds = time.perf_counter() - t0
         trial.metrics = result.metrics
         mase = result.metrics.get(NETWORK, {}).get("mase")
         trial.mase = None if mase is None else float(mase)
         trial.status = "cut" if result.cancelled else "ok"
+        models = max(1, len(getattr(result.forecaster, "models_", {})))
+        trial.epochs_run = -(-int(result.forecaster.epochs_run_) // models)
         if save_trial is not None:
             trial.run_id = save_trial(result, trial, search_id)
         trials.append(trial)
@@ -179,5 +207,43 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         stopped = stop_event is not None and stop_event.is_set()
         cut.set()
         watcher.join(timeout=2)
-    return SearchResult(search_id=search_id, trials=trials, baseline_metrics=baselines,
-                        elapsed=time.monotonic() - started, stopped=stopped, budget_seconds=budget_seconds)
+    result = SearchResult(search_id=search_id, trials=trials, baseline_metrics=baselines,
+                          elapsed=time.monotonic() - started, stopped=stopped, budget_seconds=budget_seconds,
+                          horizon=base.horizon, backtest_folds=backtest_folds, validation_periods=n_periods)
+    best = result.best
+    if best is not None and not stopped:
+        config = base.replace(**best.params)
+        if best.status == "cut" and best.epochs_run > 0:  # the budget stopped it: score what was validated
+            config = config.replace(epochs=min(config.epochs, best.epochs_run))
+        result.holdout = score_on_holdout(series, config, best, backtest_folds, interval_level, stop_event,
+                                          save_trial, search_id)
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def without_holdout(series: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Each series without its last ``horizon`` periods (the holdout ``run_forecast`` scores on)."""
+    ordered = series.sort_values(["unique_id", "ds"], kind="stable")
+    position = ordered.groupby("unique_id", sort=False).cumcount(ascending=False).to_numpy()
+    return ordered.loc[position >= horizon].reset_index(drop=True)
+
+
+def score_on_holdout(series: pd.DataFrame, config: ForecastConfig, chosen: Trial, backtest_folds: int,
+                     interval_level: float, stop_event: threading.Event | None, save_trial: SaveTrial | None,
+                     search_id: str) -> HoldoutScore | None:
+    """Train the chosen settings on everything before the holdout and score them once on it, next to the baselines.
+
+    The backtest folds (which the trials were also scored on) only calibrate the intervals here; the metrics
+    reported are the holdout fold's."""
+    try:
+        result = run_forecast(series, config, baselines=True, backtest_folds=backtest_folds, stop_event=stop_event,
+                              interval_level=interval_level, refit=False)
+    except SalesLensError:
+        return None
+    holdout_only = result.scorecard.loc[result.scorecard["fold"] == HOLDOUT]
+    score = HoldoutScore(trial=chosen.number, metrics=aggregate_metrics(summarise_scorecard(holdout_only)))
+    if save_trial is not None:
+        final = Trial(number=chosen.number, params=chosen.params, status="holdout", mase=score.mase,
+                      metrics=score.metrics, seconds=result.total_seconds)
+        score.run_id = save_trial(result, final, search_id)
+    return score

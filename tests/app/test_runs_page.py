@@ -178,8 +178,11 @@ def test_search_runs_in_the_background_logs_trials_and_highlights_the_best(train
     result = at.session_state[state.FORECAST_SEARCH_RESULT]
     assert 1 <= len(result.trials) <= 2
     trials = get_workspace().list_runs(OWNER, search_id=result.search_id)
-    assert {r.kind for r in trials} == {"trial"} and len(trials) == len([t for t in result.trials if t.run_id])
-    assert "Best: trial" in " ".join(s.value for s in at.success)
+    final = 1 if result.holdout is not None and result.holdout.run_id else 0  # the choice scored on the holdout
+    assert {r.kind for r in trials} == {"trial"} and len(trials) == len([t for t in result.trials if t.run_id]) + final
+    assert "Chosen: trial" in " ".join(s.value for s in at.success)
+    assert "Scored once on the holdout" in " ".join(s.value for s in at.info)
+    assert "How the choice was made" in " ".join(c.value for c in at.caption)
 
 
 def test_a_training_still_running_shows_up_again_after_a_refresh(trained):

@@ -110,7 +110,7 @@ def test_forecast_json_on_generated_data(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     assert {"network", "naive", "snaive", "ma", "ets", "arima"} <= set(out["metrics"])
-    assert set(out["metrics"]["network"]) == {"mae", "rmse", "smape", "mase"}
+    assert set(out["metrics"]["network"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert out["epochs_run"] >= 1 and out["train_seconds"] > 0
     assert len(out["forecast"]) == 14
     first = out["forecast"][0]
