@@ -34,6 +34,8 @@ _log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 FINISHED = frozenset({DONE, STOPPED, FAILED})
 ENV_MAX_WORKERS = "SALESLENS_MAX_WORKERS"
+ENV_NICE = "SALESLENS_WORKER_NICE"  # how much a job's worker lowers its priority (default 10; 0 = not at all)
+DEFAULT_NICE = 10
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 ROOT = Path(__file__).resolve().parent.parent  # the folder holding the ``ml`` package
@@ -59,10 +61,16 @@ def default_max_workers(environ: Mapping[str, str] | None = None) -> int:
     return 1 if cores <= 2 else cores - 1
 
 
-def worker_environment(threads: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def worker_environment(threads: int, environ: Mapping[str, str] | None = None, nice: int | None = None
+                       ) -> dict[str, str]:
     """The server's environment with every numeric library capped at ``threads`` threads (read by each library
-    when it is imported, which is why the worker gets them before its interpreter starts)."""
+    when it is imported, which is why the worker gets them before its interpreter starts) and the niceness the
+    worker takes (``nice``, else ``SALESLENS_WORKER_NICE``, else 10)."""
     env = dict(os.environ if environ is None else environ)
+    if nice is not None:
+        env[ENV_NICE] = str(nice)
+    else:
+        env.setdefault(ENV_NICE, str(DEFAULT_NICE))
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
     xla = env.get("XLA_FLAGS", "")
@@ -247,15 +255,7 @@ class JobRegistry:
             self._dispatch()
 
     def _relay(self, job: Job) -> str | None:
-        parent, child = multiprocessing.Pipe(duplex=True)
-        threads = max(1, (cpu_count() - 1) // self.max_workers)
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "ml.worker", str(child.fileno())], pass_fds=(child.fileno(),),
-                env=worker_environment(threads), stdin=subprocess.DEVNULL, close_fds=True,
-            )
-        finally:
-            child.close()
+        proc, parent = launch_worker(max(1, (cpu_count() - 1) // self.max_workers))
         final = None
         try:
             with job._lock:
@@ -283,7 +283,7 @@ class JobRegistry:
             with job._lock:
                 job._conn = None
             parent.close()
-            code = _wait(proc)
+            code = wait_worker(proc)
             with job._lock:
                 job.pid = None
                 if final is None:
@@ -317,7 +317,24 @@ class JobRegistry:
             self._jobs.pop(job.id, None)
 
 
-def _wait(proc: subprocess.Popen, grace: float = 10.0) -> int:
+def launch_worker(threads: int, nice: int | None = None) -> tuple[subprocess.Popen, Any]:
+    """A fresh ``python -m ml.worker`` (capped at ``threads`` threads, ``nice`` as in ``worker_environment``) and
+    the server's end of its pipe."""
+    parent, child = multiprocessing.Pipe(duplex=True)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ml.worker", str(child.fileno())], pass_fds=(child.fileno(),),
+            env=worker_environment(threads, nice=nice), stdin=subprocess.DEVNULL, close_fds=True,
+        )
+    except BaseException:
+        parent.close()
+        raise
+    finally:
+        child.close()
+    return proc, parent
+
+
+def wait_worker(proc: subprocess.Popen, grace: float = 10.0) -> int:
     """The worker's exit code; a worker that does not exit on its own after its pipe closed is killed."""
     try:
         return proc.wait(timeout=grace)

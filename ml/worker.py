@@ -1,11 +1,12 @@
 """The worker process of ``ml.jobs``: ``python -m ml.worker <fd>`` runs one job and exits.
 
 The server started it with thread caps in its environment (``ml.jobs.worker_environment``); here it lowers its own
-priority, receives ``("run", "module:function", kwargs, sys.path)`` on the pipe, calls ``function(job, **kwargs)``
-and sends back progress rows and then ``("result", value, stopped)`` or ``("error", message_id, params)``. A
-``("stop",)`` from the server sets ``job.stop_event``; the pipe closing (the server died) ends the worker at once,
-so no orphan keeps training. Keras is imported only by the job itself (through ``ml.keras_runtime.load_keras``),
-so the backend is fixed per worker from the environment. Only the standard library is imported before the job.
+priority (``SALESLENS_WORKER_NICE``, 10 by default), receives ``("run", "module:function", kwargs, sys.path)`` on
+the pipe, calls ``function(job, **kwargs)`` and sends back progress rows and then ``("result", value, stopped)`` or
+``("error", message_id, params)``. A ``("stop",)`` from the server sets ``job.stop_event``; the pipe closing (the
+server died) ends the worker at once, so no orphan keeps training. Keras is imported only by the job itself
+(through ``ml.keras_runtime.load_keras``), so the backend is fixed per worker from the environment. Only the
+standard library is imported before the job.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def resolve(path: str):
 
 def main(fd: int) -> int:
     try:
-        os.nice(10)  # the pages of everyone else first
-    except (AttributeError, OSError):
+        os.nice(int(os.environ.get("SALESLENS_WORKER_NICE", "10") or 0))  # the pages of everyone else first
+    except (AttributeError, OSError, ValueError):
         pass
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(process)d %(name)s: %(message)s")
     conn = Connection(fd)
