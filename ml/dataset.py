@@ -12,7 +12,9 @@ that both filters and (when needed) sorts by date.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -167,6 +169,11 @@ def read_tables(files: Sequence[tuple[str, bytes]], limits: IngestLimits, encodi
         raise DataError("ingest.error.no_files")
     if len(files) > limits.max_files:
         raise DataError("ingest.error.too_many_files", count=len(files), limit=limits.max_files)
+    declared = 0  # what the archives say they hold: a near-cap upload of several files is refused before reading
+    for name, data in files:
+        declared += _declared_size(data)
+        if declared > limits.max_total_inflated_bytes and len(files) > 1:
+            raise DataError("ingest.error.total_too_large", name=name, limit_mb=limits.max_total_inflated_mb)
     tables: list[RawTable] = []
     unpacked = 0  # text read so far, across the files: one upload may not unpack past max_total_inflated_mb
     for name, data in files:
@@ -183,6 +190,20 @@ def read_tables(files: Sequence[tuple[str, bytes]], limits: IngestLimits, encodi
     if total_rows > limits.max_rows:
         raise DataError("ingest.error.too_many_rows", name=files[0][0], limit=limits.max_rows)
     return tables
+
+
+def _declared_size(data: bytes) -> int:
+    """The unpacked size a file declares (zip directory, gzip trailer), else its size. Declarations can lie; the
+    caps enforced while inflating still hold."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return sum(info.file_size for info in zf.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return len(data)
+    if data[:2] == b"\x1f\x8b" and len(data) >= 4:
+        return max(len(data), int.from_bytes(data[-4:], "little"))
+    return len(data)
 
 
 def _text_bytes(table: pa.Table) -> int:

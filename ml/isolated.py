@@ -50,10 +50,12 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
-def run_isolated(work: str, kwargs: dict[str, Any], budget: int, poll: float = 0.02) -> tuple[Any, int]:
+def run_isolated(work: str, kwargs: dict[str, Any], budget: int, poll: float = 0.02,
+                 shown_budget: int | None = None) -> tuple[Any, int]:
     """``work(job, **kwargs)`` in a one-shot worker killed when its resident memory passes ``budget`` bytes.
-    Returns (result, peak resident bytes seen). Raises the job's own error, ``ingest.error.memory_budget`` when it
-    was killed for memory, ``ingest.error.parse_failed`` when it died otherwise."""
+    Returns (result, peak resident bytes seen). Raises the job's own error, ``ingest.error.memory_budget`` (quoting
+    ``shown_budget``, default ``budget``) when it was killed for memory, ``ingest.error.parse_failed`` when it died
+    otherwise."""
     from ml.jobs import cpu_count, launch_worker, wait_worker
 
     proc, conn = launch_worker(max(1, cpu_count() - 1), nice=0)  # someone is waiting for this parse
@@ -83,7 +85,7 @@ def run_isolated(work: str, kwargs: dict[str, Any], budget: int, poll: float = 0
         watcher.join(timeout=5)
     if message is None or over.is_set():
         if over.is_set():
-            raise DataError("ingest.error.memory_budget", budget_mb=round(budget / 2**20))
+            raise DataError("ingest.error.memory_budget", budget_mb=round((shown_budget or budget) / 2**20))
         raise DataError("ingest.error.parse_failed", code=code)
     if message[0] == "result":
         return message[1], peak[0]
@@ -101,14 +103,17 @@ def parse_upload(job: Any, **kwargs: Any):
 
 def load_dataset_isolated(files: Sequence[tuple[str, bytes]], mapping_overrides: dict[str, str | None] | None = None,
                           options: Any = None, limits: IngestLimits = LIMITS, name: str | None = None,
-                          budget: int | None = None):
+                          budget: int | None = None, reserve: int = 0):
     """``ml.dataset.load_dataset`` with bounded memory: in a watched worker unless the upload is small plain
-    text. Same result, same errors, plus ``ingest.error.memory_budget``."""
+    text. Same result, same errors, plus ``ingest.error.memory_budget``. ``reserve``: bytes of the budget the
+    caller keeps for itself (a command whose whole process tree must stay within it)."""
     kwargs = {"files": list(files), "mapping_overrides": mapping_overrides, "options": options, "limits": limits,
               "name": name}
     if not needs_isolation(files):
         from ml.dataset import load_dataset
 
         return load_dataset(**kwargs)
-    result, _ = run_isolated("ml.isolated:parse_upload", kwargs, memory_budget(limits) if budget is None else budget)
+    total = memory_budget(limits) if budget is None else budget
+    result, _ = run_isolated("ml.isolated:parse_upload", kwargs, max(total - reserve, 64 * 2**20),
+                             shown_budget=total)
     return result

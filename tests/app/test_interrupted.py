@@ -3,7 +3,6 @@ one click trains it again with those settings on the same data; Dismiss forgets 
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import time
@@ -12,13 +11,12 @@ import pytest
 
 from components import state
 from data.generate import generate
-from ml.dataset import load_dataset
 from ml.forecast import ForecastConfig
 from ml.jobs import REGISTRY
 from ml.workspace import get_workspace, reset_workspaces
 from ml.workspace.started import started_row
 from ml.workspace.store import utc_now
-from tests.app.conftest import new_app, open_page
+from tests.app.conftest import dataset_from_csv, new_app, open_page
 
 PAGE = "pages/forecast_page.py"
 OWNER = "c" * 32
@@ -28,10 +26,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def dataset():
     frame, _ = generate(seed=5, start="2024-01-01", end="2024-05-31", n_customers=150, n_products=10, volume=0.4)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    files = [("shop.csv", buf.getvalue().encode())]
-    return load_dataset(files), files
+    text = frame.to_csv(index=False)
+    return dataset_from_csv(text, "shop.csv"), [("shop.csv", text.encode("utf-8"))]
 
 
 def cut_off_training(ds, run_id: str) -> ForecastConfig:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import zipfile
 
 import pyarrow as pa
 import pytest
@@ -18,6 +17,7 @@ from ml.i18n import render_error
 from ml.isolated import load_dataset_isolated, needs_isolation, run_isolated
 from ml.limits import IngestLimits
 from ml.schema import DataError
+from tests.unit.test_ingest import _zip
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +78,3 @@ def test_text_columns_of_2_gib_or_more_are_combined_without_offset_overflow(monk
     combined = _as_array(column)
     assert pa.types.is_large_string(combined.type) and combined.to_pylist() == ["x" * 100] * 16
 
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
