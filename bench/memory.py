@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 HEADER = "date,order_id,product_id,product_name,quantity,unit_price,customer_id,description\n"
-PADDING = "Handmade ceramic mug with a glazed finish, dishwasher safe, gift boxed; " * 2
+PADDING = "Handmade ceramic mug with a glazed finish - dishwasher safe - gift boxed; " * 2
 
 
 def write_near_cap(path: Path, mib: int) -> None:
