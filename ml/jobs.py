@@ -132,6 +132,7 @@ class Job:
     on_finish: Callable[[Job], None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _conn: Any = field(default=None, repr=False)
+    _send_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one message at a time
     _position: Callable[[Job], int | None] = field(default=lambda job: None, repr=False)
 
     def report(self, history_row: dict[str, float] | None = None, **progress: Any) -> None:
@@ -149,7 +150,8 @@ class Job:
             conn = self._conn
         if conn is not None:
             try:
-                conn.send(("stop",))
+                with self._send_lock:
+                    conn.send(("stop",))
             except (OSError, ValueError):  # the worker has just ended
                 pass
 
@@ -258,12 +260,13 @@ class JobRegistry:
         proc, parent = launch_worker(max(1, (cpu_count() - 1) // self.max_workers))
         final = None
         try:
-            with job._lock:
-                job.pid, job._conn = proc.pid, parent
             try:
-                parent.send(("run", job.work, job.args, list(sys.path)))
-                if job.stop_event.is_set():
-                    parent.send(("stop",))
+                with job._send_lock:  # the job first; Stop can reach the worker only after it (see Job.stop)
+                    parent.send(("run", job.work, job.args, list(sys.path)))
+                    with job._lock:
+                        job.pid, job._conn = proc.pid, parent
+                    if job.stop_event.is_set():
+                        parent.send(("stop",))
             except OSError:  # the worker died at once: reported below from its exit code
                 pass
             while True:
@@ -275,7 +278,8 @@ class JobRegistry:
                     _log.exception("job %s sent something unreadable", job.id)
                     with job._lock:
                         job.status, job.error = FAILED, ("error.unexpected", {"detail": type(exc).__name__})
-                    return FAILED
+                    final = FAILED
+                    break
                 final = self._apply(job, message)
                 if final is not None:
                     break
