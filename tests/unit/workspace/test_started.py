@@ -75,3 +75,41 @@ def test_forgetting_removes_the_record_and_only_its_owner_can_dismiss_it():
     assert not ws.forget_started(run_id, "b" * 32)
     assert ws.forget_started(run_id, OWNER)
     assert ws.registry.list_started() == []
+
+
+SERVER = """
+import sys, time
+from ml.jobs import JobRegistry
+from ml.workspace import get_workspace
+ws = get_workspace()
+run_id = ws.start_run("a" * 32, "cut off", {"target": "units", "level": "total", "freq": "D"}, {}, {}, "f" * 32, "s.csv")
+job = JobRegistry(max_workers=1).submit("forecast", "x", "a" * 32, "tests.unit.test_jobs:train_until_stopped")
+while not job.snapshot().progress.get("started"):
+    time.sleep(0.02)
+print(run_id, job.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_killing_the_server_ends_its_workers_and_leaves_the_training_listed_as_interrupted(workspace_env, tmp_path):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(root)})
+    run_id, worker = server.stdout.readline().split()
+    server.send_signal(signal.SIGKILL)
+    server.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{worker}") and \
+            b"ml.worker" in Path(f"/proc/{worker}/cmdline").read_bytes():
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{worker}") or b"ml.worker" not in Path(f"/proc/{worker}/cmdline").read_bytes()
+    reset_workspaces()  # the restarted server
+    interrupted = get_workspace().interrupted_runs(OWNER)
+    assert [r.id for r in interrupted] == [run_id] and interrupted[0].label == "cut off"
