@@ -42,14 +42,16 @@ def _dismiss(run_id: str) -> None:
         state.put(state.WORKSPACE_ERROR, (err.message_id, dict(err.params)))
 
 
-def show_interrupted(ds: Dataset, busy: bool) -> None:
-    """A notice per training of this browser that a server stop cut off, with Re-run and Dismiss."""
+def show_interrupted(ds: Dataset | None, busy: bool, forecast_page: str | None = None) -> None:
+    """A notice per training of this browser that a server stop cut off, with Re-run and Dismiss. From another
+    page, ``forecast_page`` is where Re-run goes to train it."""
     if state.get(state.WORKSPACE_NOTHING_SAVED):
         return  # a first visit: nothing of this browser can have been cut off
     try:
         runs = get_workspace().interrupted_runs(state.owner())
     except SalesLensError:
         return  # the workspace problem is shown by the sections that save
+    page = "runs" if forecast_page else "forecast"
     for run in runs[:SHOWN]:
         config = run.config
         with st.container(border=True):
@@ -58,15 +60,17 @@ def show_interrupted(ds: Dataset, busy: bool) -> None:
                          model=t(f"forecast.model.{config.get('model_type', 'lstm')}"), window=config.get("window"),
                          horizon=config.get("horizon"), epochs=config.get("epochs"), dataset=run.dataset_name),
                        icon=":material/history:")
-            same = ds.fingerprint == run.dataset_fingerprint
+            same = ds is not None and ds.fingerprint == run.dataset_fingerprint
             c1, c2 = st.columns(2)
-            c1.button(t("jobs.interrupted.rerun"), key=state.interrupted_key("rerun", run.id), type="primary",
-                      on_click=_request_rerun, args=(run,), disabled=busy or not same, width="stretch",
-                      help=t("jobs.interrupted.rerun_help"))
-            c2.button(t("jobs.interrupted.dismiss"), key=state.interrupted_key("dismiss", run.id),
+            rerun = c1.button(t("jobs.interrupted.rerun"), key=state.interrupted_key("rerun", run.id, page), type="primary",
+                              on_click=_request_rerun, args=(run,), disabled=busy or not same, width="stretch",
+                              help=t("jobs.interrupted.rerun_help"))
+            c2.button(t("jobs.interrupted.dismiss"), key=state.interrupted_key("dismiss", run.id, page),
                       on_click=_dismiss, args=(run.id,), width="stretch")
             if not same:
                 st.caption(t("jobs.interrupted.other_dataset", dataset=run.dataset_name))
+            if rerun and forecast_page:
+                st.switch_page(forecast_page)
 
 
 def start_requested_rerun(series: pd.DataFrame | None, spec: SeriesSpec, ds: Dataset) -> None:

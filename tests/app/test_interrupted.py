@@ -83,3 +83,27 @@ def test_dismiss_forgets_the_interrupted_training(dataset):
     assert not at.exception
     assert get_workspace().interrupted_runs(OWNER) == []
     assert not any("was cut off" in w.value for w in at.warning)
+
+
+def test_the_runs_page_lists_it_too_and_its_rerun_trains_on_the_forecast_page(dataset):
+    ds, files = dataset
+    get_workspace().save_dataset(OWNER, ds, files)
+    config = cut_off_training(ds, "7" * 32)
+    at = new_app(ds)
+    at.query_params["ws"] = OWNER
+    at = open_page(at, "pages/runs_page.py")
+    assert not at.exception
+    assert any("was cut off when the server stopped" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Train again with these settings").click()
+    at.run()
+    assert not at.exception
+    job = REGISTRY.get(at.session_state[state.FORECAST_JOB])
+    try:
+        assert job is not None and job.kind == "forecast"
+        assert at.session_state[state.forecast_widget_key("window")] == config.window
+        assert get_workspace().interrupted_runs(OWNER) == []
+    finally:
+        job.stop()
+        deadline = time.monotonic() + 120
+        while not job.snapshot().finished and time.monotonic() < deadline:
+            time.sleep(0.2)
