@@ -42,10 +42,25 @@ def cut_off_training(ds, run_id: str) -> ForecastConfig:
     return config
 
 
-def app(ds):
+def stop_and_wait(job, timeout: float = 120) -> None:
+    job.stop()
+    deadline = time.monotonic() + timeout
+    while not job.snapshot().finished and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def app(ds, page: str = PAGE):
     at = new_app(ds)
     at.query_params["ws"] = OWNER
-    return open_page(at, PAGE)
+    return open_page(at, page)
+
+
+def click_rerun(at):
+    """Click the interrupted training's Re-run; returns the app and the training it started."""
+    next(b for b in at.button if b.label == "Train again with these settings").click()
+    at.run()
+    assert not at.exception
+    return at, REGISTRY.get(at.session_state[state.FORECAST_JOB])
 
 
 def test_an_interrupted_training_is_shown_with_its_settings_and_trains_again_in_one_click(dataset):
@@ -56,10 +71,7 @@ def test_an_interrupted_training_is_shown_with_its_settings_and_trains_again_in_
     assert not at.exception
     notice = " ".join(w.value for w in at.warning)
     assert "was cut off when the server stopped" in notice and "window 15" in notice and "400 epochs" in notice
-    next(b for b in at.button if b.label == "Train again with these settings").click()
-    at.run()
-    assert not at.exception
-    job = REGISTRY.get(at.session_state[state.FORECAST_JOB])
+    at, job = click_rerun(at)
     try:
         assert job is not None and job.kind == "forecast"
         for field in ("model_type", "window", "horizon", "units", "epochs", "seed"):
@@ -67,10 +79,7 @@ def test_an_interrupted_training_is_shown_with_its_settings_and_trains_again_in_
         assert at.session_state[state.FORECAST_FOLDS] == 1 and at.session_state[state.FORECAST_INTERVAL] == 0.8
         assert "9" * 32 not in {r.id for r in get_workspace().interrupted_runs(OWNER)}
     finally:
-        job.stop()
-        deadline = time.monotonic() + 120
-        while not job.snapshot().finished and time.monotonic() < deadline:
-            time.sleep(0.2)
+        stop_and_wait(job)
 
 
 def test_dismiss_forgets_the_interrupted_training(dataset):
@@ -89,21 +98,13 @@ def test_the_runs_page_lists_it_too_and_its_rerun_trains_on_the_forecast_page(da
     ds, files = dataset
     get_workspace().save_dataset(OWNER, ds, files)
     config = cut_off_training(ds, "7" * 32)
-    at = new_app(ds)
-    at.query_params["ws"] = OWNER
-    at = open_page(at, "pages/runs_page.py")
+    at = app(ds, "pages/runs_page.py")
     assert not at.exception
     assert any("was cut off when the server stopped" in w.value for w in at.warning)
-    next(b for b in at.button if b.label == "Train again with these settings").click()
-    at.run()
-    assert not at.exception
-    job = REGISTRY.get(at.session_state[state.FORECAST_JOB])
+    at, job = click_rerun(at)
     try:
         assert job is not None and job.kind == "forecast"
         assert at.session_state[state.forecast_widget_key("window")] == config.window
         assert get_workspace().interrupted_runs(OWNER) == []
     finally:
-        job.stop()
-        deadline = time.monotonic() + 120
-        while not job.snapshot().finished and time.monotonic() < deadline:
-            time.sleep(0.2)
+        stop_and_wait(job)
