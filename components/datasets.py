@@ -13,6 +13,7 @@ import streamlit as st
 from components import state
 from ml.dataset import CleaningOptions, Dataset, load_dataset
 from ml.i18n import format_day, format_number, render_error, t
+from ml.isolated import load_dataset_isolated
 from ml.schema import SalesLensError
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_sales.csv.gz"
@@ -91,7 +92,7 @@ def load_files(
     failure the previous dataset stays and the error is kept for display."""
     try:
         with st.spinner(t("data.reading")):
-            ds = load_dataset(files, mapping_overrides=overrides, options=options or CleaningOptions())
+            ds = load_dataset_isolated(files, mapping_overrides=overrides, options=options or CleaningOptions())
     except SalesLensError as err:
         state.put(state.DATA_ERROR, (err.message_id, err.params))
         return False

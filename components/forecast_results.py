@@ -108,6 +108,8 @@ def _model_zip(_run: ForecastRun, owner: str, run_key: tuple) -> bytes:
         from ml.workspace import get_workspace
 
         return get_workspace().model_zip(owner, _run.run_id)
+    if _run.bundle is not None:  # trained in a worker that could not save it: the bundle came back as bytes
+        return _run.bundle
     return export_bundle(_run.result.forecaster, metrics=_run.result.to_json_dict()["metrics"])
 
 

@@ -1,4 +1,4 @@
-"""Fitting and evaluating recommenders off the script thread: start the job, poll it from a fragment, collect it."""
+"""Fitting and evaluating recommenders in a worker process (ml.jobs): start the job, poll it from a fragment, collect it."""
 
 from __future__ import annotations
 
@@ -8,17 +8,13 @@ from components import state
 from components.session_jobs import collect_job, job_running
 from ml.i18n import format_number, t
 from ml.jobs import QUEUED, REGISTRY, Job
-from ml.recommend.service import RecommendSettings, run_recommendations
+from ml.recommend.service import RecommendSettings
 
 
 def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: str) -> Job:
-    def work(job: Job):
-        def progress(step: str, fraction: float) -> None:
-            job.report(step=step, fraction=float(fraction))
-
-        return run_recommendations(frame, settings, progress, job.stop_event.is_set, fingerprint, name)
-
-    job = REGISTRY.submit("recommend", t(f"recommend.algo.{settings.algorithm}"), state.owner(), work)
+    args = {"frame": frame, "settings": settings, "fingerprint": fingerprint, "name": name}
+    job = REGISTRY.submit("recommend", t(f"recommend.algo.{settings.algorithm}"), state.owner(), "ml.tasks:recommend",
+                          args)
     state.put(state.RECOMMEND_JOB, job.id)
     state.put(state.RECOMMEND_ERROR, None)
     return job
@@ -45,7 +41,7 @@ def show_progress() -> None:
     with st.container(border=True):
         step = snap.progress.get("step")
         if snap.status == QUEUED:
-            label = t("recommend.job.queued")
+            label = t("jobs.queued", position=snap.queue_position or 1)
         elif step in (None, "fit", "done"):
             label = t("recommend.job.fitting")
         else:

@@ -3,6 +3,7 @@ finished job's result or error into the session. Trainings, searches and recomme
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from components import state
@@ -15,10 +16,10 @@ def job_running(job_key: str) -> bool:
     return job is not None and not job.snapshot().finished
 
 
-def collect_job(job_key: str, result_key: str, error_key: str) -> Any:
+def collect_job(job_key: str, result_key: str, error_key: str, convert: Callable[[Any], Any] | None = None) -> Any:
     """Move a finished job's result (done, or stopped with the best so far) to ``result_key``, or its error to
-    ``error_key`` (the previous good result survives a failure), and forget the job. Returns the result moved, else
-    None (also while the job is still running)."""
+    ``error_key`` (the previous good result survives a failure), and forget the job. ``convert`` turns the worker's
+    plain result into what the page keeps. Returns the result moved, else None (also while the job is running)."""
     job = REGISTRY.get(state.get(job_key))
     if job is None:
         state.put(job_key, None)
@@ -28,7 +29,7 @@ def collect_job(job_key: str, result_key: str, error_key: str) -> Any:
         return None
     moved = None
     if snap.status in (DONE, STOPPED) and job.result is not None:
-        moved = job.result
+        moved = job.result if convert is None else convert(job.result)
         state.put(result_key, moved)
     elif snap.status == FAILED:
         state.put(error_key, snap.error)

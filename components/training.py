@@ -1,7 +1,7 @@
 """Training off the script thread: start a forecast job, poll it from a fragment, hand its result to the page.
 
-The job lives in ``ml.jobs.REGISTRY`` (process-wide); the session keeps only its id, so reruns, other widgets and
-page switches neither stop nor restart it.
+The job runs in a worker process of ``ml.jobs.REGISTRY`` (process-wide); the session keeps only its id, so reruns,
+other widgets and page switches neither stop nor restart it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from components import state
 from components.forecast_charts import plot_loss_curve
 from components.forecast_inputs import SeriesSpec
 from components.session_jobs import collect_job, job_running
-from ml.forecast import ForecastConfig, ForecastResult, run_forecast
+from ml.forecast import ForecastConfig, ForecastResult
 from ml.i18n import format_number, t
 from ml.jobs import QUEUED, REGISTRY, Job
 from ml.schema import SalesLensError
@@ -43,40 +43,47 @@ class ForecastRun:
     run_id: str | None = None  # id in the workspace's run registry once saved
     label: str = ""
     save_error: tuple[str, dict] | None = None  # why it could not be saved (read-only workspace, ...)
+    bundle: bytes | None = field(default=None, repr=False)  # the model as zip bytes when it could not be saved
 
 
-def save_run(run: ForecastRun, owner: str, kind: str = "train", search_id: str | None = None) -> ForecastRun:
-    """Save a finished run (model, frames, record) to the workspace; runs in the job's thread, never calls st."""
+def record_started(owner: str, spec: dict, config: ForecastConfig, folds: int, level: float, fingerprint: str,
+                   name: str, label: str) -> str | None:
+    """Record the training as started in the workspace; None (and the training still runs) when it cannot be."""
     try:
-        ws = get_workspace()
-        record = ws.save_run(owner, run.result, dataclasses.asdict(run.spec), run.dataset_fingerprint,
-                             run.dataset_name, label=run.label, kind=kind, search_id=search_id,
-                             stopped=run.stopped, details={"number": run.number})
-        run.run_id = record.id
-        ws.set_session_pointer(owner, run=record.id)
-    except SalesLensError as err:
-        run.save_error = (err.message_id, dict(err.params))
-    except Exception:  # a failed save must not lose the trained result shown on the page
-        _log.exception("saving run failed")
-        run.save_error = ("error.unexpected", {"detail": "workspace"})
-    return run
+        return get_workspace().start_run(owner, label, spec, config.to_dict(), {"folds": int(folds),
+                                         "level": float(level)}, fingerprint, name)
+    except SalesLensError:
+        return None  # a read-only or damaged workspace is reported when the run is saved
+
+
+def forget_started(run_id: str) -> None:
+    try:
+        get_workspace().forget_started(run_id)
+    except SalesLensError:
+        _log.warning("could not clear the start record of run %s", run_id)
+
+
+def run_from_job(data: dict) -> ForecastRun:
+    """The page's ForecastRun from what the training worker returned (``ml.tasks.train_forecast``)."""
+    spec = SeriesSpec(**{k: str(data["spec"][k]) for k in ("target", "level", "freq")})
+    result = data["result"]
+    return ForecastRun(spec, result.config, result, data["fingerprint"], data["name"], int(data["number"]),
+                       stopped=bool(data["stopped"]), run_id=data["run_id"], save_error=data["save_error"],
+                       bundle=data["bundle"])
 
 
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
+    """Queue a training in a worker process; it is recorded as started in the workspace first, so that a server
+    killed meanwhile leaves it listed as interrupted, with its settings, instead of losing it without a word."""
     number = int(state.get(state.FORECAST_RUN_COUNT, 0)) + 1
     owner = state.owner()
-
-    def work(job: Job) -> ForecastRun:
-        def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
-            loss = float(logs.get("loss", math.nan))
-            val = float(logs.get("val_loss", math.nan))
-            job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
-
-        result = run_forecast(series, config, baselines=True, backtest_folds=folds, callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
-        run = ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, number, stopped=job.stop_event.is_set())
-        return save_run(run, owner)  # saved even when the browser tab is gone by now
-
-    job = REGISTRY.submit("forecast", spec.describe(), owner, work)
+    spec_dict = dataclasses.asdict(spec)
+    run_id = record_started(owner, spec_dict, config, folds, level, dataset_fingerprint, dataset_name, spec.describe())
+    args = {"series": series, "config": config.to_dict(), "folds": int(folds), "level": float(level), "owner": owner,
+            "spec": spec_dict, "fingerprint": dataset_fingerprint, "name": dataset_name, "number": number,
+            "run_id": run_id}
+    job = REGISTRY.submit("forecast", spec.describe(), owner, "ml.tasks:train_forecast", args,
+                          on_finish=(lambda _job: forget_started(run_id)) if run_id else None)
     state.put(state.FORECAST_RUN_COUNT, number)
     state.put(state.FORECAST_JOB, job.id)
     state.put(state.FORECAST_ERROR, None)
@@ -85,7 +92,7 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
 
 def collect_finished_job() -> None:
     """Move a finished job's result (or error) into the session; the previous good result survives a failure."""
-    result = collect_job(state.FORECAST_JOB, state.FORECAST_RESULT, state.FORECAST_ERROR)
+    result = collect_job(state.FORECAST_JOB, state.FORECAST_RESULT, state.FORECAST_ERROR, convert=run_from_job)
     if result is not None and result.save_error:
         state.put(state.WORKSPACE_ERROR, result.save_error)
 
@@ -108,7 +115,7 @@ def show_training() -> None:
         total = int(snap.progress.get("total") or 0)
         epoch = int(snap.progress.get("epoch") or 0)
         if snap.status == QUEUED:
-            st.info(t("forecast.training.queued"))
+            st.info(t("jobs.queued", position=snap.queue_position or 1))
         elif total:
             done = min(1.0, epoch / total)
             remaining = snap.elapsed / epoch * (total - epoch) if epoch else math.nan

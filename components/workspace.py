@@ -302,20 +302,27 @@ def open_saved_run(run_id: str) -> ForecastRun | None:
 def restore_form(run: ForecastRun) -> None:
     """Put a run's series choice and settings back into the Forecast page's widgets (call it before they are
     drawn: from another page or a button's on_click)."""
+    restore_settings(run.config, run.spec, run.dataset_fingerprint, run.result.coverage.get("level"))
+
+
+def restore_settings(config, spec: SeriesSpec, dataset_fingerprint: str, level=None, folds: int | None = None) -> None:
+    """The Forecast page's widgets set to a config and series choice (the series only when the dataset it was
+    made from is the loaded one)."""
     from components.forecast_inputs import CONFIG_FIELDS, CUSTOM
 
     for name in CONFIG_FIELDS:
-        state.put(state.forecast_widget_key(name), getattr(run.config, name))
+        state.put(state.forecast_widget_key(name), getattr(config, name))
     state.put(state.FORECAST_PRESET, CUSTOM)
-    level = run.result.coverage.get("level")
     if isinstance(level, float) and 0.5 <= level <= 0.99:
         state.put(state.FORECAST_INTERVAL, level)
+    if folds is not None:
+        state.put(state.FORECAST_FOLDS, int(folds))
     ds = state.dataset()
-    if ds is None or ds.fingerprint != run.dataset_fingerprint:
+    if ds is None or ds.fingerprint != dataset_fingerprint:
         return  # the series choices (categories, products) belong to the run's own dataset
-    state.put(state.FORECAST_TARGET, run.spec.target)
-    state.put(state.FORECAST_FREQ, run.spec.freq)
-    kind, _, value = run.spec.level.partition(":")
+    state.put(state.FORECAST_TARGET, spec.target)
+    state.put(state.FORECAST_FREQ, spec.freq)
+    kind, _, value = spec.level.partition(":")
     state.put(state.FORECAST_LEVEL, kind)
     if kind == "category" and value:
         state.put(state.FORECAST_CATEGORY, value)

@@ -83,43 +83,16 @@ def collect_finished_search() -> None:
 def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_trials: int, epochs: int) -> None:
     import dataclasses
 
-    from ml.jobs import REGISTRY, Job
-    from ml.workspace import get_workspace
-    from ml.workspace.search import run_search
+    from ml.jobs import REGISTRY
 
     base = _current_config(spec.freq).replace(epochs=int(epochs))
-    folds = int(state.get(state.FORECAST_FOLDS, 0) or 0)
-    level = float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9)
-    owner = state.owner()
-    spec_dict = dataclasses.asdict(spec)
-    fingerprint, name = ds.fingerprint, ds.name
-
-    def work(job: Job):
-        job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
-        ws = get_workspace()
-        failures: list[tuple[str, dict]] = []
-
-        def save(result, trial, search_id):
-            try:
-                final = trial.status == "holdout"  # the chosen settings scored on the holdout
-                return ws.save_run(owner, result, spec_dict, fingerprint, name, kind="trial", search_id=search_id,
-                                   label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
-                                   details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
-            except SalesLensError as err:
-                failures.append((err.message_id, dict(err.params)))
-                return None
-
-        def on_trial(trial, total):
-            job.report({"trial": trial.number, "mase": trial.mase if trial.mase is not None else float("nan")},
-                       trials=trial.number, total=total, status=trial.status)
-
-        result = run_search(series, base, budget_seconds=budget_minutes * 60, max_trials=max_trials,
-                            backtest_folds=folds, interval_level=level, stop_event=job.stop_event,
-                            on_trial=on_trial, save_trial=save)
-        result.save_errors = failures[:1]
-        return result
-
-    job = REGISTRY.submit("search", t("runs.search.job_label", spec=spec.describe()), owner, work)
+    base.validate()
+    args = {"series": series, "config": base.to_dict(), "budget_minutes": float(budget_minutes),
+            "max_trials": int(max_trials), "folds": int(state.get(state.FORECAST_FOLDS, 0) or 0),
+            "level": float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
+            "spec": dataclasses.asdict(spec), "fingerprint": ds.fingerprint, "name": ds.name}
+    job = REGISTRY.submit("search", t("runs.search.job_label", spec=spec.describe()), state.owner(),
+                          "ml.tasks:search_forecast", args)
     state.put(state.FORECAST_SEARCH_JOB, job.id)
     state.put(state.FORECAST_SEARCH_ERROR, None)
 
@@ -140,6 +113,8 @@ def show_search_progress() -> None:
     snap = job.snapshot()
     if snap.finished:
         st.rerun()
+    if snap.status == "queued":
+        st.info(t("jobs.queued", position=snap.queue_position or 1))
     budget = float(snap.progress.get("budget") or 0) or None
     done = int(snap.progress.get("trials") or 0)
     scores = [h["mase"] for h in snap.history if h.get("mase") == h.get("mase")]

@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy, load_dataset
+from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy
 from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
+from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.limits import LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
@@ -59,7 +60,11 @@ def load_from_args(args: argparse.Namespace) -> Dataset:
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
-    return load_dataset(read_files_argument(args.files), parse_map_argument(args.map), options)
+    files = read_files_argument(args.files)
+    # The parse worker gets what is left of the budget after this process (the files and imports it holds, and a
+    # margin for the watcher's 20 ms between looks), so that the command as a whole stays within it.
+    reserve = resident_bytes(os.getpid()) + 48 * 2**20
+    return load_dataset_isolated(files, parse_map_argument(args.map), options, reserve=reserve)
 
 
 # ----------------------------------------------------------------------------------------------- profile

@@ -12,11 +12,13 @@ that both filters and (when needed) sorts by date.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -167,13 +169,52 @@ def read_tables(files: Sequence[tuple[str, bytes]], limits: IngestLimits, encodi
         raise DataError("ingest.error.no_files")
     if len(files) > limits.max_files:
         raise DataError("ingest.error.too_many_files", count=len(files), limit=limits.max_files)
-    tables: list[RawTable] = []
+    declared = 0  # what the archives say they hold: a near-cap upload of several files is refused before reading
     for name, data in files:
-        tables.extend(read_upload(name, data, limits, encoding))
+        declared += _declared_size(data)
+        if declared > limits.max_total_inflated_bytes and len(files) > 1:
+            raise DataError("ingest.error.total_too_large", name=name, limit_mb=limits.max_total_inflated_mb)
+    tables: list[RawTable] = []
+    unpacked = 0  # text read so far, across the files: one upload may not unpack past max_total_inflated_mb
+    for name, data in files:
+        left_mb = (limits.max_total_inflated_bytes - unpacked) // 2**20
+        if left_mb < 1:
+            raise DataError("ingest.error.total_too_large", name=name, limit_mb=limits.max_total_inflated_mb)
+        file_limits = replace(limits, max_inflated_mb=min(limits.max_inflated_mb, left_mb))
+        read = read_upload(name, data, file_limits, encoding)
+        unpacked += sum(_text_bytes(t.table) for t in read)
+        tables.extend(read)
+    if unpacked > limits.max_total_inflated_bytes and len(files) > 1:
+        raise DataError("ingest.error.total_too_large", name=files[-1][0], limit_mb=limits.max_total_inflated_mb)
     total_rows = sum(t.table.num_rows for t in tables)
     if total_rows > limits.max_rows:
         raise DataError("ingest.error.too_many_rows", name=files[0][0], limit=limits.max_rows)
     return tables
+
+
+def _declared_size(data: bytes) -> int:
+    """The unpacked size a file declares (zip directory, gzip trailer), else its size. Declarations can lie; the
+    caps enforced while inflating still hold."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                return sum(info.file_size for info in zf.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return len(data)
+    if data[:2] == b"\x1f\x8b" and len(data) >= 4:
+        return max(len(data), int.from_bytes(data[-4:], "little"))
+    return len(data)
+
+
+def _text_bytes(table: pa.Table) -> int:
+    """The characters of a string table (its values without delimiters: never more than the text it came from)."""
+    total = 0
+    for column in table.columns:
+        for chunk in column.chunks:
+            buffers = chunk.buffers()
+            if len(buffers) == 3 and buffers[2] is not None:
+                total += buffers[2].size
+    return total
 
 
 def sample_columns(table: pa.Table, n: int = SAMPLE_ROWS) -> dict[str, pa.Array]:
@@ -334,8 +375,7 @@ def _encode_categorical(col) -> pa.DictionaryArray:
 
 def _clean_text(col) -> pa.Array:
     """Trimmed text, blank -> null."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = _as_array(col)
     trimmed = pc.utf8_trim_whitespace(col)
     blank = pc.equal(trimmed, "")
     if pc.any(blank).as_py():
@@ -360,9 +400,18 @@ def _release_memory() -> None:
 
 
 def _as_array(col) -> pa.Array:
+    """One array from a chunked column; text of 2 GiB or more becomes large_string (32-bit offsets would overflow,
+    e.g. a long description column over three near-cap files)."""
     if isinstance(col, pa.ChunkedArray):
-        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if col.num_chunks == 1:
+            return col.chunk(0)
+        if pa.types.is_string(col.type) and col.nbytes >= _MAX_STRING_BYTES:
+            col = col.cast(pa.large_string())
+        return col.combine_chunks()
     return col
+
+
+_MAX_STRING_BYTES = 2**31 - 1
 
 
 def _num_text(value: float) -> str:

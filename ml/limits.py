@@ -18,6 +18,8 @@ class IngestLimits:
     max_columns: int = 500
     max_files: int = 36  # e.g. three years of monthly exports
     max_zip_members: int = 100
+    max_total_inflated_mb: int = 1024  # all files of one upload together, unpacked
+    parse_memory_mb: int = 2048  # resident memory one parse may use (ml/isolated.py; SALESLENS_PARSE_MEMORY_MB)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -26,6 +28,10 @@ class IngestLimits:
     @property
     def max_inflated_bytes(self) -> int:
         return self.max_inflated_mb * 1024 * 1024
+
+    @property
+    def max_total_inflated_bytes(self) -> int:
+        return self.max_total_inflated_mb * 1024 * 1024
 
 
 LIMITS = IngestLimits()

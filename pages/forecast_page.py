@@ -8,6 +8,7 @@ from components import state
 from components.access import require_access
 from components.forecast_inputs import input_model_config, input_series
 from components.forecast_results import show_results
+from components.interrupted import show_interrupted, start_requested_rerun
 from components.page import page_header_with_dataset
 from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
 from components.workspace import show_workspace_error
@@ -53,8 +54,12 @@ if request is not None and series is not None:
         except SalesLensError as err:
             state.put(state.FORECAST_ERROR, (err.message_id, err.params))
 
+if not (training_in_progress() or search_in_progress()):
+    start_requested_rerun(series, spec, ds)
 if training_in_progress():
     show_training()
+else:
+    show_interrupted(ds, search_in_progress())
 
 show_search(series, spec, ds, training_in_progress())
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import state
 from components.access import require_access
+from components.interrupted import show_interrupted
 from components.runs_views import (
     input_run_filters,
     runs_table,
@@ -16,6 +17,7 @@ from components.runs_views import (
     show_repair,
     show_run_actions,
 )
+from components.session_jobs import job_running
 from components.workspace import show_workspace_error, workspace
 from ml.i18n import t
 from ml.schema import SalesLensError
@@ -27,6 +29,7 @@ st.caption(t("runs.intro_shared") if workspace().settings.shared else t("runs.in
 
 show_message()
 show_workspace_error()
+show_interrupted(state.dataset(), job_running(state.FORECAST_JOB), forecast_page="pages/forecast_page.py")
 owner = state.owner()
 try:
     everything = workspace().list_runs(owner)

@@ -159,6 +159,7 @@ def keep_widget_values() -> None:
 
 # Keys of the later areas, each in its own module of this package.
 from components.state.access import *  # noqa: E402,F403
+from components.state.jobs import *  # noqa: E402,F403
 from components.state.pricing import *  # noqa: E402,F403
 from components.state.recommend import *  # noqa: E402,F403
 from components.state.workspace import *  # noqa: E402,F403

@@ -5,6 +5,8 @@ Keras is imported inside the functions that train and predict, so importing this
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ml.recommend.base import Progress, Recommender
@@ -16,6 +18,7 @@ EMBEDDING = 32
 UNITS = 64
 EPOCHS = 5
 BATCH = 256
+_rebuild_lock = threading.Lock()
 MAX_EXAMPLES = 30_000  # most recent (history -> next purchase) examples kept, so training stays small and fast
 
 
@@ -94,6 +97,26 @@ class GRURecommender(Recommender):
                 progress((epoch + 1) / epochs)
 
         self.model_.fit(x, y, epochs=epochs, batch_size=self.batch_size, shuffle=True, verbose=0, callbacks=[Report()])
+
+    def __getstate__(self) -> dict:
+        """Pickled as weights, not as a Keras model (a worker process sends the fitted recommender back to the
+        server); the model is rebuilt from them on first use."""
+        state = dict(self.__dict__)
+        model = state.pop("model_", None)
+        if model is not None:
+            state["_weights"] = [np.asarray(w) for w in model.get_weights()]
+        return state
+
+    def __getattr__(self, name: str):
+        if name == "model_" and "_weights" in self.__dict__:
+            with _rebuild_lock:
+                if "model_" not in self.__dict__:
+                    model = self._build(self.interactions_.n_products)
+                    model.set_weights(self.__dict__["_weights"])
+                    self.__dict__["model_"] = model
+                    del self.__dict__["_weights"]
+            return self.__dict__["model_"]
+        raise AttributeError(name)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         sequences = self.interactions_.sequences

@@ -73,6 +73,25 @@ datasets = Table(
     UniqueConstraint("owner", "fingerprint", name="uq_dataset_owner_fingerprint"),
 )
 
+# Forecast trainings recorded when they start, so that one cut off by a server restart is reported as interrupted
+# with its settings (see ml/workspace/started.py); the row goes when the training ends, whatever its end.
+started_runs = Table(
+    "started_runs", metadata,
+    Column("id", String(32), primary_key=True),  # the id its run will be saved under
+    Column("owner", String(64), nullable=False, index=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("dataset_fingerprint", String(64), nullable=False),
+    Column("dataset_name", String(500), nullable=False, default=""),
+    Column("spec", JSON, nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("settings", JSON, nullable=False),  # backtest folds, interval level
+    Column("status", String(16), nullable=False),  # running | interrupted
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("token", String(32), nullable=False),  # the server process that owns it (pids are reused)
+    Column("created_at", DateTime(), nullable=False),  # naive UTC
+)
+
 settings_table = Table(
     "workspace_info", metadata,
     Column("key", String(64), primary_key=True),
@@ -240,6 +259,29 @@ class Registry:
 
     def all_dataset_paths(self) -> set[str]:
         return {r[0] for r in self._read(select(datasets.c.path))}
+
+    # -------------------------------------------------------------------------------------------- started runs
+    def add_started(self, row: dict[str, Any]) -> None:
+        self._write(insert(started_runs).values(**row))
+
+    def list_started(self, owner: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(started_runs)
+        if owner is not None:
+            query = query.where(self._mine(started_runs, owner))
+        if status is not None:
+            query = query.where(started_runs.c.status == status)
+        rows = self._read(query.order_by(started_runs.c.created_at.desc()))
+        return [{**dict(r._mapping), "created_at": _as_utc(r._mapping["created_at"])} for r in rows]
+
+    def set_started_status(self, run_id: str, status: str) -> bool:
+        return self._write(update(started_runs).where(started_runs.c.id == run_id).values(status=status)) > 0
+
+    def delete_started(self, run_id: str, owner: str | None = None) -> bool:
+        where = [started_runs.c.id == run_id] + ([self._mine(started_runs, owner)] if owner is not None else [])
+        return self._write(delete(started_runs).where(*where)) > 0
+
+    def run_exists(self, run_id: str) -> bool:
+        return bool(self._read(select(runs.c.id).where(runs.c.id == run_id)))
 
     # -------------------------------------------------------------------------------------------- plumbing
     def _read(self, query) -> list[Any]:

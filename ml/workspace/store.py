@@ -58,6 +58,7 @@ from ml.workspace.files import (
     write_bytes_atomic,
 )
 from ml.workspace.settings import WorkspaceSettings
+from ml.workspace.started import StartedRun, as_started_run, mark_interrupted, started_row
 
 _log = logging.getLogger(__name__)
 
@@ -271,6 +272,10 @@ class Workspace:
                 from ml.workspace.registry import Registry
 
                 self._registry = Registry(self.settings.database_url, shared=self.settings.shared)
+                try:
+                    mark_interrupted(self._registry)
+                except DataError:  # reported by whatever needs the registry next
+                    pass
             registry = self._registry
             tidy, self._tidied = not self._tidied, True
         if tidy:
@@ -446,17 +451,18 @@ class Workspace:
     # ------------------------------------------------------------------ runs
     def save_run(self, owner: str, result: Any, spec: dict[str, Any], dataset_fingerprint: str, dataset_name: str,
                  label: str = "", kind: str = "train", search_id: str | None = None, stopped: bool = False,
-                 details: dict[str, Any] | None = None) -> RunRecord:
+                 details: dict[str, Any] | None = None, run_id: str | None = None) -> RunRecord:
         """Save a finished ``ForecastResult``: the model bundle, the frames behind the charts and the record.
 
-        ``spec`` says what was forecast (target, level, freq); ``details`` is any extra JSON the page wants back.
+        ``spec`` says what was forecast (target, level, freq); ``details`` is any extra JSON the page wants back;
+        ``run_id`` the id the training was recorded under when it started (``start_run``), else a new one.
         """
         owner = _valid_owner(owner)
         if kind not in RUN_KINDS:
             raise ValueError(kind)
         self._writable()
         _ = self.registry  # fail before writing files when the database is unusable
-        run_id = uuid.uuid4().hex
+        run_id = _valid_id(run_id) if run_id else uuid.uuid4().hex
         rel = f"runs/{run_id}"
         now = utc_now()
         record = {
@@ -648,6 +654,24 @@ class Workspace:
                 raise DataError("workspace.error.bundle_invalid", reason="frames") from None
             (tmp / "run.json").write_bytes(_dump(doc))
         return self._register_run(record, rel)
+
+    # ------------------------------------------------------------------ trainings started, and those cut off
+    def start_run(self, owner: str, label: str, spec: dict[str, Any], config: dict[str, Any],
+                  settings: dict[str, Any], dataset_fingerprint: str, dataset_name: str) -> str:
+        """Record a training as started (before it is queued); returns the id its run is to be saved under."""
+        run_id = uuid.uuid4().hex
+        self.registry.add_started(started_row(run_id, _valid_owner(owner), str(label), to_jsonable(spec),
+                                              to_jsonable(config), to_jsonable(settings), str(dataset_fingerprint),
+                                              str(dataset_name), utc_now()))
+        return run_id
+
+    def forget_started(self, run_id: str, owner: str | None = None) -> bool:
+        """The training ended (or the analyst dismissed its interruption): its record goes."""
+        return self.registry.delete_started(_valid_id(run_id), None if owner is None else _valid_owner(owner))
+
+    def interrupted_runs(self, owner: str) -> list[StartedRun]:
+        """Trainings of ``owner`` that were cut off by a server stop, newest first."""
+        return [as_started_run(r) for r in self.registry.list_started(_valid_owner(owner), status="interrupted")]
 
     # ------------------------------------------------------------------ where each owner left off
     def session_pointer(self, owner: str) -> dict[str, str]:

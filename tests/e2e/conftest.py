@@ -46,9 +46,10 @@ def wait_healthy(url: str, timeout: float = 60.0) -> float:
     raise RuntimeError(f"SalesLens did not become healthy at {url} within {timeout:.0f}s")
 
 
-def start_server(env: dict[str, str] | None = None, warm: bool = True) -> tuple[subprocess.Popen, str]:
+def start_server(env: dict[str, str] | None = None, warm: bool = True, log: Path | None = None
+                 ) -> tuple[subprocess.Popen, str]:
     """The app as ``make run`` starts it (``python -m components.server``: warmed up, then ``streamlit run``);
-    ``warm=False`` runs plain ``streamlit run app.py``."""
+    ``warm=False`` runs plain ``streamlit run app.py``; ``log``: a file for its output (else a pipe)."""
     port = _free_port()
     launcher = ["-m", "components.server"] if warm else ["-m", "streamlit", "run", str(ROOT / "app.py")]
     cmd = [
@@ -56,9 +57,10 @@ def start_server(env: dict[str, str] | None = None, warm: bool = True) -> tuple[
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-    )
+    out = open(log, "wb") if log is not None else subprocess.PIPE  # the server keeps its own copy of the file
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    if log is not None:
+        out.close()
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -70,11 +72,16 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         wait_healthy(url)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")
@@ -94,13 +101,18 @@ def warmed_app_url(app_url, browser) -> str:
     """Streamlit 1.67 decides on a server's first script run whether pages/ means multipage-v1, so a deep link as
     the very first request after start shows "Page not found" once (README, "Known limitations"). Open the root
     once before the tests that deep-link."""
+    warm_up(browser, app_url)
+    return app_url
+
+
+def warm_up(browser, url: str) -> None:
+    """Open the root once, so that the server's first script run is not a deep link (see warmed_app_url)."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{app_url}/")
+    page.goto(f"{url}/")
     # "Currency" is drawn by app.py after st.navigation() ran, i.e. once the v1 fallback is switched off.
     page.get_by_test_id("stSidebar").get_by_text("Currency").wait_for(timeout=60_000)
     context.close()
-    return app_url
 
 
 @pytest.fixture

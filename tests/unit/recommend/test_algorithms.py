@@ -58,6 +58,18 @@ class RecommenderSuite:
         ranked = model.similar_items(sold, n=5)
         assert len(ranked.items) == 5 and sold not in ranked.items.tolist()
 
+    def test_a_pickled_copy_recommends_the_same(self, model, interactions):
+        """A worker process sends the fitted model back to the server by pickle (the GRU as weights, not Keras)."""
+        import pickle
+
+        copy = pickle.loads(pickle.dumps(model))
+        sold = int(np.argmax(interactions.popularity))
+        for row in (0, 7):
+            original, again = model.recommend(row, n=5), copy.recommend(row, n=5)
+            assert again.items.tolist() == original.items.tolist()
+            np.testing.assert_allclose(again.scores, original.scores, rtol=1e-5, atol=1e-6)
+        assert copy.similar_items(sold, n=5).items.tolist() == model.similar_items(sold, n=5).items.tolist()
+
     def test_unknown_customer_gets_recent_best_sellers(self, model, interactions):
         ranked = model.recommend(None, n=5)
         assert ranked.source == "cold_start"

@@ -1,0 +1,103 @@
+"""The long work of the app as job functions for ``ml.jobs`` worker processes: forecast training, hyperparameter
+search, recommendation runs. Each takes the worker's ``job`` (``report``, ``stop_event``) and plain data, saves what
+it made to the workspace from the worker, and returns plain data: no Keras object ever crosses back to the server
+(a trained forecaster stays in the workspace as weights + JSON, or travels as bundle bytes when it could not be
+saved; the GRU recommender travels as weights + shapes and is rebuilt on first use)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import pandas as pd
+
+from ml.schema import SalesLensError
+
+_log = logging.getLogger(__name__)
+
+
+def _error(err: Exception) -> tuple[str, dict[str, Any]]:
+    if isinstance(err, SalesLensError):
+        return err.message_id, dict(err.params)
+    _log.exception("saving to the workspace failed")
+    return "error.unexpected", {"detail": "workspace"}
+
+
+def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds: int, level: float, owner: str,
+                   spec: dict[str, str], fingerprint: str, name: str, number: int,
+                   run_id: str | None = None) -> dict[str, Any]:
+    """Train and score one network (``ml.forecast.run_forecast``), save the run under ``run_id`` (the id it was
+    recorded as started with) and return {result (forecaster None), run_id, save_error, bundle, stopped, ...}."""
+    from ml.forecast import ForecastConfig, run_forecast
+    from ml.workspace import get_workspace
+
+    def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
+        loss = float(logs.get("loss", math.nan))
+        val = float(logs.get("val_loss", math.nan))
+        job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
+
+    result = run_forecast(series, ForecastConfig.from_dict(config), baselines=True, backtest_folds=folds,
+                          callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
+    stopped = job.stop_event.is_set()
+    saved, save_error, bundle = None, None, None
+    try:
+        ws = get_workspace()
+        record = ws.save_run(owner, result, spec, fingerprint, name, stopped=stopped, details={"number": number},
+                             run_id=run_id)
+        saved = record.id
+        ws.set_session_pointer(owner, run=record.id)
+    except Exception as err:  # a failed save must not lose the trained result shown on the page
+        save_error = _error(err)
+    if saved is None and result.forecaster is not None and getattr(result.forecaster, "models_", None):
+        from ml.forecast.bundle import export_bundle
+
+        try:
+            bundle = export_bundle(result.forecaster, metrics=result.to_json_dict()["metrics"])
+        except Exception:
+            _log.exception("building the model bundle failed")
+    result.forecaster = None
+    return {"result": result, "run_id": saved, "save_error": save_error, "bundle": bundle, "stopped": stopped,
+            "spec": dict(spec), "fingerprint": fingerprint, "name": name, "number": number}
+
+
+def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budget_minutes: float, max_trials: int,
+                    folds: int, level: float, owner: str, spec: dict[str, str], fingerprint: str, name: str):
+    """A hyperparameter search (``ml.workspace.search.run_search``), each trial saved as a run of kind 'trial'."""
+    from ml.forecast import ForecastConfig
+    from ml.workspace import get_workspace
+    from ml.workspace.search import run_search
+
+    job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
+    ws = get_workspace()
+    failures: list[tuple[str, dict]] = []
+
+    def save(result, trial, search_id):
+        try:
+            final = trial.status == "holdout"  # the chosen settings scored on the holdout
+            return ws.save_run(owner, result, spec, fingerprint, name, kind="trial", search_id=search_id,
+                               label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
+                               details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
+        except SalesLensError as err:
+            failures.append((err.message_id, dict(err.params)))
+            return None
+
+    def on_trial(trial, total):
+        job.report({"trial": trial.number, "mase": trial.mase if trial.mase is not None else float("nan")},
+                   trials=trial.number, total=total, status=trial.status)
+
+    result = run_search(series, ForecastConfig.from_dict(config), budget_seconds=budget_minutes * 60,
+                        max_trials=max_trials, backtest_folds=folds, interval_level=level,
+                        stop_event=job.stop_event, on_trial=on_trial, save_trial=save)
+    result.save_errors = failures[:1]
+    return result
+
+
+def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, name: str):
+    """Evaluate recommenders and fit the chosen one (``ml.recommend.service.run_recommendations``)."""
+    from ml.recommend.service import run_recommendations
+
+    def progress(step: str, fraction: float) -> None:
+        job.report(step=step, fraction=float(fraction))
+
+    return run_recommendations(frame, settings, progress, job.stop_event.is_set, fingerprint, name)
