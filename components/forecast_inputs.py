@@ -12,6 +12,7 @@ from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
 from ml.i18n import t
+from ml.products import product_label, product_names
 from ml.schema import Col
 from ml.series import TARGETS
 
@@ -41,10 +42,8 @@ class SeriesSpec:
 
 
 def _product_label(ds: Dataset):
-    if Col.PRODUCT_NAME in ds.frame and Col.PRODUCT_ID in ds.frame:
-        names = ds.frame.drop_duplicates(Col.PRODUCT_ID).set_index(Col.PRODUCT_ID)[Col.PRODUCT_NAME].astype(str).to_dict()
-        return lambda pid: f"{pid} · {names.get(pid, '')}"
-    return str
+    names = product_names(ds.frame)
+    return lambda pid: product_label(pid, names)
 
 
 def input_series(ds: Dataset) -> SeriesSpec:

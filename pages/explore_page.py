@@ -28,7 +28,7 @@ from ml.explore import (
     KpiReport,
     available_measures,
     comparison_period,
-    describe_weekdays,
+    describe_trading_week,
     make_kpis,
     make_top,
     make_trend,
@@ -297,19 +297,16 @@ def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[st
     matrix = _heatmap(ds.fingerprint, frame, key, measure, layout)
     st.plotly_chart(plot_heatmap(matrix, lang, money), width="stretch", config=CHART_CONFIG, key=state.EXPLORE_HEATMAP_CHART)
     st.caption(t("explore.heatmap.note_week") if layout == "week" else t("explore.heatmap.note_month"))
-    insight = describe_weekdays(matrix)
+    insight = describe_trading_week(matrix)
     if insight:
-        high, high_index, low, low_index = insight
+        high, high_index, low, low_index, closed = insight
         names = weekday_names(lang)
-        st.caption(
-            t(
-                "explore.heatmap.insight",
-                busiest=names[high],
-                above=format_percent_value(high_index - 1, 0),
-                quietest=names[low],
-                below=format_percent_value(1 - low_index, 0),
-            )
-        )
+        values = {"busiest": names[high], "above": format_percent_value(high_index - 1, 0), "quietest": names[low],
+                  "below": format_percent_value(1 - low_index, 0)}
+        if closed:
+            st.caption(t("explore.heatmap.insight_closed", closed=", ".join(names[d] for d in closed), **values))
+        else:
+            st.caption(t("explore.heatmap.insight", **values))
 
 
 def show_explore(ds: Dataset) -> None:

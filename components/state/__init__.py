@@ -17,6 +17,7 @@ from ml.series import Filters
 # App state
 LANGUAGE = "language"  # "en" | "zh"
 CURRENCY = "currency"  # ISO 4217 code used to format money
+CURRENCY_BY_DATASET = "currency_by_dataset"  # dataset fingerprint -> the currency the analyst chose for it
 DATASET = "dataset"  # ml.dataset.Dataset currently loaded
 DATASET_FILES = "dataset_files"  # list[(name, bytes)] behind DATASET, to re-read with new options or mapping
 MAPPING_OVERRIDES = "mapping_overrides"  # dict canonical -> source column chosen by the user
@@ -32,6 +33,7 @@ DATA_RETURNS = "data_returns"
 DATA_DAY_FIRST = "data_day_first"
 DATA_ENCODING = "data_encoding"
 DATA_DUPLICATES = "data_duplicates"
+DATA_NON_PRODUCTS = "data_non_products"
 DATA_MAPPING_EDITOR = "data_mapping_editor"
 DATA_PREVIEW = "data_preview"  # the Data page's preview expander (open or closed; its content is sent only when open)
 SIDEBAR_LANGUAGE = "sidebar_language"
@@ -62,6 +64,10 @@ def cleaning_options() -> CleaningOptions:
     if CLEANING_OPTIONS not in st.session_state:
         st.session_state[CLEANING_OPTIONS] = CleaningOptions()
     return st.session_state[CLEANING_OPTIONS]
+
+
+def currency_choices() -> dict[str, str]:
+    return st.session_state.setdefault(CURRENCY_BY_DATASET, {})
 
 
 def mapping_overrides() -> dict[str, str | None]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.products import product_names
 from ml.schema import Col, DataError
 
 PANEL_COLUMNS = ("product_id", "period", "units", "revenue", "price", "promo")
@@ -132,9 +133,6 @@ def _last_costs(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _names(frame: pd.DataFrame) -> dict[str, str]:
-    """Product -> name, or its description when the data has no name column (UCI Online Retail)."""
-    column = Col.PRODUCT_NAME if Col.PRODUCT_NAME in frame else Col.DESCRIPTION if Col.DESCRIPTION in frame else None
-    if column is None:
-        return {}
-    names = frame[[Col.PRODUCT_ID, column]].dropna().drop_duplicates(Col.PRODUCT_ID, keep="last")
-    return {str(k): str(v).strip() for k, v in zip(names[Col.PRODUCT_ID], names[column], strict=True)}
+    """Product -> its usual name, or its usual description when the data has no name column (UCI Online Retail);
+    the usual one, not the last: a write-off note ("damaged") is not a product's name."""
+    return {str(k): str(v) for k, v in product_names(frame).items()}
