@@ -24,9 +24,11 @@ import pandas as pd
 
 from ml.schema import Col
 
-# Codes UCI-like exports use for non-product lines (compared upper-cased, trimmed).
+# Codes UCI-like exports use for non-product lines (compared upper-cased, trimmed). UCI's one-letter codes (M
+# Manual, D Discount, S SAMPLES, B Adjust bad debt) are found by their names: a one-letter code alone is too
+# common a product id ("A", "B") to judge by.
 SERVICE_CODES = frozenset({
-    "POST", "DOT", "M", "C2", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "CARRIAGE", "POSTAGE",
+    "POST", "DOT", "C2", "BANK CHARGES", "AMAZONFEE", "CRUK", "PADS", "CARRIAGE", "POSTAGE",
     "SHIPPING", "DELIVERY", "FEE", "FEES", "DISCOUNT", "ADJUST", "ADJUSTMENT", "MANUAL", "SAMPLE", "SAMPLES",
 })
 # A short product text naming a service, fee or adjustment (whole words; Chinese terms as written).
