@@ -37,24 +37,36 @@ def _money_delta(value: float, currency: str) -> str:
     return sign + format_money(abs(value), currency, compact=True)
 
 
+def _money_range(low: float, high: float, currency: str) -> str:
+    return t("pricing.headline.range", low=_money_delta(low, currency), high=_money_delta(high, currency))
+
+
 def show_summary(summary: PortfolioSummary, currency: str) -> None:
-    c1, c2, c3, c4 = st.columns(4)
+    """The headline is the range the elasticities' intervals allow, not one figure; the central estimate and the
+    products that drive it are named under it."""
+    c1, c2 = st.columns(2)
     c1.metric(t("pricing.summary.estimable"), t("pricing.summary.estimable_value", estimable=summary.n_estimable,
                                                   products=summary.n_products))
-    c2.metric(t("pricing.summary.revenue"), _money_delta(summary.revenue_change, currency),
-              _pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else None)
-    profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
-    c3.metric(t("pricing.summary.profit"), _money_delta(summary.profit_change, currency) if profit_ok else "–",
-              _pct(summary.profit_change / summary.profit_now) if profit_ok else None)
-    c4.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
+    c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
                                              kept=summary.n_keep))
-    st.caption(t(
-        "pricing.summary.band",
-        revenue_low=_money_delta(summary.revenue_change_low, currency),
-        revenue_high=_money_delta(summary.revenue_change_high, currency),
-        profit_low=_money_delta(summary.profit_change_low, currency) if profit_ok else "–",
-        profit_high=_money_delta(summary.profit_change_high, currency) if profit_ok else "–",
-    ))
+    c3, c4 = st.columns(2)
+    c3.metric(t("pricing.summary.revenue"), _money_range(summary.revenue_change_low, summary.revenue_change_high, currency),
+              help=t("pricing.headline.range_help"))
+    c3.caption(t("pricing.headline.central", value=_money_delta(summary.revenue_change, currency),
+                 percent=_pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else "–"))
+    profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
+    c4.metric(t("pricing.summary.profit"),
+              _money_range(summary.profit_change_low, summary.profit_change_high, currency) if profit_ok else "–",
+              help=t("pricing.headline.range_help"))
+    if profit_ok:
+        c4.caption(t("pricing.headline.central", value=_money_delta(summary.profit_change, currency),
+                     percent=_pct(summary.profit_change / summary.profit_now)))
+    if summary.drivers:
+        parts = [t("pricing.headline.driver", name=d["name"] or d["product_id"], change=_money_delta(d["change"], currency),
+                   share=format_percent_value(d["share"], 0)) for d in summary.drivers]
+        st.caption(t("pricing.headline.drivers", drivers="; ".join(parts)))
+    if summary.n_held_back:
+        st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
     not_estimable = summary.n_products - summary.n_estimable
     if not_estimable:
         st.caption(t("pricing.summary.not_estimable", count=not_estimable))
