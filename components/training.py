@@ -70,7 +70,8 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
         def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
             loss = float(logs.get("loss", math.nan))
             val = float(logs.get("val_loss", math.nan))
-            job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
+            job.report({"epoch": epoch, "loss": loss, "val_loss": val, "t": time.time()}, epoch=epoch, total=total,
+                       loss=loss, val_loss=val, per_training=config.epochs)
 
         result = run_forecast(series, config, baselines=True, backtest_folds=folds, callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
         run = ForecastRun(spec, config, result, dataset_fingerprint, dataset_name, number, stopped=job.stop_event.is_set())
@@ -94,6 +95,27 @@ def training_in_progress() -> bool:
     return job_running(state.FORECAST_JOB)
 
 
+def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
+    """"Training 1 of 2 · epoch 15 of 60 · …": the epochs the analyst set, per training (a run trains the holdout
+    model, each backtest fold and the final model), and an upper bound on the time left from the recent epochs'
+    median duration (early stopping usually ends sooner), or none before three epochs have been timed."""
+    total = int(progress.get("total") or 0)
+    epoch = int(progress.get("epoch") or 0)
+    per = int(progress.get("per_training") or total or 1)
+    trainings = max(1, round(total / per))
+    training = min(trainings, (max(epoch, 1) - 1) // per + 1)
+    times = [row["t"] for row in history if "t" in row][-6:]
+    if len(times) >= 4:
+        step = float(pd.Series(times).diff().dropna().median())
+        remaining = t("forecast.training.left_at_most", seconds=format_number(step * max(0, total - epoch), 0))
+    else:
+        remaining = t("forecast.training.left_unknown")
+    return t("forecast.training.progress_per_training", training=training, trainings=trainings,
+             epoch=(max(epoch, 1) - 1) % per + 1, epochs=per, loss=format_number(progress.get("loss"), 4),
+             val_loss=format_number(progress.get("val_loss"), 4), elapsed=format_number(elapsed, 0),
+             remaining=remaining)
+
+
 @st.fragment(run_every=1.0)
 def show_training() -> None:
     """Live progress of the session's training: bar, epoch, losses, time left, loss curve, Stop."""
@@ -110,17 +132,7 @@ def show_training() -> None:
         if snap.status == QUEUED:
             st.info(t("forecast.training.queued"))
         elif total:
-            done = min(1.0, epoch / total)
-            remaining = snap.elapsed / epoch * (total - epoch) if epoch else math.nan
-            st.progress(done, text=t(
-                "forecast.training.progress",
-                epoch=epoch,
-                total=total,
-                loss=format_number(snap.progress.get("loss"), 4),
-                val_loss=format_number(snap.progress.get("val_loss"), 4),
-                elapsed=format_number(snap.elapsed, 0),
-                remaining=format_number(remaining, 0) if not math.isnan(remaining) else "…",
-            ))
+            st.progress(min(1.0, epoch / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
             st.caption(t("forecast.training.early_stop_note"))
         else:
             st.progress(0.0, text=t("forecast.training.preparing"))

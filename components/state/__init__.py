@@ -116,6 +116,8 @@ FORECAST_LIVE_LOSS = "forecast_live_loss"
 FORECAST_RESULT_CHART = "forecast_result_chart"
 FORECAST_DOWNLOAD_CSV = "forecast_download_csv"
 FORECAST_DOWNLOAD_MODEL = "forecast_download_model"
+FORECAST_TRAIN = "forecast_train"  # the Train button (the only thing that starts a training)
+FORECAST_FORM_JOB = "forecast_form_job"  # id of the training whose settings the form was last filled from
 
 
 def forecast_widget_key(field: str) -> str:
@@ -151,7 +153,7 @@ def explore_top_chart_key(dimension: str) -> str:
 # Streamlit forgets a widget's value when its page is not drawn; re-assigning the keys each run keeps the
 # analyst's settings when they visit another page and come back.
 _PERSISTENT_PREFIXES = ("forecast_", "explore_", "recommend_", "pricing_", "runs_")
-_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset")
+_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset", "_train")
 
 
 def keep_widget_values() -> None:
