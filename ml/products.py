@@ -118,6 +118,11 @@ def find_non_products(product: pd.Series, text: pd.Series | None = None, quantit
             booked |= ~(price > 0)
         if quantity is not None:
             booked |= quantity < 0
+        # a product known only from such notes (no line sold at a price) has no name of its own to protect
+        sold = ~booked & (p_codes >= 0)
+        has_sale = np.zeros(n_products, dtype=bool)
+        has_sale[p_codes[sold]] = True
+        own &= has_sale[np.maximum(p_codes, 0)]
         write_offs = line_note & ~own & booked
 
     if price is not None or quantity is not None:
