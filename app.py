@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import state
 from components.datasets import ensure_sample_loaded, show_dataset_status
-from components.locale import input_currency, input_language
+from components.locale import currency, input_currency, input_language
 from ml.i18n import t
 
 st.set_page_config(page_title="SalesLens", page_icon=":material/insights:", layout="wide")
@@ -33,7 +33,7 @@ with st.sidebar:
     shown = state.dataset()
     with status_box.container():
         show_dataset_status(shown)
-    input_currency()
+    money = input_currency()
     st.caption(t("sidebar.footer"))
 
 navigation.run()
@@ -41,3 +41,5 @@ navigation.run()
 if state.dataset() is not shown:
     with status_box.container():
         show_dataset_status(state.dataset())
+    if currency() != money:  # the page loaded data in another currency: draw the page again in it
+        st.rerun()

@@ -54,6 +54,8 @@ def plot_forecast(
     baselines: list[str],
     show_baselines: bool,
     history_periods: int = 180,
+    series_name: str | None = None,
+    value_name: str | None = None,
 ) -> go.Figure:
     """History, holdout actuals, the network's and baselines' holdout predictions, and the future forecast with
     its prediction interval, for one series."""
@@ -82,8 +84,8 @@ def plot_forecast(
             fig.add_scatter(x=fu["ds"], y=fu["lower"], mode="lines", line={"width": 0}, fill="tonexty", fillcolor=COLOURS["band"], name=t("forecast.chart.interval"), hoverinfo="skip")
         fig.add_scatter(x=fu["ds"], y=fu["yhat"], name=t("forecast.chart.future"), mode="lines+markers", line={"color": COLOURS["future"], "width": 2.5})
     fig.update_xaxes(rangeslider={"visible": True}, title=None)
-    title = t("forecast.chart.title", series=series_id)
-    return _layout(fig, title, t("forecast.chart.value"))
+    title = t("forecast.chart.title", series=series_name or series_id)
+    return _layout(fig, title, value_name or t("forecast.chart.value"))
 
 
 def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:

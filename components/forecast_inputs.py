@@ -162,7 +162,8 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         c3.number_input(t("forecast.cfg.validation_split"), 0.0, 0.5, step=0.05, key=k("validation_split"), help=t("forecast.cfg.validation_split_help"))
         c4.selectbox(t("forecast.cfg.scaler"), SCALERS, format_func=lambda s: t(f"forecast.scaler.{s}"), key=k("scaler"), help=t("forecast.cfg.scaler_help"))
         st.markdown(f"**{t('forecast.cfg.features')}**")
-        f1, f2, f3, f4, f5, f6 = st.columns(6)
+        f1, f2, f3 = st.columns(3)  # six columns cut "Price and promotion" short
+        f4, f5, f6 = st.columns(3)
         f1.checkbox(t("forecast.cfg.day_of_week"), key=k("day_of_week"))
         f2.checkbox(t("forecast.cfg.month"), key=k("month"))
         f3.checkbox(t("forecast.cfg.quarter"), key=k("quarter"))
