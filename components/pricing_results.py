@@ -12,7 +12,15 @@ import streamlit as st
 from components import state
 from components.pricing_charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
 from ml.export import to_safe_csv
-from ml.i18n import format_money, format_number, format_percent_value, get_language, t
+from ml.i18n import (
+    babel_locale,
+    format_compact,
+    format_money,
+    format_number,
+    format_percent_value,
+    get_language,
+    t,
+)
 from ml.pricing import PortfolioSummary, demand_curves
 
 EXPORT_COLUMNS = (
@@ -37,8 +45,24 @@ def _money_delta(value: float, currency: str) -> str:
     return sign + format_money(abs(value), currency, compact=True)
 
 
+def babel_currency_symbol(currency: str) -> str:
+    return babel_locale().currency_symbols.get(currency, currency)
+
+
+def _signed_money(value: float, currency: str, compact: bool) -> str:
+    """Signed money in one style for every figure of a statement: all compact (£184, £195.6K) or none."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    if compact:
+        return sign + babel_currency_symbol(currency) + format_compact(abs(value))
+    return sign + format_money(abs(value), currency)
+
+
 def _money_range(low: float, high: float, currency: str) -> str:
-    return t("pricing.headline.range", low=_money_delta(low, currency), high=_money_delta(high, currency))
+    compact = max(abs(low), abs(high)) >= 10_000 if np.isfinite(low) and np.isfinite(high) else False
+    return t("pricing.headline.range", low=_signed_money(low, currency, compact),
+             high=_signed_money(high, currency, compact))
 
 
 def show_summary(summary: PortfolioSummary, currency: str) -> None:
@@ -52,7 +76,8 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     c3, c4 = st.columns(2)
     c3.metric(t("pricing.summary.revenue"), _money_range(summary.revenue_change_low, summary.revenue_change_high, currency),
               help=t("pricing.headline.range_help"))
-    c3.caption(t("pricing.headline.central", value=_money_delta(summary.revenue_change, currency),
+    compact = max(abs(summary.revenue_change_low), abs(summary.revenue_change_high)) >= 10_000
+    c3.caption(t("pricing.headline.central", value=_signed_money(summary.revenue_change, currency, compact),
                  percent=_pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else "–"))
     profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
     c4.metric(t("pricing.summary.profit"),
@@ -62,7 +87,8 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
         c4.caption(t("pricing.headline.central", value=_money_delta(summary.profit_change, currency),
                      percent=_pct(summary.profit_change / summary.profit_now)))
     if summary.drivers:
-        parts = [t("pricing.headline.driver", name=d["name"] or d["product_id"], change=_money_delta(d["change"], currency),
+        parts = [t("pricing.headline.driver", name=d["name"] or d["product_id"],
+                   change=_signed_money(d["change"], currency, compact),
                    share=format_percent_value(d["share"], 0)) for d in summary.drivers]
         st.caption(t("pricing.headline.drivers", drivers="; ".join(parts)))
     if summary.n_held_back:

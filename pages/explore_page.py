@@ -158,7 +158,7 @@ def show_trend(
     st.subheader(t("explore.trend.title"))
     _pick(state.EXPLORE_METRIC, measures, "revenue")
     _pick(state.EXPLORE_FREQ, list(FREQS), "D")
-    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    left, middle, right = st.columns([4, 2, 1], vertical_alignment="bottom")  # room for "Average order value"
     per_line = Col.ORDER_ID not in frame
     with left:
         measure = st.segmented_control(
@@ -236,7 +236,7 @@ def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], 
                         share=format_percent_value(top.table["share"].sum()),
                         measure=measure_label(rank_by, lang),
                         others=format_number(top.rest_count),
-                        rest=format_measure(top.rest_value, rank_by, lang, money),
+                        rest=format_measure(top.rest_value, rank_by, lang, money, compact=True),
                     )
                 )
             else:
@@ -268,6 +268,12 @@ def _show_top_table(top, lang: str, money: str, compare: str) -> None:
             help=t("explore.top.col_change_help"),
         ),
     }
+    if table["change"].isna().all():  # no comparison period: no column of empty cells
+        columns.remove("change")
+    elif table["change"].isna().any():  # a product new in this period has no change to show: "new", not "None"
+        table = table.assign(change=[t("explore.top.new") if pd.isna(c) else
+                                     ("+" if c > 0 else "") + format_percent_value(c, 1) for c in table["change"]])
+        config["change"] = st.column_config.TextColumn(config["change"]["label"], help=t("explore.top.col_change_help"))
     st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config)
 
 
