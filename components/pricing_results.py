@@ -74,6 +74,13 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
                                              kept=summary.n_keep))
     c3, c4 = st.columns(2)
+    if not summary.n_suggested:  # nothing counted: no figure at all rather than a "+£0.00"
+        c3.metric(t("pricing.summary.revenue"), "–")
+        c4.metric(t("pricing.summary.profit"), "–")
+        st.caption(t("pricing.headline.none"))
+        if summary.n_held_back:
+            st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
+        return
     c3.metric(t("pricing.summary.revenue"), _money_range(summary.revenue_change_low, summary.revenue_change_high, currency),
               help=t("pricing.headline.range_help"))
     compact = max(abs(summary.revenue_change_low), abs(summary.revenue_change_high)) >= 10_000
@@ -115,16 +122,18 @@ def display_table(table: pd.DataFrame, objective: str) -> pd.DataFrame:
     is the change in the objective (profit or revenue)."""
     ci = [f"[{format_number(lo, 2)}, {format_number(hi, 2)}]" if np.isfinite(lo) else "–"
           for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
-    objective_change = table["profit_change"] if objective == "profit" else table["revenue_change"]
+    given = table["suggestion_status"].eq("ok")  # a held-back suggestion shows its reason, not its numbers
+    objective_change = (table["profit_change"] if objective == "profit" else table["revenue_change"]).where(given)
+    suggested = table["suggested_price"].where(given)
     return pd.DataFrame({
         t("pricing.column.product"): table["product_id"].astype(str),
         t("pricing.column.name"): table["name"].astype(str),
         t("pricing.column.current_price"): table["current_price"].astype(float),
         t("pricing.column.elasticity"): table["elasticity"].astype(float),
         t("pricing.column.ci"): ci,
-        t("pricing.column.suggested_price"): table["suggested_price"].astype(float),
-        t("pricing.column.price_change"): (table["suggested_price"] / table["current_price"] - 1).astype(float) * 100,
-        t("pricing.column.revenue_change"): table["revenue_change"].astype(float) * 100,
+        t("pricing.column.suggested_price"): suggested.astype(float),
+        t("pricing.column.price_change"): (suggested / table["current_price"] - 1).astype(float) * 100,
+        t("pricing.column.revenue_change"): table["revenue_change"].where(given).astype(float) * 100,
         t("pricing.column.uplift"): objective_change.astype(float) * 100,
         t("pricing.column.confidence"): [t(f"pricing.confidence.{c}") for c in table["confidence"]],
         t("pricing.column.n_obs"): table["n_obs"].astype(int),
@@ -143,17 +152,17 @@ def _table_view(_table: pd.DataFrame, key: tuple, show_all: bool, objective: str
 def show_table(table: pd.DataFrame, key: tuple, show_all: bool, objective: str) -> None:
     """``key`` identifies ``table`` (see components.pricing_compute.suggestions_key)."""
     frame, csv = _table_view(table, key, show_all, objective, get_language())
-    percent = {"format": "%+.1f%%"}
+    # One format per column and "–" for what is not there (a number column would print "None").
+    two = "{:.2f}"
+    percent = "{:+.1f}%"
+    styled = frame.style.format(na_rep="–", formatter={
+        t("pricing.column.current_price"): two, t("pricing.column.suggested_price"): two,
+        t("pricing.column.elasticity"): two, t("pricing.column.price_change"): percent,
+        t("pricing.column.revenue_change"): percent, t("pricing.column.uplift"): percent,
+    })
     st.dataframe(
-        frame, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
-        column_config={
-            t("pricing.column.current_price"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.suggested_price"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.elasticity"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.price_change"): st.column_config.NumberColumn(**percent),
-            t("pricing.column.revenue_change"): st.column_config.NumberColumn(**percent),
-            t("pricing.column.uplift"): st.column_config.NumberColumn(**percent),
-        },
+        styled, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
+        column_config={t("pricing.column.note"): st.column_config.TextColumn(width="large")},
         key=state.PRICING_TABLE_CHART,
     )
     st.caption(t("pricing.table.caption"))
