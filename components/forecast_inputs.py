@@ -118,6 +118,8 @@ def _preset_caption(preset: str, freq: str, values: dict) -> str:
     changed = [f for f in CONFIG_FIELDS if getattr(template, f) != values[f]]
     if not changed:
         return t(f"forecast.preset.{preset}.description")
+    if preset == CUSTOM:
+        return t("forecast.form.custom", settings=describe_settings(values))
     return t("forecast.form.edited", preset=t(f"forecast.preset.{preset}.name"), settings=describe_settings(values))
 
 

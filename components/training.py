@@ -100,18 +100,18 @@ def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
     model, each backtest fold and the final model), and an upper bound on the time left from the recent epochs'
     median duration (early stopping usually ends sooner), or none before three epochs have been timed."""
     total = int(progress.get("total") or 0)
-    epoch = int(progress.get("epoch") or 0)
+    epoch = int(progress.get("epoch") or 0)  # Keras counts from 0: epoch 0 is the first one done
     per = int(progress.get("per_training") or total or 1)
     trainings = max(1, round(total / per))
-    training = min(trainings, (max(epoch, 1) - 1) // per + 1)
+    training = min(trainings, epoch // per + 1)
     times = [row["t"] for row in history if "t" in row][-6:]
     if len(times) >= 4:
         step = float(pd.Series(times).diff().dropna().median())
-        remaining = t("forecast.training.left_at_most", seconds=format_number(step * max(0, total - epoch), 0))
+        remaining = t("forecast.training.left_at_most", seconds=format_number(step * max(0, total - epoch - 1), 0))
     else:
         remaining = t("forecast.training.left_unknown")
     return t("forecast.training.progress_per_training", training=training, trainings=trainings,
-             epoch=(max(epoch, 1) - 1) % per + 1, epochs=per, loss=format_number(progress.get("loss"), 4),
+             epoch=epoch % per + 1, epochs=per, loss=format_number(progress.get("loss"), 4),
              val_loss=format_number(progress.get("val_loss"), 4), elapsed=format_number(elapsed, 0),
              remaining=remaining)
 
@@ -132,7 +132,7 @@ def show_training() -> None:
         if snap.status == QUEUED:
             st.info(t("forecast.training.queued"))
         elif total:
-            st.progress(min(1.0, epoch / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
+            st.progress(min(1.0, (epoch + 1) / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
             st.caption(t("forecast.training.early_stop_note"))
         else:
             st.progress(0.0, text=t("forecast.training.preparing"))
