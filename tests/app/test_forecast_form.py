@@ -3,35 +3,25 @@ the preset text follows the edits, and the progress counts the epochs the analys
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
 
 from components import state
 from components.training import progress_text
-from data.generate import generate
-from ml.dataset import load_dataset
 from ml.jobs import REGISTRY
 from tests.app.conftest import new_app, open_page, texts
+from tests.app.test_forecast_page import small_dataset  # noqa: F401 - the same small shop as the page test
 
 PAGE = "pages/forecast_page.py"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def small_dataset():
-    frame, _ = generate(seed=5, start="2024-01-01", end="2024-06-30", n_customers=150)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False)
-    return load_dataset([("small.csv", buf.getvalue().encode())])
 
 
 def _set(at, field, value):
     at.number_input(key=state.forecast_widget_key(field)).set_value(value)
 
 
-def test_edits_do_not_start_a_training_and_the_preset_text_follows_them(small_dataset):
+def test_edits_do_not_start_a_training_and_the_preset_text_follows_them(small_dataset):  # noqa: F811
     at = open_page(new_app(small_dataset), PAGE)
     at.selectbox(key=state.FORECAST_PRESET).set_value("gru").run()
     assert at.selectbox(key=state.forecast_widget_key("model_type")).value == "gru"
@@ -43,7 +33,7 @@ def test_edits_do_not_start_a_training_and_the_preset_text_follows_them(small_da
     assert "Custom (started from" in shown and "window 28" in shown
 
 
-def test_a_reload_shows_the_running_trainings_settings_not_the_defaults(small_dataset):
+def test_a_reload_shows_the_running_trainings_settings_not_the_defaults(small_dataset):  # noqa: F811
     at = open_page(new_app(small_dataset), PAGE)
     at.selectbox(key=state.FORECAST_PRESET).set_value("gru").run()
     _set(at, "window", 21)
