@@ -85,6 +85,8 @@ def input_currency() -> str:
         help=t("sidebar.currency_help"),
         on_change=_on_currency_change,
     )
+    if state.get(state.CURRENCY) is None:  # a language switch later keeps the money the analyst saw
+        state.put(state.CURRENCY, current)
     ds = state.dataset()
     detected = _detected_currency()
     if detected:
