@@ -193,6 +193,11 @@ def show_results(run: ForecastRun) -> None:
     if run.stopped:
         st.info(t("forecast.results.stopped"))
     show_verdicts(run)
+    negative = r.history.loc[r.history["y"] < 0]
+    if len(negative):  # returns that outweigh a period's sales: say so, or a -13k day looks like a bug
+        worst = negative.loc[negative["y"].idxmin()]
+        st.caption(t("forecast.results.negative_periods", count=len(negative), day=format_day(pd.Timestamp(worst["ds"])),
+                     value=format_number(float(worst["y"]), 0), series=series_label(str(worst["unique_id"]))))
     show_chart(run)
     left, right = st.columns([3, 2])
     with left:
