@@ -158,7 +158,7 @@ def show_trend(
     st.subheader(t("explore.trend.title"))
     _pick(state.EXPLORE_METRIC, measures, "revenue")
     _pick(state.EXPLORE_FREQ, list(FREQS), "D")
-    left, middle, right = st.columns([4, 2, 1], vertical_alignment="bottom")  # room for "Average order value"
+    left, middle, right = st.columns([5, 3, 3], vertical_alignment="bottom")  # room for "Average order value"
     per_line = Col.ORDER_ID not in frame
     with left:
         measure = st.segmented_control(
