@@ -180,7 +180,7 @@ def show_results(run: ForecastRun) -> None:
     r = run.result
     st.caption(t(
         "forecast.results.summary",
-        number=run.run_id[:6] if run.run_id else run.number,  # the id the Runs page lists it under, once saved
+        number=run.number,
         spec=run.spec.describe(),
         dataset=run.dataset_name,
         model=model_label(run.config.model_type),
