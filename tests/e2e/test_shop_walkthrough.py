@@ -64,8 +64,9 @@ def test_uci_excerpt_walkthrough(page: Page, warmed_app_url: str):
     headline = revenue.inner_text()
     assert not re.search(r"\+\s*\d+(\.\d+)?%", headline), headline  # never a single percentage uplift
     expect(main(page).get_by_text(re.compile("suggestions are held back"))).to_be_visible()
-    chooser = main(page).get_by_test_id("stSelectbox").filter(has_text="Product")
-    chooser.first.click()
+    chooser = main(page).get_by_test_id("stSelectbox").filter(has=page.get_by_text("Product", exact=True))
+    chooser.locator("input").click()
+    page.keyboard.type("REGENCY CAKESTAND")
     page.get_by_role("option", name=re.compile("REGENCY CAKESTAND 3 TIER")).click()
     settled(page)
     expect(main(page).get_by_text(re.compile(r"Current price £12\.75"))).to_be_visible()
