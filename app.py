@@ -7,7 +7,7 @@ import streamlit as st
 from components import state
 from components.access import require_access, show_signed_in
 from components.datasets import ensure_sample_loaded, show_dataset_status
-from components.locale import input_currency, input_language
+from components.locale import currency, input_currency, input_language
 from components.workspace import offer_linked_workspace
 from ml.i18n import t
 
@@ -37,7 +37,7 @@ with st.sidebar:
     shown = state.dataset()
     with status_box.container():
         show_dataset_status(shown)
-    input_currency()
+    money = input_currency()
     show_signed_in()
     st.caption(t("sidebar.footer"))
 
@@ -46,3 +46,5 @@ navigation.run()
 if state.dataset() is not shown:
     with status_box.container():
         show_dataset_status(state.dataset())
+    if currency() != money:  # the page loaded data in another currency: draw the page again in it
+        st.rerun()

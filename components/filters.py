@@ -17,6 +17,7 @@ import streamlit as st
 from components import state
 from ml.dataset import Dataset
 from ml.i18n import format_day, format_number, t
+from ml.products import product_label, product_names
 from ml.schema import Col
 from ml.series import Filters
 
@@ -69,11 +70,9 @@ def filter_options(fingerprint: str, _frame: pd.DataFrame) -> FilterOptions:
 
     products = distinct(Col.PRODUCT_ID)
     labels: dict[str, str] = {p: p for p in products}
-    if products and Col.PRODUCT_NAME in frame:
-        names = frame.groupby(Col.PRODUCT_ID, observed=True)[Col.PRODUCT_NAME].first().dropna()
-        for pid, name in names.items():
-            if str(name) and str(name) != str(pid):
-                labels[str(pid)] = f"{name} ({pid})"
+    if products:
+        names = product_names(frame)
+        labels = {p: product_label(p, names) for p in products}
     product_category: dict[str, str] = {}
     if products and Col.CATEGORY in frame:
         cats = frame.groupby(Col.PRODUCT_ID, observed=True)[Col.CATEGORY].first().dropna()

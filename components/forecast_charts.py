@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ml.i18n import plotly_separators, t
+from components.charts import localise_figure
+from ml.i18n import get_language, plotly_separators, t
 
 COLOURS = {
     "actual": "#1f2937",
@@ -31,6 +32,9 @@ def _layout(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
         height=520,
         yaxis_title=y_title,
     )
+    # Dates and large values as the reader writes them (2011年1月, 2万 under 中文), like Explore's charts.
+    localise_figure(fig, get_language())
+    fig.update_layout(template="plotly_white")
     return fig
 
 
@@ -54,6 +58,8 @@ def plot_forecast(
     baselines: list[str],
     show_baselines: bool,
     history_periods: int = 180,
+    series_name: str | None = None,
+    value_name: str | None = None,
 ) -> go.Figure:
     """History, holdout actuals, the network's and baselines' holdout predictions, and the future forecast with
     its prediction interval, for one series."""
@@ -81,9 +87,9 @@ def plot_forecast(
             fig.add_scatter(x=fu["ds"], y=fu["upper"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
             fig.add_scatter(x=fu["ds"], y=fu["lower"], mode="lines", line={"width": 0}, fill="tonexty", fillcolor=COLOURS["band"], name=t("forecast.chart.interval"), hoverinfo="skip")
         fig.add_scatter(x=fu["ds"], y=fu["yhat"], name=t("forecast.chart.future"), mode="lines+markers", line={"color": COLOURS["future"], "width": 2.5})
-    fig.update_xaxes(rangeslider={"visible": True}, title=None)
-    title = t("forecast.chart.title", series=series_id)
-    return _layout(fig, title, t("forecast.chart.value"))
+    fig.update_xaxes(rangeslider={"visible": True}, title=None, type="date")
+    title = t("forecast.chart.title", series=series_name or series_id)
+    return _layout(fig, title, value_name or t("forecast.chart.value"))
 
 
 def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
 from ml.i18n import t
+from ml.products import product_label, product_names
 from ml.schema import Col
 from ml.series import TARGETS
 
@@ -41,10 +42,8 @@ class SeriesSpec:
 
 
 def _product_label(ds: Dataset):
-    if Col.PRODUCT_NAME in ds.frame and Col.PRODUCT_ID in ds.frame:
-        names = ds.frame.drop_duplicates(Col.PRODUCT_ID).set_index(Col.PRODUCT_ID)[Col.PRODUCT_NAME].astype(str).to_dict()
-        return lambda pid: f"{pid} · {names.get(pid, '')}"
-    return str
+    names = product_names(ds.frame)
+    return lambda pid: product_label(pid, names)
 
 
 def input_series(ds: Dataset) -> SeriesSpec:
@@ -95,8 +94,52 @@ def _ensure_defaults(freq: str) -> ForecastConfig:
     return base
 
 
+def _form_values() -> dict:
+    k = state.forecast_widget_key
+    values = {field: st.session_state[k(field)] for field in CONFIG_FIELDS}
+    for name in ("window", "horizon", "layers", "units", "epochs", "batch_size", "patience", "seed"):
+        values[name] = int(values[name])
+    for name in ("dropout", "learning_rate", "validation_split"):
+        values[name] = float(values[name])
+    return values
+
+
+def describe_settings(values: dict) -> str:
+    """The settings that matter most, in one line ("LSTM, 2 layers × 64 units, window 28, …")."""
+    return t("forecast.form.settings", model=t(f"forecast.model.{values['model_type']}"), layers=values["layers"],
+             units=values["units"], window=values["window"], horizon=values["horizon"], epochs=values["epochs"],
+             batch=values["batch_size"], lr=f"{values['learning_rate']:g}", dropout=f"{values['dropout']:g}")
+
+
+def _preset_caption(preset: str, freq: str, values: dict) -> str:
+    """The preset's own description while the form holds its settings; "custom" and the actual settings once the
+    analyst has changed any of them."""
+    template = default_config(PANDAS_FREQ[freq]) if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
+    changed = [f for f in CONFIG_FIELDS if getattr(template, f) != values[f]]
+    if not changed:
+        return t(f"forecast.preset.{preset}.description")
+    if preset == CUSTOM:
+        return t("forecast.form.custom", settings=describe_settings(values))
+    return t("forecast.form.edited", preset=t(f"forecast.preset.{preset}.name"), settings=describe_settings(values))
+
+
+FORM_KEYS = (
+    state.FORECAST_PRESET, state.FORECAST_FOLDS, state.FORECAST_INTERVAL, state.FORECAST_TARGET, state.FORECAST_LEVEL,
+    state.FORECAST_FREQ, state.FORECAST_CATEGORY, state.FORECAST_PRODUCT, state.FORECAST_PRODUCTS,
+    *(state.forecast_widget_key(f) for f in CONFIG_FIELDS),
+)
+
+
+def form_snapshot() -> dict:
+    """Every Forecast form value as it is now (stored with a training, to put back after a reload)."""
+    return {key: st.session_state[key] for key in FORM_KEYS if key in st.session_state}
+
+
 def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig, int, float] | None:
-    """The configuration form. Returns (config, backtest folds, interval level) when the user clicks Train."""
+    """The configuration. Returns (config, backtest folds, interval level) when the user clicks Train.
+
+    No ``st.form``: in a form, Enter in a number field submits it, which started a training with half-edited
+    settings; here only the Train button starts one, and every edit is kept in the session as it is made."""
     base = _ensure_defaults(freq)
     presets = [CUSTOM, *PRESETS]
     st.selectbox(
@@ -104,9 +147,9 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         key=state.FORECAST_PRESET, on_change=_apply_preset, help=t("forecast.input.preset_help"),
     )
     preset = st.session_state.get(state.FORECAST_PRESET, CUSTOM)
-    st.caption(t(f"forecast.preset.{preset}.description"))
+    caption = st.empty()
     k = state.forecast_widget_key
-    with st.form("forecast_config_form", border=True):
+    with st.container(border=True):
         c1, c2, c3, c4 = st.columns(4)
         c1.selectbox(t("forecast.cfg.model_type"), MODEL_TYPES, format_func=lambda m: t(f"forecast.model.{m}"), key=k("model_type"), help=t("forecast.cfg.model_type_help"))
         c2.number_input(t("forecast.cfg.window"), 2, 1000, step=1, key=k("window"), help=t("forecast.cfg.window_help"))
@@ -121,7 +164,8 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         c3.number_input(t("forecast.cfg.validation_split"), 0.0, 0.5, step=0.05, key=k("validation_split"), help=t("forecast.cfg.validation_split_help"))
         c4.selectbox(t("forecast.cfg.scaler"), SCALERS, format_func=lambda s: t(f"forecast.scaler.{s}"), key=k("scaler"), help=t("forecast.cfg.scaler_help"))
         st.markdown(f"**{t('forecast.cfg.features')}**")
-        f1, f2, f3, f4, f5, f6 = st.columns(6)
+        f1, f2, f3 = st.columns(3)  # six columns cut "Price and promotion" short
+        f4, f5, f6 = st.columns(3)
         f1.checkbox(t("forecast.cfg.day_of_week"), key=k("day_of_week"))
         f2.checkbox(t("forecast.cfg.month"), key=k("month"))
         f3.checkbox(t("forecast.cfg.quarter"), key=k("quarter"))
@@ -133,14 +177,11 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         e2.number_input(t("forecast.cfg.seed"), 0, 2**31 - 1, step=1, key=k("seed"), help=t("forecast.cfg.seed_help"))
         folds = e3.number_input(t("forecast.cfg.backtest_folds"), 0, 10, step=1, key=state.FORECAST_FOLDS, help=t("forecast.cfg.backtest_folds_help"))
         level = e4.slider(t("forecast.cfg.interval"), 0.5, 0.99, step=0.01, key=state.FORECAST_INTERVAL, help=t("forecast.cfg.interval_help"))
-        submitted = st.form_submit_button(t("forecast.train"), type="primary")
+        submitted = st.button(t("forecast.train"), type="primary", key=state.FORECAST_TRAIN)
+    values = _form_values()
+    caption.caption(_preset_caption(preset, freq, values))
     if not submitted:
         return None
-    values = {field: st.session_state[k(field)] for field in CONFIG_FIELDS}
-    for name in ("window", "horizon", "layers", "units", "epochs", "batch_size", "patience", "seed"):
-        values[name] = int(values[name])
-    for name in ("dropout", "learning_rate", "validation_split"):
-        values[name] = float(values[name])
     template = base if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
     config = dataclasses.replace(template, **values)
     return config, int(folds), float(level)

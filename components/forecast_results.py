@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,8 @@ from components.training import ForecastRun
 from ml.export import to_safe_csv
 from ml.forecast import NETWORK, export_bundle
 from ml.i18n import format_day, format_number, format_percent_value, t
+from ml.products import product_label, product_names
+from ml.schema import Col
 
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
 _MODEL_PARAMS = ("baseline", "runner_up")
@@ -23,6 +27,8 @@ def model_label(name: str) -> str:
 def _verdict_text(message_id: str, params: dict) -> str:
     params = {k: (model_label(v) if k in _MODEL_PARAMS else v) for k, v in params.items()}
     params["metric"] = params.get("metric", "mase").upper()
+    if "series" in params:
+        params["series"] = series_label(str(params["series"]))
     return t(message_id, **params)
 
 
@@ -75,29 +81,70 @@ def show_coverage(run: ForecastRun) -> None:
         st.caption(t("forecast.coverage.unreliable"))
 
 
+def series_label(series_id: str) -> str:
+    """A series by its business name: the whole shop, a product's name, or the category as written."""
+    if series_id == "total":
+        return t("series.total")
+    ds = state.dataset()
+    if ds is not None and ds.has(Col.PRODUCT_ID):
+        names = _names(ds.fingerprint, ds.frame)
+        if series_id in names:
+            return product_label(series_id, names)
+    return str(series_id)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _names(fingerprint: str, _frame: pd.DataFrame) -> dict[str, str]:
+    return product_names(_frame).to_dict()
+
+
 def show_chart(run: ForecastRun) -> None:
     result = run.result
     series = sorted(result.history["unique_id"].unique())
     chosen = series[0]
     c1, c2 = st.columns([3, 1])
     if len(series) > 1:
-        chosen = c1.selectbox(t("forecast.results.series"), series, key=state.FORECAST_SERIES)
+        chosen = c1.selectbox(t("forecast.results.series"), series, key=state.FORECAST_SERIES, format_func=series_label)
     st.session_state.setdefault(state.FORECAST_SHOW_BASELINES, False)
     show_baselines = c2.toggle(t("forecast.results.show_baselines"), key=state.FORECAST_SHOW_BASELINES)
     baselines = [c for c in result.holdout.columns if c not in ("unique_id", "ds", "y", NETWORK, "lower", "upper")]
     st.plotly_chart(
-        plot_forecast(result.history, result.holdout, result.future, chosen, baselines, show_baselines),
+        plot_forecast(result.history, result.holdout, result.future, chosen, baselines, show_baselines,
+                      series_name=series_label(chosen), value_name=t(f"forecast.target.{run.spec.target}")),
         key=state.FORECAST_RESULT_CHART,
     )
 
 
 def forecast_download_frame(run: ForecastRun) -> pd.DataFrame:
-    future = run.result.future.copy()
-    future["ds"] = pd.to_datetime(future["ds"]).dt.date.astype(str)
-    future = future.rename(columns={"unique_id": "series", "ds": "date", "yhat": "forecast"})
-    future["interval_level"] = run.result.coverage.get("level")
-    future["model"] = run.config.model_type
-    return future[["series", "date", "forecast", "lower", "upper", "interval_level", "model"]]
+    """One row per series and date: every model's forecast (the network's with its interval), the model that won on
+    the held-out period marked per series, and the winner's forecast; numbers rounded to 2 decimals."""
+    result = run.result
+    future = result.future.copy()
+    baselines = [c for c in future.columns if c not in ("unique_id", "ds", "yhat", "lower", "upper")]
+    best = result.summary.loc[result.summary["best"].astype(bool)].set_index("unique_id")["model"] \
+        if "best" in result.summary else pd.Series(dtype=object)
+    winner = future["unique_id"].map(best).fillna(NETWORK).astype(str)
+    columns = {"network": future["yhat"], **{m: future[m] for m in baselines}}
+    winning = [columns.get(w if w != NETWORK else "network", future["yhat"])[i] for i, w in zip(future.index, winner, strict=True)]
+    out = pd.DataFrame({
+        t("forecast.csv.series"): future["unique_id"].astype(str).map(series_label),
+        t("forecast.csv.date"): pd.to_datetime(future["ds"]).dt.date.astype(str),
+        t("forecast.csv.winner"): winner.map(model_label),
+        t("forecast.csv.winner_forecast"): winning,
+        model_label(NETWORK): future["yhat"],
+        t("forecast.csv.lower", level=format_percent_value(result.coverage.get("level"), 0)): future["lower"],
+        t("forecast.csv.upper", level=format_percent_value(result.coverage.get("level"), 0)): future["upper"],
+        **{model_label(m): future[m] for m in baselines},
+    })
+    return out.round(2)
+
+
+def forecast_file_name(run: ForecastRun) -> str:
+    """saleslens_forecast_<dataset>_run<number>.csv, safe on every file system."""
+    stem = re.sub(r"\.(csv|tsv|txt|xlsx|gz|zip)$", "", run.dataset_name or "data", flags=re.IGNORECASE)
+    stem = re.sub(r"\.(csv|tsv|txt)$", "", stem, flags=re.IGNORECASE)
+    stem = re.sub(r"[^\w\-]+", "_", stem, flags=re.UNICODE).strip("_")[:60] or "data"
+    return f"saleslens_forecast_{stem}_run{run.number}.csv"
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -116,7 +163,7 @@ def _model_zip(_run: ForecastRun, owner: str, run_key: tuple) -> bytes:
 def show_downloads(run: ForecastRun) -> None:
     c1, c2 = st.columns(2)
     c1.download_button(
-        t("forecast.download.csv"), data=to_safe_csv(forecast_download_frame(run)), file_name="saleslens_forecast.csv",
+        t("forecast.download.csv"), data=to_safe_csv(forecast_download_frame(run)), file_name=forecast_file_name(run),
         mime="text/csv", key=state.FORECAST_DOWNLOAD_CSV, width="stretch",
     )
     try:
@@ -148,6 +195,11 @@ def show_results(run: ForecastRun) -> None:
     if run.stopped:
         st.info(t("forecast.results.stopped"))
     show_verdicts(run)
+    negative = r.history.loc[r.history["y"] < 0]
+    if len(negative):  # returns that outweigh a period's sales: say so, or a -13k day looks like a bug
+        worst = negative.loc[negative["y"].idxmin()]
+        st.caption(t("forecast.results.negative_periods", count=len(negative), day=format_day(pd.Timestamp(worst["ds"])),
+                     value=format_number(float(worst["y"]), 0), series=series_label(str(worst["unique_id"]))))
     show_chart(run)
     left, right = st.columns([3, 2])
     with left:
@@ -157,7 +209,7 @@ def show_results(run: ForecastRun) -> None:
         st.markdown(f"**{t('forecast.results.intervals')}**")
         show_coverage(run)
         chosen = [
-            f"{series}: " + ", ".join(f"{model_label(m)} {desc}" for m, desc in models.items())
+            f"{series_label(series)}: " + ", ".join(f"{model_label(m)} {desc}" for m, desc in models.items())
             for series, models in r.baseline_models.items()
             if models
         ]

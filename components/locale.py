@@ -51,18 +51,46 @@ def input_language() -> str:
     return lang
 
 
+def _detected_currency() -> str | None:
+    ds = state.dataset()
+    return getattr(ds.report, "currency", None) if ds is not None else None
+
+
 def currency() -> str:
-    return state.get(state.CURRENCY) or DEFAULT_CURRENCY.get(state.get(state.LANGUAGE, "en"), "USD")
+    """The analyst's choice for this dataset, else the currency read from the data, else the last choice, else the
+    language's usual one."""
+    ds = state.dataset()
+    chosen = state.currency_choices().get(ds.fingerprint) if ds is not None else None
+    return chosen or _detected_currency() or state.get(state.CURRENCY) \
+        or DEFAULT_CURRENCY.get(state.get(state.LANGUAGE, "en"), "USD")
+
+
+def _on_currency_change() -> None:
+    chosen = st.session_state[state.SIDEBAR_CURRENCY]
+    state.put(state.CURRENCY, chosen)
+    ds = state.dataset()
+    if ds is not None:
+        state.currency_choices()[ds.fingerprint] = chosen
 
 
 def input_currency() -> str:
     current = currency()
-    chosen = st.selectbox(
+    if current not in CURRENCIES:
+        current = CURRENCIES[0]
+    st.session_state[state.SIDEBAR_CURRENCY] = current
+    st.selectbox(
         t("sidebar.currency"),
         options=CURRENCIES,
-        index=CURRENCIES.index(current) if current in CURRENCIES else 0,
         key=state.SIDEBAR_CURRENCY,
         help=t("sidebar.currency_help"),
+        on_change=_on_currency_change,
     )
-    state.put(state.CURRENCY, chosen)
-    return chosen
+    if state.get(state.CURRENCY) is None:  # a language switch later keeps the money the analyst saw
+        state.put(state.CURRENCY, current)
+    ds = state.dataset()
+    detected = _detected_currency()
+    if detected:
+        st.caption(t("sidebar.currency_detected", currency=detected))
+    elif ds is not None and ds.fingerprint not in state.currency_choices():
+        st.caption(t("sidebar.currency_ask"))
+    return current

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.charts import TEMPLATE
-from ml.i18n import format_money, format_number, plotly_separators, t
+from components.charts import TEMPLATE, localise_figure
+from ml.i18n import format_money, format_number, get_language, plotly_separators, t
 from ml.pricing import demand_curves
 
 COLOURS = {
@@ -24,6 +24,7 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
                       legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0})
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, rangemode="tozero")
+    localise_figure(fig, get_language())  # 万 ticks under 中文, as on Explore
     return fig
 
 

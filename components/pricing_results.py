@@ -12,7 +12,15 @@ import streamlit as st
 from components import state
 from components.pricing_charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
 from ml.export import to_safe_csv
-from ml.i18n import format_money, format_number, format_percent_value, get_language, t
+from ml.i18n import (
+    babel_locale,
+    format_compact,
+    format_money,
+    format_number,
+    format_percent_value,
+    get_language,
+    t,
+)
 from ml.pricing import PortfolioSummary, demand_curves
 
 EXPORT_COLUMNS = (
@@ -37,24 +45,61 @@ def _money_delta(value: float, currency: str) -> str:
     return sign + format_money(abs(value), currency, compact=True)
 
 
+def babel_currency_symbol(currency: str) -> str:
+    return babel_locale().currency_symbols.get(currency, currency)
+
+
+def _signed_money(value: float, currency: str, compact: bool) -> str:
+    """Signed money in one style for every figure of a statement: all compact (£184, £195.6K) or none."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    if compact:
+        return sign + babel_currency_symbol(currency) + format_compact(abs(value))
+    return sign + format_money(abs(value), currency)
+
+
+def _money_range(low: float, high: float, currency: str) -> str:
+    compact = max(abs(low), abs(high)) >= 10_000 if np.isfinite(low) and np.isfinite(high) else False
+    return t("pricing.headline.range", low=_signed_money(low, currency, compact),
+             high=_signed_money(high, currency, compact))
+
+
 def show_summary(summary: PortfolioSummary, currency: str) -> None:
-    c1, c2, c3, c4 = st.columns(4)
+    """The headline is the range the elasticities' intervals allow, not one figure; the central estimate and the
+    products that drive it are named under it."""
+    c1, c2 = st.columns(2)
     c1.metric(t("pricing.summary.estimable"), t("pricing.summary.estimable_value", estimable=summary.n_estimable,
                                                   products=summary.n_products))
-    c2.metric(t("pricing.summary.revenue"), _money_delta(summary.revenue_change, currency),
-              _pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else None)
-    profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
-    c3.metric(t("pricing.summary.profit"), _money_delta(summary.profit_change, currency) if profit_ok else "–",
-              _pct(summary.profit_change / summary.profit_now) if profit_ok else None)
-    c4.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
+    c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
                                              kept=summary.n_keep))
-    st.caption(t(
-        "pricing.summary.band",
-        revenue_low=_money_delta(summary.revenue_change_low, currency),
-        revenue_high=_money_delta(summary.revenue_change_high, currency),
-        profit_low=_money_delta(summary.profit_change_low, currency) if profit_ok else "–",
-        profit_high=_money_delta(summary.profit_change_high, currency) if profit_ok else "–",
-    ))
+    c3, c4 = st.columns(2)
+    if not summary.n_suggested:  # nothing counted: no figure at all rather than a "+£0.00"
+        c3.metric(t("pricing.summary.revenue"), "–")
+        c4.metric(t("pricing.summary.profit"), "–")
+        st.caption(t("pricing.headline.none"))
+        if summary.n_held_back:
+            st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
+        return
+    c3.metric(t("pricing.summary.revenue"), _money_range(summary.revenue_change_low, summary.revenue_change_high, currency),
+              help=t("pricing.headline.range_help"))
+    compact = max(abs(summary.revenue_change_low), abs(summary.revenue_change_high)) >= 10_000
+    c3.caption(t("pricing.headline.central", value=_signed_money(summary.revenue_change, currency, compact),
+                 percent=_pct(summary.revenue_change / summary.revenue_now) if summary.revenue_now else "–"))
+    profit_ok = np.isfinite(summary.profit_now) and summary.profit_now
+    c4.metric(t("pricing.summary.profit"),
+              _money_range(summary.profit_change_low, summary.profit_change_high, currency) if profit_ok else "–",
+              help=t("pricing.headline.range_help"))
+    if profit_ok:
+        c4.caption(t("pricing.headline.central", value=_money_delta(summary.profit_change, currency),
+                     percent=_pct(summary.profit_change / summary.profit_now)))
+    if summary.drivers:
+        parts = [t("pricing.headline.driver", name=d["name"] or d["product_id"],
+                   change=_signed_money(d["change"], currency, compact),
+                   share=format_percent_value(d["share"], 0)) for d in summary.drivers]
+        st.caption(t("pricing.headline.drivers", drivers="; ".join(parts)))
+    if summary.n_held_back:
+        st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
     not_estimable = summary.n_products - summary.n_estimable
     if not_estimable:
         st.caption(t("pricing.summary.not_estimable", count=not_estimable))
@@ -77,16 +122,18 @@ def display_table(table: pd.DataFrame, objective: str) -> pd.DataFrame:
     is the change in the objective (profit or revenue)."""
     ci = [f"[{format_number(lo, 2)}, {format_number(hi, 2)}]" if np.isfinite(lo) else "–"
           for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)]
-    objective_change = table["profit_change"] if objective == "profit" else table["revenue_change"]
+    given = table["suggestion_status"].eq("ok")  # a held-back suggestion shows its reason, not its numbers
+    objective_change = (table["profit_change"] if objective == "profit" else table["revenue_change"]).where(given)
+    suggested = table["suggested_price"].where(given)
     return pd.DataFrame({
         t("pricing.column.product"): table["product_id"].astype(str),
         t("pricing.column.name"): table["name"].astype(str),
         t("pricing.column.current_price"): table["current_price"].astype(float),
         t("pricing.column.elasticity"): table["elasticity"].astype(float),
         t("pricing.column.ci"): ci,
-        t("pricing.column.suggested_price"): table["suggested_price"].astype(float),
-        t("pricing.column.price_change"): (table["suggested_price"] / table["current_price"] - 1).astype(float) * 100,
-        t("pricing.column.revenue_change"): table["revenue_change"].astype(float) * 100,
+        t("pricing.column.suggested_price"): suggested.astype(float),
+        t("pricing.column.price_change"): (suggested / table["current_price"] - 1).astype(float) * 100,
+        t("pricing.column.revenue_change"): table["revenue_change"].where(given).astype(float) * 100,
         t("pricing.column.uplift"): objective_change.astype(float) * 100,
         t("pricing.column.confidence"): [t(f"pricing.confidence.{c}") for c in table["confidence"]],
         t("pricing.column.n_obs"): table["n_obs"].astype(int),
@@ -105,17 +152,17 @@ def _table_view(_table: pd.DataFrame, key: tuple, show_all: bool, objective: str
 def show_table(table: pd.DataFrame, key: tuple, show_all: bool, objective: str) -> None:
     """``key`` identifies ``table`` (see components.pricing_compute.suggestions_key)."""
     frame, csv = _table_view(table, key, show_all, objective, get_language())
-    percent = {"format": "%+.1f%%"}
+    # One format per column and "–" for what is not there (a number column would print "None").
+    two = "{:.2f}"
+    percent = "{:+.1f}%"
+    styled = frame.style.format(na_rep="–", formatter={
+        t("pricing.column.current_price"): two, t("pricing.column.suggested_price"): two,
+        t("pricing.column.elasticity"): two, t("pricing.column.price_change"): percent,
+        t("pricing.column.revenue_change"): percent, t("pricing.column.uplift"): percent,
+    })
     st.dataframe(
-        frame, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
-        column_config={
-            t("pricing.column.current_price"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.suggested_price"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.elasticity"): st.column_config.NumberColumn(format="%.2f"),
-            t("pricing.column.price_change"): st.column_config.NumberColumn(**percent),
-            t("pricing.column.revenue_change"): st.column_config.NumberColumn(**percent),
-            t("pricing.column.uplift"): st.column_config.NumberColumn(**percent),
-        },
+        styled, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
+        column_config={t("pricing.column.note"): st.column_config.TextColumn(width="large")},
         key=state.PRICING_TABLE_CHART,
     )
     st.caption(t("pricing.table.caption"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +19,14 @@ _ACTION_ICONS = {"dropped": "🗑️", "changed": "✏️", "flagged": "🚩", "
 
 def field_label(canonical: str) -> str:
     return t(f"field.{canonical}")
+
+
+_FIELD_RE = re.compile(r"\b(" + "|".join(c.value for c in Col) + r")=")
+
+
+def readable_example(example: str) -> str:
+    """'2011-08-12 product_id=B, order_id=A563186: unit_price=-11062.06' with the fields' business names."""
+    return _FIELD_RE.sub(lambda m: f"{field_label(m.group(1))} ", example)
 
 
 def show_mapping_form(ds: Dataset) -> dict[str, str | None] | None:
@@ -68,7 +78,7 @@ def show_validation_report(report: ValidationReport) -> None:
                 t("data.report.action"): f"{_ACTION_ICONS.get(p.action, '')} {t(f'report.action.{p.action}')}",
                 t("data.report.reason"): t(f"report.reason.{p.reason}"),
                 t("data.report.count"): format_number(p.count),
-                t("data.report.examples"): "; ".join(p.examples),
+                t("data.report.examples"): "; ".join(readable_example(e) for e in p.examples),
             }
             for p in report.problems
         ]

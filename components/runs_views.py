@@ -77,10 +77,16 @@ def _holdout(owner: str, run_id: str) -> pd.DataFrame:
     return workspace().open_run(owner, run_id).result.holdout[["unique_id", "ds", "y", NETWORK]]
 
 
+def _group(record: RunRecord) -> tuple[str, str]:
+    """Runs compare only on the same dataset and target (the MASE of units on one shop says nothing about revenue
+    on another)."""
+    return record.dataset_fingerprint, str((record.spec or {}).get("target", ""))
+
+
 def show_comparison(records: list[RunRecord]) -> None:
     """Pick runs; overlay their predicted-vs-actual curves and put their metrics side by side."""
     by_id = {r.id: r for r in records}
-    default = [r.id for r in records[:2]]
+    default = [r.id for r in records if _group(r) == _group(records[0])][:2] if records else []
     chosen = st.multiselect(t("runs.compare.choose"), list(by_id), default=default, key=state.RUNS_SELECTED,
                             format_func=lambda i: describe_run(by_id[i]), max_selections=MAX_COMPARED,
                             help=t("runs.compare.help"))
@@ -88,6 +94,12 @@ def show_comparison(records: list[RunRecord]) -> None:
     if not chosen:
         st.caption(t("runs.compare.none"))
         return
+    # Errors on different data or of a different target do not compare: keep the first run's dataset and target.
+    apart = [i for i in chosen if _group(by_id[i]) != _group(by_id[chosen[0]])]
+    if apart:
+        st.warning(t("runs.compare.not_comparable", runs=", ".join(describe_run(by_id[i]) for i in apart),
+                     first=describe_run(by_id[chosen[0]])), icon=":material/compare_arrows:")
+        chosen = [i for i in chosen if i not in apart]
     owner = state.owner()
     predictions, failed = [], []
     for run_id in chosen:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -101,6 +100,27 @@ def training_in_progress() -> bool:
     return job_running(state.FORECAST_JOB)
 
 
+def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
+    """"Training 1 of 2 · epoch 15 of 60 · …": the epochs the analyst set, per training (a run trains the holdout
+    model, each backtest fold and the final model), and an upper bound on the time left from the recent epochs'
+    median duration (early stopping usually ends sooner), or none before three epochs have been timed."""
+    total = int(progress.get("total") or 0)
+    epoch = int(progress.get("epoch") or 0)  # Keras counts from 0: epoch 0 is the first one done
+    per = int(progress.get("per_training") or total or 1)
+    trainings = max(1, round(total / per))
+    training = min(trainings, epoch // per + 1)
+    times = [row["t"] for row in history if "t" in row][-6:]
+    if len(times) >= 4:
+        step = float(pd.Series(times).diff().dropna().median())
+        remaining = t("forecast.training.left_at_most", seconds=format_number(step * max(0, total - epoch - 1), 0))
+    else:
+        remaining = t("forecast.training.left_unknown")
+    return t("forecast.training.progress_per_training", training=training, trainings=trainings,
+             epoch=epoch % per + 1, epochs=per, loss=format_number(progress.get("loss"), 4),
+             val_loss=format_number(progress.get("val_loss"), 4), elapsed=format_number(elapsed, 0),
+             remaining=remaining)
+
+
 @st.fragment(run_every=1.0)
 def show_training() -> None:
     """Live progress of the session's training: bar, epoch, losses, time left, loss curve, Stop."""
@@ -117,17 +137,7 @@ def show_training() -> None:
         if snap.status == QUEUED:
             st.info(t("jobs.queued", position=snap.queue_position or 1))
         elif total:
-            done = min(1.0, epoch / total)
-            remaining = snap.elapsed / epoch * (total - epoch) if epoch else math.nan
-            st.progress(done, text=t(
-                "forecast.training.progress",
-                epoch=epoch,
-                total=total,
-                loss=format_number(snap.progress.get("loss"), 4),
-                val_loss=format_number(snap.progress.get("val_loss"), 4),
-                elapsed=format_number(snap.elapsed, 0),
-                remaining=format_number(remaining, 0) if not math.isnan(remaining) else "…",
-            ))
+            st.progress(min(1.0, (epoch + 1) / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
             st.caption(t("forecast.training.early_stop_note"))
         else:
             st.progress(0.0, text=t("forecast.training.preparing"))

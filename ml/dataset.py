@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ml.currency import detect_currency
 from ml.ingest import FileFormat, RawTable, read_upload
 from ml.limits import LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
@@ -36,6 +37,7 @@ from ml.parsing import (
     parse_dates_keyed,
     parse_numbers,
 )
+from ml.products import find_non_products
 from ml.schema import CANONICAL_COLUMNS, NUMERIC_COLUMNS, Col, ColumnMapping, DataError
 
 SAMPLE_ROWS = 2000
@@ -63,6 +65,7 @@ class CleaningOptions:
     day_first: bool | None = None  # None: detect; asked of the user when the data cannot tell
     drop_duplicates: bool = True
     encoding: str | None = None  # None: detect
+    keep_non_products: bool = False  # postage, fees, adjustments, write-offs: out of the data unless asked for
 
 
 @dataclass
@@ -89,6 +92,7 @@ class ValidationReport:
     date_ambiguous: bool = False
     date_alternative: str | None = None
     returns_policy: str = ReturnsPolicy.KEEP
+    currency: str | None = None  # ISO code read from the data (symbols in prices, the shop's countries), else None
 
     def add(self, reason: str, count: int, action: str, examples: list[str] | None = None) -> None:
         if count:
@@ -111,6 +115,7 @@ class ValidationReport:
             "date_format": self.date_format,
             "date_order_ambiguous": self.date_ambiguous,
             "returns_policy": str(self.returns_policy),
+            "currency": self.currency,
         }
 
 
@@ -278,6 +283,10 @@ def load_dataset(
         report.add("malformed_rows", malformed - short, "dropped")
         report.add("short_rows", short, "dropped")
         report.returns_policy = options.returns
+        money = [v for c in (Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST) if mapping.has(c)
+                 for v in samples[mapping.columns[c]].drop_null().to_pylist()]
+        regions = samples[mapping.columns[Col.REGION]].to_pylist() if mapping.has(Col.REGION) else None
+        report.currency = detect_currency(money, regions)
 
         date_style = _choose_date_style(samples[mapping.columns[Col.DATE]], options.day_first)
         report.date_format = date_style.format
@@ -298,6 +307,8 @@ def load_dataset(
         digest = hashing.result()
     digest.update(repr(sorted(mapping.columns.items())).encode())
     digest.update(repr((str(options.returns), options.day_first, options.drop_duplicates)).encode())
+    if options.keep_non_products:
+        digest.update(b"keep_non_products")
     return Dataset(
         name=name or (files[0][0] if len(files) == 1 else f"{files[0][0]} (+{len(files) - 1})"),
         frame=frame,
@@ -453,6 +464,7 @@ class _Cleaner:
         self._derive_measures()
         if self.options.drop_duplicates:
             self._drop_duplicates()
+        self._find_non_products()
         self._apply_returns_policy()
         self._flag()
         return self._frame()
@@ -584,6 +596,39 @@ class _Cleaner:
         dup = np.zeros(self.n, dtype=bool)
         dup[cand[pd.DataFrame(exact).duplicated(keep="first").to_numpy()]] = True
         self._drop("duplicates", dup)
+
+    def _find_non_products(self) -> None:
+        """Postage, fees, adjustments and write-off notes (``ml.products``): dropped, or flagged when kept."""
+        product = self.cats.get(Col.PRODUCT_ID)
+        if product is None or self.product_from_name:
+            return
+        rows = np.flatnonzero(self.keep)
+        if len(rows) == 0:
+            return
+        idx = pa.array(rows)
+        text = next((s[c] for c in (Col.PRODUCT_NAME, Col.DESCRIPTION) for s in (self.cats, self.texts) if c in s), None)
+        q, price = self.values.get(Col.QUANTITY), self.values.get(Col.UNIT_PRICE)
+        found = find_non_products(
+            product.take(idx).to_pandas(), None if text is None else text.take(idx).to_pandas(),
+            None if q is None else q[rows], None if price is None else price[rows],
+        )
+        by_code = np.zeros(self.n, dtype=bool)
+        by_code[rows[found.rows & ~found.write_offs]] = True
+        write_offs = np.zeros(self.n, dtype=bool)
+        write_offs[rows[found.write_offs]] = True
+        column = Col.QUANTITY if q is not None else Col.REVENUE
+        notes = self._text_examples(write_offs, text)
+        if self.options.keep_non_products:
+            self.report.add("non_product", int(by_code.sum()), "flagged", found.describe())
+            self.report.add("write_off", int(write_offs.sum()), "flagged", notes)
+        else:
+            self._drop("non_product", by_code, examples=found.describe())
+            self._drop("write_off", write_offs, examples=notes or self._row_examples(write_offs, column))
+
+    def _text_examples(self, mask: np.ndarray, text) -> list[str]:
+        if text is None:
+            return []
+        return [f"{self._locate(i)}: {text[i].as_py()!r}" for i in np.flatnonzero(mask)[:MAX_EXAMPLES].tolist()]
 
     def _apply_returns_policy(self) -> None:
         q = self.values.get(Col.QUANTITY)

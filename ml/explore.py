@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ml.products import product_label, product_names
 from ml.schema import Col, ConfigError
 from ml.series import FREQUENCIES, Filters, apply_filters, period_start
 
@@ -299,12 +300,9 @@ class TopItems:
 
 
 def _product_labels(rows: pd.DataFrame, keys: pd.Index) -> pd.Series:
-    if Col.PRODUCT_NAME not in rows:
-        return pd.Series(keys.astype(str), index=keys)
-    names = rows.groupby(Col.PRODUCT_ID, observed=True)[Col.PRODUCT_NAME].first().reindex(keys)
-    ids = pd.Series(keys.astype(str), index=keys)
-    named = names.notna() & (names.astype(str) != ids)
-    return ids.where(~named, names.astype(str) + " (" + ids + ")")
+    """'NAME (id)' per product: its name, or its description when the data names products only there."""
+    names = product_names(rows.loc[rows[Col.PRODUCT_ID].astype(str).isin(keys.astype(str))]) if len(keys) else {}
+    return pd.Series([product_label(str(k), names) for k in keys], index=keys)
 
 
 def make_top(
@@ -403,6 +401,39 @@ def make_weekday_matrix(
     days = cells.count().unstack("period").reindex(range(7)).fillna(0).astype(int)
     profile = daily.groupby(weekday).mean().reindex(range(7))
     return WeekdayMatrix(values, days, profile, layout, measure)
+
+
+CLOSED_SHARE = 0.05  # a weekday whose average day is under 5% of the average trading day is a closed day
+
+
+def find_closed_weekdays(matrix: WeekdayMatrix) -> list[int]:
+    """Weekdays on which the shop (nearly) never trades: UCI's shop is closed on Saturdays."""
+    profile = matrix.profile.dropna()
+    if len(profile) < 7 or profile.min() < 0:
+        return []
+    closed: list[int] = []
+    for _ in range(6):  # peel the smallest day off while it is tiny next to the remaining days
+        open_days = profile.drop(closed)
+        low = int(open_days.idxmin())
+        if open_days[low] > CLOSED_SHARE * open_days.drop(low).mean():
+            break
+        closed.append(low)
+    return sorted(closed)
+
+
+def describe_trading_week(matrix: WeekdayMatrix) -> tuple[int, float, int, float, list[int]] | None:
+    """As ``describe_weekdays`` over the days the shop trades, plus the closed weekdays: a shop shut on Saturdays
+    has its quietest *trading* day named, not "Saturday, 100% below"."""
+    profile = matrix.profile.dropna()
+    if len(profile) < 7 or int(matrix.days.to_numpy().sum()) < MIN_PATTERN_DAYS or profile.min() < 0:
+        return None
+    closed = find_closed_weekdays(matrix)
+    trading = profile.drop(closed)
+    if len(trading) < 2 or trading.mean() <= 0:
+        return None
+    mean = trading.mean()
+    high, low = int(trading.idxmax()), int(trading.idxmin())
+    return high, float(trading[high] / mean), low, float(trading[low] / mean), closed
 
 
 def describe_weekdays(matrix: WeekdayMatrix) -> tuple[int, float, int, float] | None:

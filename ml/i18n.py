@@ -99,6 +99,8 @@ def translate(message_id: str, language: str, /, **params: object) -> str:
     if not params:
         return template
     params = {k: translate(v, language) if isinstance(v, Msg) else v for k, v in params.items()}
+    if params.get("series") == "total":  # the engine's id of the whole-shop series, never shown as such
+        params["series"] = translate("series.total", language)
     return Formatter().vformat(template, (), _SafeParams(params))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 import pandas as pd
@@ -35,7 +36,8 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
     def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
         loss = float(logs.get("loss", math.nan))
         val = float(logs.get("val_loss", math.nan))
-        job.report({"epoch": epoch, "loss": loss, "val_loss": val}, epoch=epoch, total=total, loss=loss, val_loss=val)
+        job.report({"epoch": epoch, "loss": loss, "val_loss": val, "t": time.time()}, epoch=epoch, total=total,
+                   loss=loss, val_loss=val, per_training=int(config.get("epochs") or 0))
 
     result = run_forecast(series, ForecastConfig.from_dict(config), baselines=True, backtest_folds=folds,
                           callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)

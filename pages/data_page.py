@@ -91,12 +91,15 @@ with st.expander(t("data.options.title"), expanded=report.date_ambiguous):
             key=state.DATA_ENCODING,
         )
         duplicates = st.checkbox(t("data.options.duplicates"), value=current.drop_duplicates, key=state.DATA_DUPLICATES)
+        non_products = st.checkbox(t("data.options.non_products"), value=current.keep_non_products,
+                                   key=state.DATA_NON_PRODUCTS, help=t("data.options.non_products_help"))
         if st.form_submit_button(t("data.options.apply")):
             options = CleaningOptions(
                 returns=ReturnsPolicy(returns),
                 day_first={"auto": None, "day": True, "month": False}[order],
                 drop_duplicates=duplicates,
                 encoding=None if encoding == "auto" else encoding,
+                keep_non_products=non_products,
             )
             if not state.get(state.DATASET_FILES):
                 st.warning(t("data.saved.no_sources"))

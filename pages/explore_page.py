@@ -29,7 +29,7 @@ from ml.explore import (
     KpiReport,
     available_measures,
     comparison_period,
-    describe_weekdays,
+    describe_trading_week,
     make_kpis,
     make_top,
     make_trend,
@@ -161,7 +161,7 @@ def show_trend(
     st.subheader(t("explore.trend.title"))
     _pick(state.EXPLORE_METRIC, measures, "revenue")
     _pick(state.EXPLORE_FREQ, list(FREQS), "D")
-    left, middle, right = st.columns([3, 2, 2], vertical_alignment="bottom")
+    left, middle, right = st.columns([5, 3, 3], vertical_alignment="bottom")  # room for "Average order value"
     per_line = Col.ORDER_ID not in frame
     with left:
         measure = st.segmented_control(
@@ -239,7 +239,7 @@ def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], 
                         share=format_percent_value(top.table["share"].sum()),
                         measure=measure_label(rank_by, lang),
                         others=format_number(top.rest_count),
-                        rest=format_measure(top.rest_value, rank_by, lang, money),
+                        rest=format_measure(top.rest_value, rank_by, lang, money, compact=True),
                     )
                 )
             else:
@@ -271,6 +271,12 @@ def _show_top_table(top, lang: str, money: str, compare: str) -> None:
             help=t("explore.top.col_change_help"),
         ),
     }
+    if table["change"].isna().all():  # no comparison period: no column of empty cells
+        columns.remove("change")
+    elif table["change"].isna().any():  # a product new in this period has no change to show: "new", not "None"
+        table = table.assign(change=[t("explore.top.new") if pd.isna(c) else
+                                     ("+" if c > 0 else "") + format_percent_value(c, 1) for c in table["change"]])
+        config["change"] = st.column_config.TextColumn(config["change"]["label"], help=t("explore.top.col_change_help"))
     st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config)
 
 
@@ -300,19 +306,16 @@ def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[st
     matrix = _heatmap(ds.fingerprint, frame, key, measure, layout)
     st.plotly_chart(plot_heatmap(matrix, lang, money), width="stretch", config=CHART_CONFIG, key=state.EXPLORE_HEATMAP_CHART)
     st.caption(t("explore.heatmap.note_week") if layout == "week" else t("explore.heatmap.note_month"))
-    insight = describe_weekdays(matrix)
+    insight = describe_trading_week(matrix)
     if insight:
-        high, high_index, low, low_index = insight
+        high, high_index, low, low_index, closed = insight
         names = weekday_names(lang)
-        st.caption(
-            t(
-                "explore.heatmap.insight",
-                busiest=names[high],
-                above=format_percent_value(high_index - 1, 0),
-                quietest=names[low],
-                below=format_percent_value(1 - low_index, 0),
-            )
-        )
+        values = {"busiest": names[high], "above": format_percent_value(high_index - 1, 0), "quietest": names[low],
+                  "below": format_percent_value(1 - low_index, 0)}
+        if closed:
+            st.caption(t("explore.heatmap.insight_closed", closed=", ".join(names[d] for d in closed), **values))
+        else:
+            st.caption(t("explore.heatmap.insight", **values))
 
 
 def show_explore(ds: Dataset) -> None:

@@ -6,7 +6,8 @@ import streamlit as st
 
 from components import state
 from components.access import require_access
-from components.forecast_inputs import input_model_config, input_series
+from components.forecast_form import remember_settings, restore_running_settings
+from components.forecast_inputs import form_snapshot, input_model_config, input_series
 from components.forecast_results import show_results
 from components.interrupted import show_interrupted, start_requested_rerun
 from components.page import page_header_with_dataset
@@ -23,6 +24,7 @@ require_access()  # a first request straight to this file (multipage-v1 fallback
 ds = page_header_with_dataset("forecast.title", "forecast.intro", "forecast.no_data")
 
 collect_finished_job()
+restore_running_settings(training_in_progress())
 
 with st.container(border=True):
     st.markdown(f"**{t('forecast.section.what')}**")
@@ -50,7 +52,8 @@ if request is not None and series is not None:
     else:
         try:
             config.validate()
-            start_forecast(series, spec, config, folds, level, ds.fingerprint, ds.name)
+            job = start_forecast(series, spec, config, folds, level, ds.fingerprint, ds.name)
+            remember_settings(job.id, form_snapshot())
         except SalesLensError as err:
             state.put(state.FORECAST_ERROR, (err.message_id, err.params))
 
@@ -71,8 +74,9 @@ if error:
 run = state.get(state.FORECAST_RESULT)
 if run is not None:
     if run.dataset_fingerprint != ds.fingerprint:
-        st.info(t("forecast.results.other_dataset", name=run.dataset_name))
-    show_results(run)
+        st.info(t("forecast.results.other_dataset", name=run.dataset_name))  # not drawn over this dataset's series
+    else:
+        show_results(run)
 elif not training_in_progress():
     st.info(t("forecast.results.none_yet"))
 

@@ -34,7 +34,7 @@ from components.pricing_results import (
     show_table,
     show_whatif,
 )
-from ml.i18n import render_error, t
+from ml.i18n import format_money, render_error, t
 from ml.pricing import (
     ElasticityModel,
     adjusted_observations,
@@ -92,6 +92,7 @@ if product_id is None:
     st.stop()
 row = table.loc[table["product_id"] == product_id].iloc[0]
 label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
+st.caption(t("pricing.product.current_price", price=format_money(row["current_price"], money)))
 if row["status"] != "ok":
     st.warning(t("pricing.product.not_estimable", reason=t(f"pricing.reason.{row['reason']}")), icon=":material/block:")
     st.stop()

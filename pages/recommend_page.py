@@ -25,6 +25,7 @@ from components.recommend_results import (
     show_segments,
 )
 from ml.i18n import render_error, t
+from ml.products import product_names
 from ml.recommend import co_purchase_pairs
 from ml.schema import Col, SalesLensError
 
@@ -52,7 +53,8 @@ if not has_customers:
         st.stop()
     st.subheader(t("recommend.view.product"))
     products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
-    names = products if not ds.has(Col.PRODUCT_NAME) else frame.drop_duplicates(Col.PRODUCT_ID).set_index(Col.PRODUCT_ID)[Col.PRODUCT_NAME].astype(str).reindex(products).to_numpy()
+    known = product_names(frame)
+    names = [known.get(p, p) for p in products]
     product = input_product(products, names)
     if product:
         show_product(None, pairs, product, 10)

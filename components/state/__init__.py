@@ -17,6 +17,7 @@ from ml.series import Filters
 # App state
 LANGUAGE = "language"  # "en" | "zh"
 CURRENCY = "currency"  # ISO 4217 code used to format money
+CURRENCY_BY_DATASET = "currency_by_dataset"  # dataset fingerprint -> the currency the analyst chose for it
 DATASET = "dataset"  # ml.dataset.Dataset currently loaded
 DATASET_FILES = "dataset_files"  # list[(name, bytes)] behind DATASET, to re-read with new options or mapping
 MAPPING_OVERRIDES = "mapping_overrides"  # dict canonical -> source column chosen by the user
@@ -32,6 +33,7 @@ DATA_RETURNS = "data_returns"
 DATA_DAY_FIRST = "data_day_first"
 DATA_ENCODING = "data_encoding"
 DATA_DUPLICATES = "data_duplicates"
+DATA_NON_PRODUCTS = "data_non_products"
 DATA_MAPPING_EDITOR = "data_mapping_editor"
 DATA_PREVIEW = "data_preview"  # the Data page's preview expander (open or closed; its content is sent only when open)
 SIDEBAR_LANGUAGE = "sidebar_language"
@@ -62,6 +64,10 @@ def cleaning_options() -> CleaningOptions:
     if CLEANING_OPTIONS not in st.session_state:
         st.session_state[CLEANING_OPTIONS] = CleaningOptions()
     return st.session_state[CLEANING_OPTIONS]
+
+
+def currency_choices() -> dict[str, str]:
+    return st.session_state.setdefault(CURRENCY_BY_DATASET, {})
 
 
 def mapping_overrides() -> dict[str, str | None]:
@@ -110,6 +116,8 @@ FORECAST_LIVE_LOSS = "forecast_live_loss"
 FORECAST_RESULT_CHART = "forecast_result_chart"
 FORECAST_DOWNLOAD_CSV = "forecast_download_csv"
 FORECAST_DOWNLOAD_MODEL = "forecast_download_model"
+FORECAST_TRAIN = "forecast_train"  # the Train button (the only thing that starts a training)
+FORECAST_FORM_JOB = "forecast_form_job"  # id of the training whose settings the form was last filled from
 
 
 def forecast_widget_key(field: str) -> str:
@@ -145,7 +153,7 @@ def explore_top_chart_key(dimension: str) -> str:
 # Streamlit forgets a widget's value when its page is not drawn; re-assigning the keys each run keeps the
 # analyst's settings when they visit another page and come back.
 _PERSISTENT_PREFIXES = ("forecast_", "explore_", "recommend_", "pricing_", "runs_")
-_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset")
+_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset", "_train")
 
 
 def keep_widget_values() -> None:

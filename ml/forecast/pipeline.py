@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.baselines import BASELINES
+from ml.forecast.baselines import BASELINES, forecast_baselines
 from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
 from ml.forecast.evaluation import (
@@ -53,7 +53,8 @@ class ForecastResult:
     - ``scorecard``: one row per fold x series x model; ``summary``: per series x model averaged over folds,
       with ``best`` flagged (lowest MASE).
     - ``history``: [unique_id, ds, y] all input rows; ``holdout``: [unique_id, ds, y, network, <baselines>,
-      lower, upper]; ``future``: [unique_id, ds, yhat, lower, upper].
+      lower, upper]; ``future``: [unique_id, ds, yhat, lower, upper, <baselines>] (each baseline refitted on all
+      rows, so the forecast file can hold every model's forecast beside the winner's).
     - ``coverage``: {level, holdout (achieved on the holdout), backtest (cross-conformal over folds, or NaN),
       n_calibration, reliable, source: 'backtest' | 'validation_windows' | 'backtest_and_validation_windows'}.
     """
@@ -207,6 +208,11 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     else:
         future["lower"] = future["upper"] = np.nan
     future = future.drop(columns="scale")
+    if models and not stopped():
+        ahead = forecast_baselines(frame, config.horizon, freq, models)
+        future = future.merge(ahead[[ID, DS, *models]], on=[ID, DS], how="left")
+        if floor is not None:
+            future[list(models)] = future[list(models)].clip(lower=floor)
 
     baseline_models = holdout_fold.baseline_models
     return ForecastResult(

@@ -18,7 +18,7 @@ from ml.pricing.config import OptimiserConfig
 
 # Why a suggestion stopped where it did (None: the objective peaks inside the limits).
 BOUNDS = ("max_increase", "max_decrease", "floor", "ceiling", "min_margin")
-SUGGESTION_STATUSES = ("ok", "not_estimable", "no_cost", "infeasible")
+SUGGESTION_STATUSES = ("ok", "not_estimable", "no_cost", "infeasible", "held_back")
 INFEASIBLE_REASONS = ("constraints_conflict", "no_price_with_ending")
 COST_SOURCES = ("data", "margin")
 _EPS = 1e-9

@@ -1,8 +1,11 @@
-"""Transactions -> one row per product and period (day or Monday-starting week) with units, average price and promo.
+"""Transactions -> one row per product and period (day or Monday-starting week) with units, price and promo.
 
 Only sales lines (quantity > 0) with a positive, finite price enter: returns and zero-price lines carry no demand
-signal at a price. The period price is revenue / units (the average price paid), and a period is a promo period
-when any of its sales lines was on promotion (weekly: the share of its selling days on promotion).
+signal at a price. A day's price is the price on most of its lines (registered customers' lines first), not
+revenue / units: on a wholesaler's data (UCI) a big order at a quantity-tier price, or a guest paying more, would
+otherwise move the day's average price with its units and fake a strong elasticity. A week's price is the
+units-weighted mean of its days' prices. A period is a promo period when any of its sales lines was on promotion
+(weekly: the share of its selling days on promotion).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.products import product_names
 from ml.schema import Col, DataError
 
 PANEL_COLUMNS = ("product_id", "period", "units", "revenue", "price", "promo")
@@ -35,7 +39,7 @@ class PricePanel:
     products_without_price: list[str] = field(default_factory=list)
     unit_cost: dict[str, float] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
-    current_price: dict[str, float] = field(default_factory=dict)  # average price of the last regular selling day
+    current_price: dict[str, float] = field(default_factory=dict)  # usual recent list price (``list_prices``)
 
     @property
     def products(self) -> list[str]:
@@ -86,20 +90,23 @@ def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
     daily = data.groupby(["product_id", "period"], sort=True).agg(
         units=("units", "sum"), revenue=("revenue", "sum"), promo=("promo", "max")
     ).reset_index()
-    daily["price"] = daily["revenue"] / daily["units"]
-    current = _current_prices(daily)
+    guest = frame[Col.CUSTOMER_ID].isna().to_numpy()[valid] if Col.CUSTOMER_ID in frame else None
+    day_price = _day_prices(data["product_id"], data["period"], price[valid], guest)
+    daily["price"] = day_price.reindex(pd.MultiIndex.from_frame(daily[["product_id", "period"]])).to_numpy()
+    daily["value"] = daily["price"] * daily["units"]
+    current = list_prices(data["product_id"], data["period"], price[valid], data["promo"], guest)
     if freq == "W":
         daily["period"] = daily["period"] - pd.to_timedelta(daily["period"].dt.day_of_week, unit="D")
         daily = daily.groupby(["product_id", "period"], sort=True).agg(
-            units=("units", "sum"), revenue=("revenue", "sum"), promo=("promo", "mean")
+            units=("units", "sum"), revenue=("revenue", "sum"), value=("value", "sum"), promo=("promo", "mean")
         ).reset_index()
         # a week cut by the start or end of the data would look like a week of low demand
         first, last = day.min(), day.max()
         complete = (daily["period"] >= first) & (daily["period"] + pd.Timedelta(days=6) <= last)
         daily = daily.loc[complete]
+        daily["price"] = daily["value"] / daily["units"]
     elif freq != "D":
         raise DataError("pricing.error.bad_freq", freq=freq)
-    daily["price"] = daily["revenue"] / daily["units"]
     panel = daily[list(PANEL_COLUMNS)].reset_index(drop=True)
     sold = set(products[sale].unique())
     priced = set(panel["product_id"].unique())
@@ -110,14 +117,48 @@ def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
     )
 
 
-def _current_prices(daily: pd.DataFrame) -> dict[str, float]:
-    """Per product, the average price of its last selling day without promotion (the last day if all were)."""
-    regular = daily.loc[daily["promo"] < 0.5]
-    last = regular.groupby("product_id", sort=False).tail(1)
-    prices = dict(zip(last["product_id"], last["price"].astype(float), strict=True))
-    for row in daily.groupby("product_id", sort=False).tail(1).itertuples(index=False):
-        prices.setdefault(row.product_id, float(row.price))
-    return {str(k): round(float(v), 4) for k, v in prices.items()}
+RECENT_DAYS = 56  # the list price is read from a product's last eight weeks of sales
+
+
+def _day_prices(products: pd.Series, days: pd.Series, prices: np.ndarray, guest: np.ndarray | None) -> pd.Series:
+    """(product, day) -> the price on most of the day's lines, registered customers' lines first; ties: higher."""
+    lines = pd.DataFrame({"product_id": np.asarray(products, dtype=object), "period": np.asarray(days),
+                          "price": _price_key(np.asarray(prices, dtype=float)),
+                          "guest": np.asarray(guest, dtype=bool) if guest is not None else False})
+    counts = lines.groupby(["product_id", "period", "guest", "price"], sort=False).size().reset_index(name="n")
+    best = counts.sort_values(["guest", "n", "price"], ascending=[True, False, False], kind="stable")
+    best = best.drop_duplicates(["product_id", "period"])
+    return best.set_index(["product_id", "period"])["price"]
+
+
+def _price_key(prices: np.ndarray) -> np.ndarray:
+    """Prices to the cent (to 1/100 cent under 1: UCI sells some items at 0.001), so 12.7499999 counts as 12.75."""
+    return np.where(prices >= 1, np.round(prices, 2), np.round(prices, 4))
+
+
+def list_prices(products: pd.Series, days: pd.Series, prices: np.ndarray, promo: np.ndarray | float | pd.Series,
+                guest: np.ndarray | None = None, recent_days: int = RECENT_DAYS) -> dict[str, float]:
+    """Per product, its usual recent list price: the price on the most sales lines over its last ``recent_days``
+    of sales, counting lines, not units, so a quantity tier (10.95 for 16 or more) does not outvote the price most
+    orders pay (12.75), and leaving out guest lines (no customer id: a higher price) and promotion lines while the
+    product has any other. Ties go to the higher price (a tier or a discount is below the list price).
+
+    The average price of the last day, used before, mixed the three: UCI's REGENCY CAKESTAND read 18.18 while its
+    list price was 12.75."""
+    lines = pd.DataFrame({"product_id": np.asarray(products, dtype=object), "day": np.asarray(days),
+                          "price": _price_key(np.asarray(prices, dtype=float))})
+    lines["promo"] = np.asarray(promo, dtype=float) >= 0.5 if not np.isscalar(promo) else bool(promo >= 0.5)
+    lines["guest"] = np.asarray(guest, dtype=bool) if guest is not None else False
+    if lines.empty:
+        return {}
+    last = lines.groupby("product_id", sort=False)["day"].transform("max")
+    lines = lines.loc[lines["day"] > last - pd.Timedelta(days=recent_days)]
+    # rank 0: a registered customer at the regular price; 1: promo or guest; 2: both. Each product keeps its best.
+    lines = lines.assign(rank=lines["promo"].astype(int) + lines["guest"].astype(int))
+    lines = lines.loc[lines["rank"] == lines.groupby("product_id", sort=False)["rank"].transform("min")]
+    counts = lines.groupby(["product_id", "price"], sort=False).size().reset_index(name="n")
+    best = counts.sort_values(["n", "price"], ascending=[False, False], kind="stable").drop_duplicates("product_id")
+    return {str(k): float(v) for k, v in zip(best["product_id"], best["price"], strict=True)}
 
 
 def _last_costs(frame: pd.DataFrame) -> dict[str, float]:
@@ -132,9 +173,6 @@ def _last_costs(frame: pd.DataFrame) -> dict[str, float]:
 
 
 def _names(frame: pd.DataFrame) -> dict[str, str]:
-    """Product -> name, or its description when the data has no name column (UCI Online Retail)."""
-    column = Col.PRODUCT_NAME if Col.PRODUCT_NAME in frame else Col.DESCRIPTION if Col.DESCRIPTION in frame else None
-    if column is None:
-        return {}
-    names = frame[[Col.PRODUCT_ID, column]].dropna().drop_duplicates(Col.PRODUCT_ID, keep="last")
-    return {str(k): str(v).strip() for k, v in zip(names[Col.PRODUCT_ID], names[column], strict=True)}
+    """Product -> its usual name, or its usual description when the data has no name column (UCI Online Retail);
+    the usual one, not the last: a write-off note ("damaged") is not a product's name."""
+    return {str(k): str(v) for k, v in product_names(frame).items()}

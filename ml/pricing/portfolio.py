@@ -16,6 +16,14 @@ from ml.pricing.optimise import PriceSuggestion, optimise_price
 from ml.pricing.panel import PricePanel, make_price_panel
 
 SUGGESTION_COLUMNS = tuple(PriceSuggestion.__dataclass_fields__)
+# Units that move more than 4% per 1% of price (log units change / log price change) is more than retail price
+# studies find (the meta-analysis of Bijmolt, van Heerde & Pieters 2005: mean -2.6, few beyond -4); a suggestion
+# that needs it is more likely a sign of prices set by order size or customer than of demand, and is held back.
+MAX_UNITS_PER_PRICE = 4.0
+# A suggestion is also held back when the elasticity's interval allows a loss as large as the gain expected (the
+# objective at the interval's worse end falls by more than the central estimate rises): a coin toss, not advice.
+HOLD_REASONS = ("implausible_units", "interval_too_wide")
+N_DRIVERS = 3
 
 
 @dataclass
@@ -42,6 +50,8 @@ class PortfolioSummary:
     profit_change_high: float = math.nan
     n_low_confidence: int = 0  # suggestions resting on low-confidence estimates (in the totals only when included)
     include_low_confidence: bool = False
+    n_held_back: int = 0  # suggestions whose implied unit change the data do not support (never in the totals)
+    drivers: list[dict] = field(default_factory=list)  # the products that move the revenue total most
 
     @property
     def revenue_change(self) -> float:
@@ -84,12 +94,46 @@ def suggest_prices(estimates: pd.DataFrame, config: OptimiserConfig | None = Non
             floor, ceiling = bounds.get(est.product_id, (None, None))
             suggestion = optimise_price(est.current_price, est.elasticity, est.baseline_units, est.unit_cost, cfg,
                                         ci=(est.ci_low, est.ci_high), floor=floor, ceiling=ceiling)
+        if suggestion.status == "ok":
+            hold = hold_back_reason(suggestion, cfg.objective)
+            if hold:
+                suggestion.status, suggestion.reason = "held_back", hold
         rows.append(suggestion.to_dict())
     suggestions = pd.DataFrame(rows, columns=list(SUGGESTION_COLUMNS), index=estimates.index)
     out = estimates.drop(columns=["current_price"]).join(
         suggestions.rename(columns={"status": "suggestion_status", "reason": "suggestion_reason",
                                     "unit_cost": "cost_used"}))
     return out
+
+
+def hold_back_reason(suggestion: PriceSuggestion, objective: str = "revenue") -> str | None:
+    """Why a suggestion should not be followed although it is the optimum of the fitted curve, or None."""
+    p0, p1 = suggestion.current_price, suggestion.suggested_price
+    price_change = p1 / p0 - 1 if p0 > 0 else 0.0
+    units = suggestion.units_change
+    if abs(price_change) < 1e-9 or not np.isfinite(units):
+        return None
+    if units <= -1 or abs(np.log1p(units)) > MAX_UNITS_PER_PRICE * abs(np.log1p(price_change)) + 1e-9:
+        return "implausible_units"
+    if objective == "profit":
+        central, worst = suggestion.profit_change, suggestion.profit_change_low
+    else:
+        central, worst = suggestion.revenue_change, suggestion.revenue_change_low
+    if np.isfinite(worst) and np.isfinite(central) and worst < 0 and -worst >= central:
+        return "interval_too_wide"
+    return None
+
+
+def revenue_drivers(ok: pd.DataFrame, scale: float, n: int = N_DRIVERS) -> list[dict]:
+    """The products whose suggestions change the revenue total most, with their share of the absolute changes."""
+    change = (ok["revenue_new"] - ok["revenue_now"]) * scale
+    total = float(change.abs().sum())
+    if not total:
+        return []
+    top = change.abs().sort_values(ascending=False, kind="stable").index[:n]
+    names = ok["name"] if "name" in ok else ok["product_id"]
+    return [{"product_id": str(ok.at[i, "product_id"]), "name": str(names.at[i] or ""), "change": float(change.at[i]),
+             "share": float(abs(change.at[i]) / total)} for i in top]
 
 
 def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float,
@@ -115,8 +159,10 @@ def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float,
         status_counts={str(k): int(v) for k, v in table["suggestion_status"].value_counts().items()},
         n_low_confidence=n_low,
         include_low_confidence=include_low_confidence,
+        n_held_back=int((table["suggestion_status"] == "held_back").sum()),
     )
     scale = periods_per_30_days
+    summary.drivers = revenue_drivers(ok, scale)
     summary.revenue_now = float(ok["revenue_now"].sum() * scale)
     summary.revenue_new = float(ok["revenue_new"].sum() * scale)
     summary.revenue_change_low = float((ok["revenue_now"] * ok["revenue_change_low"]).sum() * scale)

@@ -125,7 +125,8 @@ def purchase_history(frame: pd.DataFrame, customer_id: str) -> pd.DataFrame:
     if Col.CUSTOMER_ID not in frame.columns:
         raise DataError("recommend.error.needs_customers")
     rows = frame[frame[Col.CUSTOMER_ID].astype("string") == str(customer_id)]
-    columns = [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, Col.PRODUCT_NAME, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in frame.columns]
+    name = Col.PRODUCT_NAME if Col.PRODUCT_NAME in frame.columns else Col.DESCRIPTION
+    columns = [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, name, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in frame.columns]
     return rows[columns].sort_values(Col.DATE, ascending=False).reset_index(drop=True)
 
 

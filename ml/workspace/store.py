@@ -235,12 +235,14 @@ def report_from_dict(data: dict[str, Any]) -> ValidationReport:
 
 def options_to_dict(options: CleaningOptions) -> dict[str, Any]:
     return {"returns": str(options.returns), "day_first": options.day_first,
-            "drop_duplicates": bool(options.drop_duplicates), "encoding": options.encoding}
+            "drop_duplicates": bool(options.drop_duplicates), "encoding": options.encoding,
+            "keep_non_products": bool(options.keep_non_products)}
 
 
 def options_from_dict(data: dict[str, Any]) -> CleaningOptions:
     return CleaningOptions(returns=ReturnsPolicy(data.get("returns", "keep")), day_first=data.get("day_first"),
-                           drop_duplicates=bool(data.get("drop_duplicates", True)), encoding=data.get("encoding"))
+                           drop_duplicates=bool(data.get("drop_duplicates", True)), encoding=data.get("encoding"),
+                           keep_non_products=bool(data.get("keep_non_products", False)))
 
 
 # ------------------------------------------------------------------------------------------------ the store

@@ -64,12 +64,13 @@ def test_table_elasticities_track_the_planted_ones_and_suggestions_follow_the_li
     assert np.corrcoef(table["Elasticity"], planted)[0, 1] > 0.8
     shuffled = table["Elasticity"].to_numpy()[np.random.default_rng(0).permutation(len(table))]
     assert not np.corrcoef(shuffled, planted)[0, 1] > 0.8
-    assert (table["Price change"].abs() <= 15 + 1e-6).all()
+    given = table["Price change"].dropna()  # a held-back suggestion shows its reason, not a price
+    assert len(given) >= len(table) - 2 and (given.abs() <= 15 + 1e-6).all()
     at.slider(key=state.PRICING_MAX_CHANGE).set_value(5).run()
     assert not at.exception
     table = at.dataframe[0].value.set_index("Product")
-    assert (table["Price change"].abs() <= 5 + 1e-6).all()
-    inelastic = table.loc[table["Elasticity"] > -1]
+    assert (table["Price change"].dropna().abs() <= 5 + 1e-6).all()
+    inelastic = table.loc[(table["Elasticity"] > -1) & table["Price change"].notna()]
     assert (inelastic["Price change"] > 4.5).all()  # stopped at +5% (the last whole cent below it), not beyond
     assert set(inelastic["Note"]) <= {"Stopped at the maximum raise"}
 
@@ -122,14 +123,20 @@ def test_missing_cost_asks_for_a_margin(shop):
     assert not at.exception
     assert at.selectbox(key=state.PRICING_OBJECTIVE).value == "revenue"  # the default without costs
     assert not any("assumed margin" in w.value for w in at.warning)
-    assert at.dataframe[0].value["Suggested price"].notna().all()
+    assert _priced_or_held_back(at.dataframe[0].value)
     at.selectbox(key=state.PRICING_OBJECTIVE).set_value("profit").run()
     assert any("assumed margin" in w.value for w in at.warning)
     assert at.dataframe[0].value["Suggested price"].isna().all()
     at.number_input(key=state.PRICING_MARGIN).set_value(30.0).run()
     assert not at.exception
     assert not any("assumed margin" in w.value for w in at.warning)
-    assert at.dataframe[0].value["Suggested price"].notna().all()
+    assert _priced_or_held_back(at.dataframe[0].value)
+
+
+def _priced_or_held_back(table) -> bool:
+    """Every product has a suggested price, or the reason it is held back (and most have a price)."""
+    held = table["Note"].str.startswith("Held back")
+    return bool((table["Suggested price"].notna() | held).all() and held.sum() <= len(table) // 2)
 
 
 def test_no_price_column_is_a_message(shop):

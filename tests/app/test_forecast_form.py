@@ -1,0 +1,72 @@
+"""The Forecast form tells the truth: edits never start a training, a reload shows the running training's settings,
+the preset text follows the edits, and the progress counts the epochs the analyst set."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from components import state
+from components.training import progress_text
+from ml.jobs import REGISTRY
+from tests.app.conftest import new_app, open_page, texts
+from tests.app.test_forecast_page import small_dataset  # noqa: F401 - the same small shop as the page test
+
+PAGE = "pages/forecast_page.py"
+pytestmark = pytest.mark.slow
+
+
+def _set(at, field, value):
+    at.number_input(key=state.forecast_widget_key(field)).set_value(value)
+
+
+def test_edits_do_not_start_a_training_and_the_preset_text_follows_them(small_dataset):  # noqa: F811
+    at = open_page(new_app(small_dataset), PAGE)
+    at.selectbox(key=state.FORECAST_PRESET).set_value("gru").run()
+    assert at.selectbox(key=state.forecast_widget_key("model_type")).value == "gru"
+    assert "Custom (started from" not in texts(at)
+    _set(at, "window", 28)
+    at.run()  # what Enter in a number field did inside the old st.form: a rerun with the new value
+    assert state.FORECAST_JOB not in at.session_state or not at.session_state[state.FORECAST_JOB]
+    shown = texts(at)
+    assert "Custom (started from" in shown and "window 28" in shown
+
+
+def test_a_reload_shows_the_running_trainings_settings_not_the_defaults(small_dataset):  # noqa: F811
+    at = open_page(new_app(small_dataset), PAGE)
+    at.selectbox(key=state.FORECAST_PRESET).set_value("gru").run()
+    _set(at, "window", 21)
+    _set(at, "horizon", 7)
+    _set(at, "epochs", 400)
+    _set(at, "units", 8)
+    _set(at, "patience", 0)
+    at.run()
+    at = next(b for b in at.button if b.label == "Train and compare").click().run()
+    job_id = at.session_state[state.FORECAST_JOB]
+    try:
+        # a reload: a new session of the same browser, the job re-attached by the workspace
+        again = new_app(small_dataset)
+        again.session_state[state.FORECAST_JOB] = job_id
+        again = open_page(again, PAGE)
+        assert again.selectbox(key=state.FORECAST_PRESET).value == "gru"
+        assert again.selectbox(key=state.forecast_widget_key("model_type")).value == "gru"
+        assert again.number_input(key=state.forecast_widget_key("window")).value == 21
+        assert again.number_input(key=state.forecast_widget_key("epochs")).value == 400
+    finally:
+        REGISTRY.get(job_id).stop()
+        deadline = time.monotonic() + 120
+        while not REGISTRY.get(job_id).snapshot().finished and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+def test_progress_counts_the_epochs_set_per_training_and_bounds_the_time_left():
+    history = [{"epoch": e, "t": 100.0 + 2.0 * e} for e in range(0, 15)]
+    # Keras counts epochs from 0: index 74 is the 75th epoch of 120, the 15th of the second 60-epoch training
+    text = progress_text({"epoch": 74, "total": 120, "per_training": 60, "loss": 0.1, "val_loss": 0.2}, history, 150)
+    assert "Training 2 of 2" in text and "epoch 15 of 60" in text
+    assert "at most about 90 s left" in text  # 45 epochs × 2 s
+    first = progress_text({"epoch": 59, "total": 120, "per_training": 60}, history, 150)
+    assert "Training 1 of 2" in first and "epoch 60 of 60" in first
+    early = progress_text({"epoch": 1, "total": 60, "per_training": 60}, history[:2], 4)
+    assert "epoch 2 of 60" in early and "estimating" in early
