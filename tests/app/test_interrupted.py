@@ -51,7 +51,7 @@ def stop_and_wait(job, timeout: float = 120) -> None:
 
 def app(ds, page: str = PAGE):
     at = new_app(ds)
-    at.query_params["ws"] = OWNER
+    at.session_state[state.OWNER] = OWNER  # the browser whose workspace id this is (its cookie)
     return open_page(at, page)
 
 
