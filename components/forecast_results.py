@@ -140,7 +140,7 @@ def show_results(run: ForecastRun) -> None:
         seconds=format_number(r.train_seconds, 1),
         epochs=r.epochs_run,
         when=format_day(pd.Timestamp(run.finished_at, unit="s")),
-    ))
+    ) + " · " + t("backend.trained_on", backend=t(f"backend.name.{r.backend}")))
     if run.run_id:
         st.caption(t("runs.saved_as", label=run.label or run.run_id[:8]))
     if run.stopped:

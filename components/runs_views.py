@@ -66,6 +66,7 @@ def runs_table(records: list[RunRecord]) -> pd.DataFrame:
             t("runs.table.window"): int(r.config.get("window", 0)),
             t("runs.table.units"): int(r.config.get("units", 0)),
             t("runs.table.seconds"): round(r.train_seconds, 1),
+            t("backend.column"): t(f"backend.name.{r.backend}"),
             t("runs.table.created"): r.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
         })
     return pd.DataFrame(rows)
