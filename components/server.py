@@ -50,9 +50,8 @@ def preload_backend() -> str | None:
     """Import Keras on the configured backend and the forecasting network module; returns the backend, None when
     that failed (the first training then reports why, with its own message)."""
     try:
-        from ml.keras_runtime import loaded_backend
-
         import ml.forecast.network  # noqa: F401  (imports Keras through load_keras)
+        from ml.keras_runtime import loaded_backend
 
         return loaded_backend()
     except Exception:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy, load_dataset
 from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
-from ml.keras_runtime import select_backend
+from ml.keras_runtime import backend_label, select_backend
 from ml.limits import LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
@@ -184,7 +184,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
         print(json.dumps(payload, ensure_ascii=False, default=str))
         return EXIT_OK
     print(t("cli.forecast.header", level=args.level, target=args.target, freq=args.freq, seconds=format_number(result.train_seconds, 1), epochs=result.epochs_run))
-    print(t("backend.trained_on", backend=t(f"backend.name.{result.backend}")))
+    print(t("backend.trained_on", backend=backend_label(result.backend)))
     print(f"{'':<18}{'MAE':>12}{'RMSE':>12}{'sMAPE':>10}{'MASE':>8}")
     for model, m in sorted(payload["metrics"].items(), key=lambda kv: (kv[1].get("mase") is None, kv[1].get("mase") or 0)):
         cells = [format_number(m.get(k), 2) for k in ("mae", "rmse")] + [format_number(m.get("smape"), 1), format_number(m.get("mase"), 3)]

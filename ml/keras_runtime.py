@@ -90,6 +90,13 @@ def resolve_backend(setting: str | None = None, environ: Mapping[str, str] | Non
     return choice
 
 
+def backend_label(backend: str) -> str:
+    """The backend's name for people (TensorFlow, JAX) in the current language."""
+    from ml.i18n import t
+
+    return {"tensorflow": t("backend.name.tensorflow"), "jax": t("backend.name.jax")}.get(backend, backend)
+
+
 def loaded_backend() -> str | None:
     """The backend of the Keras already imported in this process, or None before the first import."""
     keras = sys.modules.get("keras")
@@ -102,14 +109,14 @@ def loaded_backend() -> str | None:
 
 
 def select_backend(setting: str | None = None) -> str:
-    """Resolve the setting and fix this process's backend (``KERAS_BACKEND``); returns it. Call it before the first
-    Keras import; once Keras is imported, asking for the other backend raises ConfigError
-    ``backend.error.already_loaded``."""
+    """Resolve the setting and fix this process's backend (``KERAS_BACKEND``, and ``SALESLENS_BACKEND`` so that
+    ``load_keras`` and worker processes started from here agree); returns it. Call it before the first Keras import;
+    once Keras is imported, asking for the other backend raises ConfigError ``backend.error.already_loaded``."""
     backend = resolve_backend(setting)
     loaded = loaded_backend()
     if loaded is not None and loaded != backend:
         raise ConfigError("backend.error.already_loaded", backend=backend, loaded=loaded)
-    os.environ["KERAS_BACKEND"] = backend
+    os.environ["KERAS_BACKEND"] = os.environ[SETTING] = backend
     return backend
 
 

@@ -23,11 +23,11 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     create_engine,
-    inspect,
     delete,
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )

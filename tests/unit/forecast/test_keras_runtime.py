@@ -111,9 +111,11 @@ def test_an_unknown_or_missing_backend_is_a_clear_error(monkeypatch):
     assert err.value.message_id == "backend.error.not_installed"
 
 
-def test_the_other_backend_cannot_be_chosen_once_keras_is_loaded():
+def test_the_other_backend_cannot_be_chosen_once_keras_is_loaded(monkeypatch):
     load_keras()
     loaded = keras_runtime.loaded_backend()
+    for name in ("SALESLENS_BACKEND", "KERAS_BACKEND"):  # select_backend sets both: restore them afterwards
+        monkeypatch.setenv(name, loaded)
     other = next(b for b in keras_runtime.BACKENDS if b != loaded)
     with pytest.raises(ConfigError) as err:
         keras_runtime.select_backend(other)
