@@ -159,3 +159,13 @@ def test_training_on_jax_does_not_import_tensorflow():
     proc = _in_subprocess(code, "jax")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().splitlines()[-1] == "jax False True"
+
+
+def test_the_cli_refuses_an_unknown_backend_setting_in_one_line(tmp_path):
+    csv = tmp_path / "sales.csv"
+    csv.write_text("date,quantity\n2024-01-01,3\n")
+    proc = subprocess.run([sys.executable, "-m", "ml", "forecast", str(csv), "--json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "SALESLENS_BACKEND": "torch"})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == ["error: torch is not a backend SalesLens knows; choose one of: auto, "
+                                                "tensorflow, jax."]
