@@ -1,8 +1,9 @@
 """TensorFlow against JAX: the same SalesLens networks, each backend in its own process, ratios within one run.
 
-Run (from the repository root; about 10 minutes on 2 shared cores)::
+Run (from the repository root; 10-40 minutes on 2 shared cores)::
 
     .venv/bin/python bench/backends.py [--epochs 10] [--rounds 1] [--configs saleslens_default,market_trend_lstm]
+        [--variants jax,tf_plain,tf,tf_xla] [--extra-configs 2]
 
 Every configuration (the default one and each seed preset of ml/forecast/config.py) trains for the same fixed
 number of epochs (early stopping off, so both backends run the same work) on a generated 730-day daily series
@@ -12,13 +13,14 @@ call the network once per step). Variants, each in a fresh subprocess (Keras fix
 
 - ``jax``: SalesLens on JAX as shipped;
 - ``tf_plain``: TensorFlow with Keras' default compile settings (what a plain script gets);
-- ``tf``: TensorFlow with SalesLens' settings (``ml.forecast.network.TF_OPTIONS``: XLA + 32 steps per call);
-- ``tf_xla``, ``tf_spe``: one of the two settings alone; ``tf_threads1``: the settings plus one inter-op thread;
-  ``jax_spe``: JAX with 32 steps per call (checks that JAX does not need it). Only on the first configuration.
+- ``tf``: TensorFlow with SalesLens' settings (``ml.forecast.network.TF_OPTIONS``: 32 steps per call);
+- ``tf_xla``: XLA alone; ``tf_xla_spe``: XLA and 32 steps per call; ``tf_threads1``: SalesLens' settings and one
+  inter-op thread; ``jax_spe``: JAX with 32 steps per call. Only on the first ``--extra-configs`` configurations.
 
 Variants run in rounds (all variants once, then again), so slow phases of the shared machine hit every variant.
-Prints a Markdown table: seconds per variant and each one's ratio to ``jax`` in the same round (medians over
-rounds).
+Prints a Markdown table: wall and CPU seconds (all threads of the process; less sensitive than wall time to other
+programs on a shared machine) per variant, and each one's CPU time as a multiple of ``jax`` in the same round
+(medians over rounds).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MAIN = ("jax", "tf_plain", "tf")
-EXTRA = ("tf_xla", "tf_spe", "tf_threads1", "jax_spe")
+EXTRA = ("tf_xla", "tf_xla_spe", "tf_threads1", "jax_spe")
 BACKEND = {"jax": "jax", "jax_spe": "jax"}  # every other variant runs on TensorFlow
 
 
@@ -65,8 +67,8 @@ def worker(variant: str, configs: list[str], epochs: int, out: str) -> None:
         network.TF_OPTIONS = {}
     elif variant == "tf_xla":
         network.TF_OPTIONS = {"jit_compile": True}
-    elif variant == "tf_spe":
-        network.TF_OPTIONS = {"steps_per_execution": 32}
+    elif variant == "tf_xla_spe":
+        network.TF_OPTIONS = {"jit_compile": True, "steps_per_execution": 32}
     elif variant == "tf_threads1":
         import tensorflow as tf
 
@@ -79,12 +81,12 @@ def worker(variant: str, configs: list[str], epochs: int, out: str) -> None:
     for name in configs:
         config = get_preset(name, "D", epochs=epochs, patience=0)
         forecaster = NeuralForecaster(config)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         forecaster.fit(frame)
-        fit_seconds = time.perf_counter() - start
+        fit_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
         start = time.perf_counter()
         forecaster.predict(frame)
-        rows.append({"config": name, "fit": fit_seconds, "predict": time.perf_counter() - start,
+        rows.append({"config": name, "fit": fit_seconds, "cpu": cpu_seconds, "predict": time.perf_counter() - start,
                      "loss": forecaster.history_["loss"][-1], "epochs": forecaster.epochs_run_})
     Path(out).write_text(json.dumps({"variant": variant, "backend": backend, "import": import_seconds,
                                      "versions": network.versions(), "rows": rows}))
@@ -110,7 +112,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--configs", default=",".join(PRESETS))
-    parser.add_argument("--no-extra", action="store_true", help="skip the single-setting variants")
+    parser.add_argument("--variants", default=",".join(MAIN + EXTRA))
+    parser.add_argument("--extra-configs", type=int, default=1, help="configurations the extra variants run")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,40 +121,45 @@ def main() -> None:
     if args.worker:
         worker(args.worker, configs, args.epochs, args.out)
         return
+    variants = args.variants.split(",")
+    assert "jax" in variants, "ratios are to jax"
     results: dict[str, list[dict]] = {}
     for _ in range(args.rounds):
-        for variant in MAIN + (() if args.no_extra else EXTRA):
-            chosen = configs if variant in MAIN else configs[:1]
+        for variant in variants:
+            chosen = configs if variant in MAIN else configs[:args.extra_configs]
             results.setdefault(variant, []).append(run_variant(variant, chosen, args.epochs))
             print(f"{variant}: done", file=sys.stderr, flush=True)
-    print(f"bench/backends.py --epochs {args.epochs} --rounds {args.rounds}, {time.strftime('%Y-%m-%d')}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, {results['jax'][0]['versions']} / "
-          f"{results['tf'][0]['versions']}")
+    versions = {v: results[v][0]["versions"] for v in ("jax", "tf") if v in results}
+    print(f"bench/backends.py --epochs {args.epochs} --rounds {args.rounds} --variants {args.variants}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, "
+          f"Python {platform.python_version()}, {versions}")
     print()
-    print("| configuration | JAX fit s | TF plain fit s | TF tuned fit s | TF plain / JAX | TF tuned / JAX | "
-          "JAX predict s | TF tuned predict s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("Fit: wall seconds / CPU seconds of the process (all threads), and CPU time as a multiple of JAX's "
+          "(medians over rounds).")
+    print()
+    print("| configuration | " + " | ".join(variants) + " |")
+    print("|---|" + "---|" * len(variants))
     for i, name in enumerate(configs):
-        def med(variant: str, key: str, index: int = i) -> float:
-            return statistics.median(r["rows"][index][key] for r in results[variant])
-
-        def ratio(variant: str, index: int = i) -> float:
-            return statistics.median(a["rows"][index]["fit"] / b["rows"][index]["fit"]
-                                     for a, b in zip(results[variant], results["jax"], strict=True))
-
-        print(f"| {name} | {med('jax', 'fit'):.1f} | {med('tf_plain', 'fit'):.1f} | {med('tf', 'fit'):.1f} | "
-              f"{ratio('tf_plain'):.2f} | {ratio('tf'):.2f} | {med('jax', 'predict'):.2f} | {med('tf', 'predict'):.2f} |")
+        cells = []
+        for variant in variants:
+            runs = [r for r in results[variant] if i < len(r["rows"])]
+            if not runs:
+                cells.append("")
+                continue
+            wall = statistics.median(r["rows"][i]["fit"] for r in runs)
+            cpu = statistics.median(r["rows"][i]["cpu"] for r in runs)
+            rel = statistics.median(a["rows"][i]["cpu"] / b["rows"][i]["cpu"]
+                                    for a, b in zip(runs, results["jax"], strict=False))
+            cells.append(f"{wall:.1f} / {cpu:.1f} ({rel:.2f}x)")
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print()
-    print("Import of Keras + the network module (s): " + ", ".join(
-        f"{v} {statistics.median(r['import'] for r in results[v]):.1f}" for v in MAIN))
-    if not args.no_extra:
-        print()
-        print(f"Single settings on {configs[0]} (fit s, ratio to JAX in the same round):")
-        for variant in ("jax", "tf_plain", *EXTRA[:3], "tf", "jax_spe"):
-            fit = statistics.median(r["rows"][0]["fit"] for r in results[variant])
-            rel = statistics.median(a["rows"][0]["fit"] / b["rows"][0]["fit"]
-                                    for a, b in zip(results[variant], results["jax"], strict=True))
-            print(f"- {variant}: {fit:.1f} s ({rel:.2f}x JAX), final loss {results[variant][0]['rows'][0]['loss']:.4f}")
+    print("Predict (future horizon), wall s: " + "; ".join(
+        f"{v} " + ", ".join(f"{statistics.median(r['rows'][i]['predict'] for r in results[v]):.2f}"
+                            for i in range(len(results[v][0]["rows"]))) for v in variants))
+    print("Final training loss on the first configuration: " + ", ".join(
+        f"{v} {results[v][0]['rows'][0]['loss']:.4f}" for v in variants))
+    print("Import of Keras + the network module, wall s: " + ", ".join(
+        f"{v} {statistics.median(r['import'] for r in results[v]):.1f}" for v in variants))
 
 
 if __name__ == "__main__":

@@ -72,9 +72,10 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     return model
 
 
-# TensorFlow's fastest settings on a CPU (bench/backends.py, bench/RESULTS.md): XLA-compiled steps, 32 of them per
-# call. JAX needs neither (Keras compiles every JAX step with XLA; more steps per call measured no faster there).
-TF_OPTIONS: dict[str, Any] = {"jit_compile": True, "steps_per_execution": 32}
+# TensorFlow's settings (bench/backends.py, bench/RESULTS.md): 32 training steps per call into TensorFlow (less
+# Python overhead per step). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers): on a
+# CPU its compilation made SalesLens' short trainings take ~1.5x the CPU time. JAX compiles every step with XLA anyway.
+TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
 
 
 def compile_options(model: keras.Model) -> dict[str, Any]:
