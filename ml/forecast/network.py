@@ -1,9 +1,9 @@
 """The networks, and the only module that imports Keras (it is imported lazily by the forecaster).
 
-Backend: TensorFlow or JAX, chosen once per process by ``ml.keras_runtime.select_backend`` (SALESLENS_BACKEND,
-``auto``: TensorFlow with a GPU, JAX on a CPU, where it trains the seeds' LSTM in about half of TensorFlow's time and
-imports in half the time and a third of the memory: bench/RESULTS.md). The same code builds the same networks on
-both; weights files load on either.
+Backend: TensorFlow or JAX, chosen once per process by ``ml.keras_runtime.select_backend`` (SALESLENS_BACKEND;
+``auto``: TensorFlow with a GPU, JAX on a CPU, where it trains these networks in about the same time and imports in a
+third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
+on either.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
 
 
 # TensorFlow's settings (bench/backends.py, bench/RESULTS.md): 32 training steps per call into TensorFlow (less
-# Python overhead per step). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers): on a
-# CPU its compilation made SalesLens' short trainings take ~1.5x the CPU time. JAX compiles every step with XLA anyway.
+# Python overhead per step). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers): on
+# a CPU its compilation made SalesLens' short trainings take ~1.5x the CPU time. JAX compiles every step with XLA.
 TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
 
 
