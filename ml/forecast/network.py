@@ -1,8 +1,8 @@
 """The networks, and the only module that imports Keras (it is imported lazily by the forecaster).
 
 Backend: TensorFlow or JAX, chosen once per process by ``ml.keras_runtime.select_backend`` (SALESLENS_BACKEND;
-``auto``: TensorFlow with a GPU, JAX on a CPU, where it trains these networks in about the same time and imports in a
-third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
+``auto``: TensorFlow with a GPU, JAX on a CPU, where both train these networks in about the same time and JAX imports
+in a third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
 on either.
 """
 
@@ -72,10 +72,10 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     return model
 
 
-# TensorFlow's settings (bench/backends.py, bench/RESULTS.md): 32 training steps per call into TensorFlow (less
-# Python overhead per step). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers): on
-# a CPU its compilation made SalesLens' short trainings take ~1.5x the CPU time. JAX compiles every step with XLA.
-TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
+# Extra compile settings on TensorFlow, measured with bench/backends.py (bench/RESULTS.md, "Backends"): none helped
+# SalesLens' trainings on a 2-core CPU, so Keras' defaults stay (XLA off on a CPU, on for GPU models without cuDNN
+# layers). XLA (`jit_compile`) took 1.3-1.6x the CPU time, 32 `steps_per_execution` 1.06-1.15x. JAX always uses XLA.
+TF_OPTIONS: dict[str, Any] = {}
 
 
 def compile_options(model: keras.Model) -> dict[str, Any]:
