@@ -13,7 +13,7 @@ call the network once per step). Variants, each in a fresh subprocess (Keras fix
 
 - ``jax``: SalesLens on JAX as shipped;
 - ``tf_plain``: TensorFlow with Keras' default compile settings (what a plain script gets);
-- ``tf``: TensorFlow with SalesLens' settings (``ml.forecast.network.TF_OPTIONS``; today Keras' defaults);
+- ``tf``: TensorFlow with SalesLens' settings (``ml.forecast.network.TF_OPTIONS``: 32 steps per call);
 - ``tf_spe``: 32 steps per call; ``tf_xla``: XLA; ``tf_xla_spe``: both; ``tf_threads1``: SalesLens' settings and one
   inter-op thread; ``jax_spe``: JAX with 32 steps per call. Only on the first ``--extra-configs`` configurations.
 

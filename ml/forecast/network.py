@@ -1,8 +1,8 @@
 """The networks, and the only module that imports Keras (it is imported lazily by the forecaster).
 
 Backend: TensorFlow or JAX, chosen once per process by ``ml.keras_runtime.select_backend`` (SALESLENS_BACKEND;
-``auto``: TensorFlow with a GPU, JAX on a CPU, where both train these networks in about the same time and JAX imports
-in a third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
+``auto``: TensorFlow with a GPU, JAX on a CPU, where it trained these networks in 0.6-0.7x TensorFlow's time and
+imports in a third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
 on either.
 """
 
@@ -72,10 +72,11 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     return model
 
 
-# Extra compile settings on TensorFlow, measured with bench/backends.py (bench/RESULTS.md, "Backends"): none helped
-# SalesLens' trainings on a 2-core CPU, so Keras' defaults stay (XLA off on a CPU, on for GPU models without cuDNN
-# layers). XLA (`jit_compile`) took 1.3-1.6x the CPU time, 32 `steps_per_execution` 1.06-1.15x. JAX always uses XLA.
-TF_OPTIONS: dict[str, Any] = {}
+# TensorFlow's compile settings, measured with bench/backends.py (bench/RESULTS.md, "Backends"): 32 training steps
+# per call into TensorFlow fit SalesLens' networks in 0.85-0.87x the wall time of Keras' defaults (a little more CPU
+# time: better use of both cores). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers):
+# on a CPU its compilation took longer than it saved (1.2-1.3x the wall time). JAX always compiles with XLA.
+TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
 
 
 def compile_options(model: keras.Model) -> dict[str, Any]:
