@@ -75,7 +75,7 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
 # TensorFlow's compile settings, measured with bench/backends.py (bench/RESULTS.md, "Backends"): 32 training steps
 # per call into TensorFlow fit SalesLens' networks in 0.85-0.87x the wall time of Keras' defaults (a little more CPU
 # time: better use of both cores). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers):
-# on a CPU its compilation took longer than it saved (1.2-1.3x the wall time). JAX always compiles with XLA.
+# on a CPU its compilation took longer than it saved (1.04-1.17x the wall time). JAX always compiles with XLA.
 TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
 
 
