@@ -13,6 +13,7 @@ from components.training import ForecastRun
 from ml.export import to_safe_csv
 from ml.forecast import NETWORK, export_bundle
 from ml.i18n import format_day, format_number, format_percent_value, t
+from ml.keras_runtime import backend_label
 from ml.products import product_label, product_names
 from ml.schema import Col
 
@@ -189,7 +190,7 @@ def show_results(run: ForecastRun) -> None:
         seconds=format_number(r.train_seconds, 1),
         epochs=r.epochs_run,
         when=format_day(pd.Timestamp(run.finished_at, unit="s")),
-    ))
+    ) + " · " + t("backend.trained_on", backend=backend_label(r.backend)))
     if run.run_id:
         st.caption(t("runs.saved_as", label=run.label or run.run_id[:8]))
     if run.stopped:

@@ -14,6 +14,7 @@ from components.workspace import describe_run, open_saved_run, remember_error, w
 from ml.forecast import BASELINES, NETWORK
 from ml.forecast.config import MODEL_TYPES
 from ml.i18n import format_day, format_number, render_error, t
+from ml.keras_runtime import backend_label
 from ml.schema import SalesLensError
 from ml.workspace import RunRecord
 
@@ -66,6 +67,7 @@ def runs_table(records: list[RunRecord]) -> pd.DataFrame:
             t("runs.table.window"): int(r.config.get("window", 0)),
             t("runs.table.units"): int(r.config.get("units", 0)),
             t("runs.table.seconds"): round(r.train_seconds, 1),
+            t("backend.column"): backend_label(r.backend),
             t("runs.table.created"): r.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
         })
     return pd.DataFrame(rows)

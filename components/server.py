@@ -4,7 +4,10 @@
 connects, so the first visitor waits for pandas, the translation catalogues and the sample (about 1.3 s on a
 2-core machine). This launcher does that work before the server starts listening (the way a web server preloads
 its application), then hands over to Streamlit's own command line with the same options; it is what ``make run``
-uses. Keras, JAX and TensorFlow are not imported here: they load when a page trains.
+uses. Keras, JAX and TensorFlow are not imported before the server listens: the first page never waits for them.
+Once the server answers its health check, a background thread fixes the training backend (SALESLENS_BACKEND, see
+ml/keras_runtime.py) and imports it once in a throwaway low-priority process, so the first training's worker does not
+read it cold from disk (TensorFlow takes ~8 s to import on a 2-core machine). ``SALESLENS_PRELOAD_BACKEND=0`` turns that off.
 
 Where it listens: on 127.0.0.1 only unless told otherwise (``--server.address`` or ``STREAMLIT_SERVER_ADDRESS``), the
 same default as ``.streamlit/config.toml``, so a server without sign-in is never reachable from the network by
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
+import threading
 import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -92,13 +98,67 @@ def address_args(args: list[str]) -> list[str]:
     return ["--server.address", ALL_INTERFACES if auth_configured(args) else LOOPBACK]
 
 
+def preload_backend() -> str | None:
+    """Warm the training backend for the job workers: fix the backend choice for this server (workers inherit it)
+    and import Keras with the forecasting network once in a throwaway process, so the first training's worker reads
+    the libraries from the page cache rather than the disk. Nothing stays in the server's memory (trainings run in
+    worker processes, ml/jobs.py). Returns the backend, None when that failed (the first training then reports why,
+    with its own message)."""
+    try:
+        from ml.keras_runtime import select_backend
+
+        backend = select_backend()
+        subprocess.run([sys.executable, "-c", "import ml.forecast.network"], cwd=APP.parent, env=dict(os.environ),
+                       capture_output=True, timeout=300, check=True)
+        return backend
+    except Exception:
+        _log.warning("backend preload skipped", exc_info=True)
+        return None
+
+
+def server_port(argv: list[str]) -> int:
+    """The port ``streamlit run`` will listen on (its option, else its environment variable, else 8501)."""
+    value = os.environ.get("STREAMLIT_SERVER_PORT", "8501")
+    for i, arg in enumerate(argv):
+        if arg == "--server.port" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--server.port="):
+            value = arg.split("=", 1)[1]
+    return int(value) if value.isdigit() else 8501  # a bad value: Streamlit itself reports it
+
+
+def _preload_when_healthy(port: int, timeout: float = 120.0) -> None:
+    """Wait until the server answers, then preload the backend with this thread at a lower CPU priority."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    else:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # Linux: this thread only
+    except (AttributeError, OSError):
+        pass
+    backend = preload_backend()
+    if backend:
+        print(f"SalesLens: {backend} backend warmed for training", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     seconds = warm_up()
     print(f"SalesLens: first page warmed up in {seconds:.1f} s", file=sys.stderr, flush=True)
     from streamlit.web import cli
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    sys.argv = ["streamlit", "run", str(APP), *args, *address_args(args)]
+    options = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("SALESLENS_PRELOAD_BACKEND", "1") != "0":
+        port = server_port(options)
+        threading.Thread(target=_preload_when_healthy, args=(port,), name="saleslens-preload", daemon=True).start()
+    sys.argv = ["streamlit", "run", str(APP), *options, *address_args(options)]
     return cli.main()
 
 

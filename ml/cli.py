@@ -17,6 +17,8 @@ from pathlib import Path
 from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy
 from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
 from ml.isolated import load_dataset_isolated, resident_bytes
+from ml.keras_runtime import CHOICES as BACKEND_CHOICES
+from ml.keras_runtime import backend_label, select_backend
 from ml.limits import LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
@@ -131,8 +133,15 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
 }
 
 
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` for commands that train or load a network; ``select_backend(args.backend)`` must run before
+    anything imports Keras (Keras fixes its backend at import)."""
+    parser.add_argument("--backend", choices=BACKEND_CHOICES, default=None, help=t("backend.arg"))
+
+
 def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
+    add_backend_argument(parser)
     parser.add_argument("--level", default="total", help=t("cli.arg.level"))
     parser.add_argument("--target", choices=["units", "revenue", "price"], default="units")
     parser.add_argument("--freq", choices=list(_PANDAS_FREQ), default="D")
@@ -160,6 +169,7 @@ def forecast_config_from_args(args: argparse.Namespace):
 
 
 def run_forecast_command(args: argparse.Namespace) -> int:
+    select_backend(args.backend)
     from ml.forecast import run_forecast, save_bundle
     from ml.series import describe_partial, make_series
 
@@ -187,6 +197,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     print(t("cli.forecast.header", level=args.level, target=args.target, freq=args.freq, seconds=format_number(result.train_seconds, 1), epochs=result.epochs_run))
     if describe_partial(series):
         print(describe_partial(series))
+    print(t("backend.trained_on", backend=backend_label(result.backend)))
     print(f"{'':<18}{'MAE':>12}{'RMSE':>12}{'sMAPE':>10}{'MASE':>8}")
     for model, m in sorted(payload["metrics"].items(), key=lambda kv: (kv[1].get("mase") is None, kv[1].get("mase") or 0)):
         cells = [format_number(m.get(k), 2) for k in ("mae", "rmse")] + [format_number(m.get("smape"), 1), format_number(m.get("mase"), 3)]

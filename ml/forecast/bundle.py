@@ -5,6 +5,9 @@ rebuilds the network from it and reads only weight arrays from the h5 files. The
 model type, bounds, consistency of features and scalers, sha256 of every weights file) and anything off raises
 ``DataError("forecast.error.bundle_invalid", reason=...)``. ``export_bundle``/``import_bundle`` wrap the same
 files in a zip for download/upload, with caps on sizes and member names.
+
+``backend`` names the Keras backend that trained the model (``tensorflow`` or ``jax``; bundles written before it was
+recorded were trained on JAX). The weights files are the same on both, so a bundle loads on either backend.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from ml.forecast.data import COVARIATES
 from ml.forecast.features import calendar_feature_names
 from ml.forecast.forecaster import GLOBAL_KEY, NeuralForecaster
 from ml.forecast.windows import SeriesScaler
+from ml.keras_runtime import BACKENDS, DEFAULT_BACKEND
 from ml.schema import ConfigError, DataError
 
 FORMAT = "saleslens.forecast.bundle"
@@ -74,6 +78,7 @@ def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "backend": trained_backend(forecaster),
         "config": forecaster.config.to_dict(),
         "freq": forecaster.freq_,
         "series": list(forecaster.series_),
@@ -186,6 +191,12 @@ def _validate(doc: Any, directory: Path) -> None:
         "calibration")
     fingerprint = doc.get("fingerprint")
     _expect(isinstance(fingerprint, str) and bool(re.fullmatch(r"[0-9a-f]{64}", fingerprint)), "fingerprint")
+    _expect(doc.get("backend", DEFAULT_BACKEND) in BACKENDS, "backend")
+
+
+def trained_backend(forecaster: NeuralForecaster) -> str:
+    """The backend that trained a forecaster (``jax`` for one loaded from a bundle that did not record it)."""
+    return getattr(forecaster, "backend_", DEFAULT_BACKEND)
 
 
 def load_bundle(directory: str | Path) -> NeuralForecaster:
@@ -202,6 +213,7 @@ def load_bundle(directory: str | Path) -> NeuralForecaster:
     forecaster.calendar_names_ = list(doc["calendar_features"])
     forecaster.scalers_ = {uid: SeriesScaler.from_dict(d) for uid, d in doc["scalers"].items()}
     forecaster.fingerprint_ = doc["fingerprint"]
+    forecaster.backend_ = doc.get("backend", DEFAULT_BACKEND)
     training = doc.get("training", {}) if isinstance(doc.get("training"), dict) else {}
     forecaster.epochs_run_ = int(training.get("epochs_run", 0) or 0)
     forecaster.train_seconds_ = float(training.get("train_seconds", 0.0) or 0.0)

@@ -64,7 +64,7 @@ class NeuralForecaster:
     ``epochs_run_``, ``train_seconds_``, ``freq_``, ``series_``, ``covariates_``, ``calendar_names_``,
     ``fingerprint_`` (sha256 of the training frame), ``calibration_residuals_`` ([n, horizon] signed residuals on
     the validation windows, divided by each window's mean absolute level; used for conformal intervals),
-    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``.
+    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it).
     """
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
@@ -115,6 +115,7 @@ class NeuralForecaster:
                 calib_parts.setdefault(key, []).append(wh.take(np.arange(first_origin, len(wh))))
 
         net = _network()
+        self.backend_ = net.backend_name()  # "tensorflow" or "jax": recorded in bundles and runs
         self.models_: dict[str, keras.Model] = {}
         self.history_: dict[str, list[float]] = {}
         self.epochs_run_ = 0

@@ -1,8 +1,9 @@
 """The networks, and the only module that imports Keras (it is imported lazily by the forecaster).
 
-Backend: JAX unless KERAS_BACKEND is already set. Measured on the 2-core CPU (bench/forecast.py, PERF_NOTES): the
-seeds' LSTM(100) x2 trains in ~0.55x TensorFlow's time on JAX, and Keras-on-JAX imports in half the time and a
-third of the memory of TensorFlow.
+Backend: TensorFlow or JAX, chosen once per process by ``ml.keras_runtime.select_backend`` (SALESLENS_BACKEND;
+``auto``: TensorFlow with a GPU, JAX on a CPU, where it trained these networks in 0.6-0.7x TensorFlow's time and
+imports in a third of the time and memory: bench/RESULTS.md). The same code builds the same networks on both; weights files load
+on either.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ml.forecast.config import ForecastConfig
-from ml.keras_runtime import load_keras
+from ml.keras_runtime import load_keras, set_random_seed
 
-keras = load_keras()  # JAX backend unless KERAS_BACKEND is set; safe next to Streamlit's per-run clear_session
+keras = load_keras()  # backend from SALESLENS_BACKEND (see ml.keras_runtime); safe next to Streamlit's clear_session
 
 EpochCallback = Callable[[int, dict[str, float], int], None]
 PREDICT_CHUNK = 128
@@ -27,7 +28,7 @@ def backend_name() -> str:
 
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the backend so the same data + config + seed trains the same weights."""
-    keras.utils.set_random_seed(seed)
+    set_random_seed(seed)  # keras.utils.set_random_seed would import TensorFlow into a JAX process
 
 
 def build_network(config: ForecastConfig, past_features: int, future_features: int) -> keras.Model:
@@ -66,8 +67,27 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     output = keras.layers.Dense(steps, name="head")(x)  # [batch, steps]
     model = keras.Model(inputs=inputs, outputs=output, name=f"saleslens_{config.model_type}")
     loss = {"mae": "mean_absolute_error", "mse": "mean_squared_error", "huber": keras.losses.Huber()}[config.loss]
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=loss,
+                  **compile_options(model))
     return model
+
+
+# TensorFlow's compile settings, measured with bench/backends.py (bench/RESULTS.md, "Backends"): 32 training steps
+# per call into TensorFlow fit SalesLens' networks in 0.85-0.87x the wall time of Keras' defaults (a little more CPU
+# time: better use of both cores). XLA stays at Keras' default (off on a CPU, on for GPU models without cuDNN layers):
+# on a CPU its compilation took longer than it saved (1.04-1.17x the wall time). JAX always compiles with XLA.
+TF_OPTIONS: dict[str, Any] = {"steps_per_execution": 32}
+
+
+def compile_options(model: keras.Model) -> dict[str, Any]:
+    """Backend-specific ``compile`` arguments. On a GPU, TensorFlow's recurrent layers run cuDNN kernels, which XLA
+    cannot compile: those models keep ``jit_compile`` off there (Keras would otherwise switch it off with a warning)."""
+    if backend_name() != "tensorflow":
+        return {}
+    options = dict(TF_OPTIONS)
+    if options.get("jit_compile"):
+        options["jit_compile"] = all(getattr(layer, "supports_jit", True) for layer in model.layers)
+    return options
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -198,4 +218,8 @@ def versions() -> dict[str, str]:
         import jax
 
         out["jax"] = jax.__version__
+    elif out["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        out["tensorflow"] = tf.__version__
     return out

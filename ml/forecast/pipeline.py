@@ -77,6 +77,7 @@ class ForecastResult:
     cancelled: bool
     forecaster: NeuralForecaster = field(repr=False)
     total_seconds: float = 0.0
+    backend: str = "jax"  # the Keras backend that trained the network ("tensorflow" or "jax")
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: metrics, train_seconds, epochs_run, forecast [{unique_id, date, value, lower,
@@ -106,6 +107,7 @@ class ForecastResult:
             "baseline_models": self.baseline_models,
             "cancelled": self.cancelled,
             "total_seconds": round(self.total_seconds, 3),
+            "backend": self.backend,
         }
 
 
@@ -222,6 +224,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         loss_history=holdout_fold.forecaster.history_, baseline_models=baseline_models,
         cancelled=any(f.forecaster.cancelled_ for f in folds) or getattr(final, "cancelled_", False) or stopped(),
         forecaster=final, total_seconds=time.perf_counter() - started,
+        backend=holdout_fold.forecaster.backend_,
     )
 
 

@@ -19,9 +19,10 @@ SHOWN_CUSTOMERS = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ml.cli import add_data_arguments
+    from ml.cli import add_backend_argument, add_data_arguments
 
     add_data_arguments(parser)
+    add_backend_argument(parser)  # the GRU next-purchase model is a Keras network
     parser.add_argument("--algo", choices=ALGORITHMS, default=None, help=t("recommend.arg.algo"))
     parser.add_argument("--k", type=int, default=10, help=t("recommend.arg.k"))
     parser.add_argument("--test-days", type=int, default=30, help=t("recommend.arg.test_days"))
@@ -40,7 +41,10 @@ def _name(algorithm: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ml.cli import load_from_args
+    from ml.keras_runtime import select_backend
 
+    # only the GRU trains a network; the answer names its backend ("backend" in --json)
+    args.network_backend = select_backend(args.backend) if args.algo == "gru" else None
     ds = load_from_args(args)
     if args.evaluate:
         return _evaluate(ds.frame, args)
@@ -63,6 +67,7 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
             "fit_seconds": {a: round(float(s), 4) for a, s in zip(table["algorithm"], table["fit_seconds"], strict=True)},
             "errors": {a: t(mid, **params) for a, (mid, params) in result.errors.items()},
             "new_launches": result.new_launches.to_json() if result.new_launches is not None else None,
+            **_backend_field(args),
         }
         print(json.dumps(payload, ensure_ascii=False))
         return 0
@@ -91,6 +96,11 @@ def _reason(message_id: str | None, params: dict | None) -> str:
     return t(message_id, **(params or {})) if message_id else ""
 
 
+def _backend_field(args: argparse.Namespace) -> dict[str, str]:
+    backend = getattr(args, "network_backend", None)
+    return {"backend": backend} if backend else {}
+
+
 def _recommend(frame, args: argparse.Namespace) -> int:
     from ml.recommend.service import fit_recommender, recommend_customer, recommend_everyone
 
@@ -104,7 +114,7 @@ def _recommend(frame, args: argparse.Namespace) -> int:
             rows = [{"rank": int(r["rank"]), "product_id": r["product_id"], "product_name": r["product_name"], "score": round(float(r["score"]), 6),
                      "reason": _reason(r["reason_id"], r["reason_params"]), "reason_id": r["reason_id"], "reason_params": r["reason_params"]}
                     for _, r in recs.iterrows()]
-            print(json.dumps({"algorithm": algorithm, "k": args.k, "customer": args.customer, "source": source, "recommendations": rows}, ensure_ascii=False))
+            print(json.dumps({"algorithm": algorithm, "k": args.k, "customer": args.customer, "source": source, "recommendations": rows, **_backend_field(args)}, ensure_ascii=False))
             return 0
         if source == "cold_start":
             print(t("recommend.cli.cold_start", customer=args.customer))
@@ -115,7 +125,7 @@ def _recommend(frame, args: argparse.Namespace) -> int:
     everyone = recommend_everyone(fitted, args.k, exclude)
     if args.json:
         lists = everyone.groupby("customer_id", sort=True)["product_id"].apply(list).to_dict()
-        print(json.dumps({"algorithm": algorithm, "k": args.k, "recommendations": lists}, ensure_ascii=False))
+        print(json.dumps({"algorithm": algorithm, "k": args.k, "recommendations": lists, **_backend_field(args)}, ensure_ascii=False))
         return 0
     customers = everyone["customer_id"].drop_duplicates()
     print(t("recommend.cli.everyone_header", k=args.k, customers=format_number(len(customers)), algorithm=_name(algorithm), shown=min(SHOWN_CUSTOMERS, len(customers))))

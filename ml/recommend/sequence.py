@@ -79,11 +79,11 @@ class GRURecommender(Recommender):
         return model
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
-        from ml.keras_runtime import load_keras
+        from ml.keras_runtime import load_keras, set_random_seed
 
         keras = load_keras()
 
-        keras.utils.set_random_seed(self.seed)
+        set_random_seed(self.seed)  # keras.utils.set_random_seed would import TensorFlow into a JAX process
         x, y = make_examples(interactions.sequences, self.window, self.max_examples)
         self.model_ = self._build(interactions.n_products)
         self.history_: list[float] = []

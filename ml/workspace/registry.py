@@ -27,6 +27,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -56,6 +57,7 @@ runs = Table(
     Column("stopped", Boolean, nullable=False, default=False),
     Column("created_at", DateTime(), nullable=False, index=True),  # naive UTC
     Column("path", String(300), nullable=False),
+    Column("backend", String(16), nullable=True),  # Keras backend that trained it; NULL: saved before, i.e. JAX
 )
 
 datasets = Table(
@@ -118,6 +120,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _add_new_columns(conn: Any) -> None:
+    """Add the nullable columns that came after a database was created (``create_all`` adds only missing tables);
+    old rows read NULL there."""
+    for table in (runs, datasets):
+        present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
@@ -136,6 +149,7 @@ class Registry:
         try:
             metadata.create_all(self.engine)
             with self.engine.begin() as conn:
+                _add_new_columns(conn)
                 if url.startswith("sqlite"):
                     check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                     if check != "ok":

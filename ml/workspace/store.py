@@ -48,6 +48,7 @@ from ml.forecast.bundle import JSON_NAME, read_bundle_json
 from ml.forecast.config import ForecastConfig
 from ml.forecast.evaluation import Verdict
 from ml.ingest import FileFormat
+from ml.keras_runtime import BACKENDS, DEFAULT_BACKEND
 from ml.schema import ColumnMapping, ConfigError, DataError
 from ml.workspace.files import (
     check_writable,
@@ -122,6 +123,7 @@ class RunRecord:
     stopped: bool
     created_at: datetime
     search_id: str | None = None
+    backend: str = DEFAULT_BACKEND  # the Keras backend that trained the network
 
     @property
     def network_mase(self) -> float | None:
@@ -474,6 +476,7 @@ class Workspace:
             "config": result.config.to_dict(), "metrics": to_jsonable(result.metrics),
             "train_seconds": float(result.train_seconds), "epochs_run": int(result.epochs_run),
             "stopped": bool(stopped or result.cancelled), "created_at": now,
+            "backend": str(getattr(result, "backend", DEFAULT_BACKEND)),
         }
         with staged_folder(self.root, self.root / rel) as tmp:
             has_model = False
@@ -784,6 +787,7 @@ def _record(row: dict[str, Any]) -> RunRecord:
         metrics={k: dict(v) for k, v in (row.get("metrics") or {}).items()},
         train_seconds=float(row.get("train_seconds") or 0.0), epochs_run=int(row.get("epochs_run") or 0),
         stopped=bool(row.get("stopped")), created_at=created, search_id=row.get("search_id"),
+        backend=row.get("backend") or DEFAULT_BACKEND,
     )
 
 
@@ -820,6 +824,7 @@ def _result_from(doc: dict[str, Any], frames: dict[str, pd.DataFrame], row: dict
                       for k, v in details.get("loss_history", {}).items()},
         baseline_models=dict(details.get("baseline_models", {})), cancelled=bool(details.get("cancelled")),
         forecaster=None, total_seconds=float(details.get("total_seconds", 0.0)),
+        backend=row.get("backend") or DEFAULT_BACKEND,
     )
 
 
@@ -873,13 +878,16 @@ def _validate_run_doc(doc: Any) -> dict[str, Any]:
                 or not re.fullmatch(r"forecast\.verdict\.[a-z_]+", v["message_id"]) \
                 or not isinstance(v.get("params"), dict):
             raise bad("verdicts")
+    backend = rec.get("backend") or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise bad("backend")
     label = rec.get("label", "")
     return {
         "label": label[:MAX_LABEL] if isinstance(label, str) else "",
         "dataset_fingerprint": fingerprint, "dataset_name": str(rec.get("dataset_name", ""))[:500],
         "model_type": config.model_type, "spec": spec, "config": config.to_dict(), "metrics": metrics,
         "train_seconds": float(rec["train_seconds"]), "epochs_run": int(rec["epochs_run"]),
-        "stopped": bool(rec.get("stopped", False)),
+        "stopped": bool(rec.get("stopped", False)), "backend": backend,
     }
 
 

@@ -46,6 +46,9 @@ def wait_until_finished(at, timeout=240):
     raise AssertionError("training did not finish in time")
 
 
+ENGINE_NAMES = {"jax": "JAX", "tensorflow": "TensorFlow"}
+
+
 def test_train_shows_scorecard_verdict_and_chart(small_dataset):
     at = open_page(new_app(small_dataset), PAGE)
     assert not at.exception
@@ -59,6 +62,10 @@ def test_train_shows_scorecard_verdict_and_chart(small_dataset):
     scorecard = at.dataframe[0].value
     assert {"Network", "Seasonal naive", "ETS", "ARIMA", "Naive (last value)", "Moving average"} <= set(scorecard.index)
     assert "The network was the most accurate model on" in texts(at) or at.warning or at.success
+    from ml.keras_runtime import loaded_backend
+
+    assert run.result.backend == loaded_backend()
+    assert f"Trained on {ENGINE_NAMES[run.result.backend]}" in texts(at)  # the backend that trained it, shown
     figure = next(f for f in plotly_figures(at) if "Predicted vs actual" in f["layout"]["title"]["text"])
     traces = {t["name"]: t for t in figure["data"] if "name" in t}
     assert len(plotly_array(traces["Network (held-out period)"]["y"])) == 7

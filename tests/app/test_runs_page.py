@@ -62,6 +62,10 @@ def test_runs_are_listed_compared_and_named_in_both_languages(trained, language)
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2 and {"gru try", "lstm baseline"} <= set(table.iloc[:, 0])
+    from ml.keras_runtime import loaded_backend
+
+    backend = {"en": "Backend", "zh": "后端"}[language]
+    assert set(table[backend]) == {{"jax": "JAX", "tensorflow": "TensorFlow"}[loaded_backend()]}
     figures = plotly_figures(at)
     assert len(figures) == 2  # overlay + metrics side by side
     overlay = figures[0]

@@ -39,6 +39,7 @@ def test_main_runs_streamlit_on_the_app_with_the_given_options(workspace, monkey
     monkeypatch.setattr(sys, "argv", ["components.server"])
     monkeypatch.delenv("STREAMLIT_SERVER_ADDRESS", raising=False)
     monkeypatch.setenv("STREAMLIT_SECRETS_FILES", str(workspace / "none.toml"))
+    monkeypatch.setenv("SALESLENS_PRELOAD_BACKEND", "0")
     assert server.main(["--server.port", "8600"]) == 0
     assert seen["argv"] == ["streamlit", "run", str(server.APP), "--server.port", "8600",
                             "--server.address", "127.0.0.1"]
@@ -71,9 +72,47 @@ def test_the_default_config_listens_on_loopback_only():
     assert config["server"]["address"] == "127.0.0.1"
 
 
-def test_warm_up_leaves_keras_and_tensorflow_unimported(workspace):
+@pytest.mark.parametrize("backend", ["auto", "tensorflow", "jax"])
+def test_warm_up_leaves_keras_and_tensorflow_unimported(workspace, backend):
     code = ("import sys; from components import server; server.warm_up(); "
-            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))")
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'jaxlib', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=server.APP.parent, env={"SALESLENS_WORKSPACE": str(workspace), "PATH": "/usr/bin"})
+                         cwd=server.APP.parent, env={"SALESLENS_WORKSPACE": str(workspace), "PATH": "/usr/bin",
+                                                     "SALESLENS_BACKEND": backend})
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_launcher_finds_the_port_streamlit_will_use(monkeypatch):
+    monkeypatch.delenv("STREAMLIT_SERVER_PORT", raising=False)
+    assert server.server_port(["--server.port", "8600"]) == 8600
+    assert server.server_port(["--server.headless", "true", "--server.port=8611"]) == 8611
+    assert server.server_port([]) == 8501
+    monkeypatch.setenv("STREAMLIT_SERVER_PORT", "8622")
+    assert server.server_port(["--server.port", "nonsense"]) == 8501 and server.server_port([]) == 8622
+
+
+@pytest.mark.slow
+def test_once_the_server_answers_the_training_backend_is_imported_in_the_background(workspace):
+    """A stand-in health endpoint answers; the preload thread then fixes the backend and warms it in a throwaway
+    process: the server itself never imports Keras (trainings run in worker processes)."""
+    code = (
+        "import http.server, sys, threading, time\n"
+        "from components import server\n"
+        "class Health(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200 if self.path == '/_stcore/health' else 404); self.end_headers()\n"
+        "    def log_message(self, *args): pass\n"
+        "httpd = http.server.HTTPServer(('127.0.0.1', 0), Health)\n"
+        "threading.Thread(target=httpd.serve_forever, daemon=True).start()\n"
+        "before = 'keras' in sys.modules\n"
+        "thread = threading.Thread(target=server._preload_when_healthy, args=(httpd.server_port, 30))\n"
+        "thread.start(); thread.join()\n"
+        "from ml.keras_runtime import loaded_backend\n"
+        "print(before, loaded_backend(), 'tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=server.APP.parent, env={"SALESLENS_WORKSPACE": str(workspace), "PATH": "/usr/bin",
+                                                     "SALESLENS_BACKEND": "jax"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "False None False"
+    assert "jax backend warmed" in out.stderr

@@ -33,6 +33,18 @@ def test_save_load_gives_identical_predictions(tmp_path, trained):
     assert loaded.scalers_["s"].to_dict() == forecaster.scalers_["s"].to_dict()
 
 
+def test_the_bundle_names_the_backend_that_trained_it(tmp_path, trained):
+    _, forecaster = trained
+    from ml.keras_runtime import loaded_backend
+
+    save_bundle(forecaster, tmp_path)
+    assert forecaster.backend_ == loaded_backend()
+    assert json.loads((tmp_path / JSON_NAME).read_text())["backend"] == forecaster.backend_
+    assert load_bundle(tmp_path).backend_ == forecaster.backend_
+    _tamper(tmp_path, lambda d: d.pop("backend"))  # a bundle saved before the backend was recorded: trained on JAX
+    assert load_bundle(tmp_path).backend_ == "jax"
+
+
 def _tamper(directory, change):
     path = directory / JSON_NAME
     doc = json.loads(path.read_text())
@@ -51,6 +63,7 @@ def _tamper(directory, change):
         lambda d: d["scalers"]["s"].update(scale=-1.0),
         lambda d: d.update(calendar_features=["dow_0"]),
         lambda d: d["models"][0].update(sha256="0" * 64),
+        lambda d: d.update(backend="torch"),
     ],
 )
 def test_tampered_json_refused(tmp_path, trained, change):

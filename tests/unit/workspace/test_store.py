@@ -411,3 +411,24 @@ def test_cache_in_a_read_only_workspace_only_costs_the_build(small_dataset, work
     monkeypatch.setattr(store, "check_writable", refuse)
     assert get_workspace().cached_dataset("k2", lambda: ds) is ds
     assert not (workspace_env / "cache" / "k2").exists()
+
+
+def test_a_run_records_the_backend_that_trained_it_and_older_databases_read_as_jax(tiny_result, workspace_env):
+    import sqlite3
+
+    from ml.keras_runtime import loaded_backend
+
+    assert tiny_result.backend == loaded_backend()
+    record = save(get_workspace(), tiny_result)
+    assert record.backend == tiny_result.backend
+    reset_workspaces()
+    reopened = get_workspace().open_run("alice", record.id)
+    assert reopened.record.backend == reopened.result.backend == tiny_result.backend
+    reset_workspaces()
+    with sqlite3.connect(workspace_env / "registry.db") as db:  # the database as SalesLens created it before
+        db.execute("ALTER TABLE runs DROP COLUMN backend")
+        db.execute("UPDATE runs SET label = 'old'")
+    [old] = get_workspace().list_runs("alice")  # opening it adds the column back, empty for the old rows
+    assert old.label == "old" and old.backend == "jax"
+    new = save(get_workspace(), tiny_result)
+    assert {r.id: r.backend for r in get_workspace().list_runs("alice")} == {old.id: "jax", new.id: tiny_result.backend}
