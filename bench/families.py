@@ -21,7 +21,7 @@ def _frame(uid: str, ds: pd.DatetimeIndex, y: np.ndarray, **extra: np.ndarray) -
 
 
 def _yearly(ds: pd.DatetimeIndex, phase: float) -> np.ndarray:
-    return np.cos(2 * np.pi * (ds.dayofyear.to_numpy() - phase) / 365.25)
+    return np.cos(2 * np.pi * (ds.day_of_year.to_numpy() - phase) / 365.25)
 
 
 def multiplicative(seed: int, days: int) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def multiplicative(seed: int, days: int) -> pd.DataFrame:
     t = np.arange(days)
     weekly = 1 + rng.uniform(0.15, 0.4) * np.sin(2 * np.pi * (np.arange(7) + rng.uniform(0, 7)) / 7)
     level = rng.uniform(40, 150)
-    lam = level * weekly[ds.dayofweek] * np.exp(rng.uniform(0.2, 0.4) * _yearly(ds, rng.uniform(0, 365))) \
+    lam = level * weekly[ds.day_of_week] * np.exp(rng.uniform(0.2, 0.4) * _yearly(ds, rng.uniform(0, 365))) \
         * (1 + rng.uniform(0.0, 0.3) * t / 365)
     return _frame(f"mult_{seed}", ds, rng.poisson(lam))
 
@@ -43,7 +43,7 @@ def additive_trend(seed: int, days: int) -> pd.DataFrame:
     t = np.arange(days)
     level = rng.uniform(200, 400)
     y = level + rng.uniform(0.1, 0.3) * t + rng.uniform(30, 60) * _yearly(ds, rng.uniform(0, 365)) \
-        + rng.uniform(10, 25) * np.sin(2 * np.pi * ds.dayofweek.to_numpy() / 7) + rng.normal(0, 10, days)
+        + rng.uniform(10, 25) * np.sin(2 * np.pi * ds.day_of_week.to_numpy() / 7) + rng.normal(0, 10, days)
     return _frame(f"trend_{seed}", ds, y)
 
 
@@ -55,7 +55,7 @@ def level_shift(seed: int, days: int) -> pd.DataFrame:
     weekly = 1 + 0.3 * np.sin(2 * np.pi * (np.arange(7) + rng.uniform(0, 7)) / 7)
     shift_at = int(rng.uniform(0.5, 1.0) * (days - 56))
     factor = np.where(t >= shift_at, rng.choice([-1, 1]) * rng.uniform(0.3, 0.6) + 1, 1.0)
-    lam = rng.uniform(50, 120) * weekly[ds.dayofweek] * factor
+    lam = rng.uniform(50, 120) * weekly[ds.day_of_week] * factor
     return _frame(f"shift_{seed}", ds, rng.poisson(lam))
 
 
@@ -79,7 +79,7 @@ def promotions(seed: int, days: int) -> pd.DataFrame:
         promo[i:i + length] = 1
         i += length + int(rng.integers(20, 40))
     paid = np.where(promo > 0, price * 0.8, price)
-    lam = rng.uniform(30, 80) * weekly[ds.dayofweek] * (paid / base_price) ** -1.5 \
+    lam = rng.uniform(30, 80) * weekly[ds.day_of_week] * (paid / base_price) ** -1.5 \
         * np.where(promo > 0, rng.uniform(1.5, 2.0), 1.0) * np.exp(0.15 * _yearly(ds, rng.uniform(0, 365)))
     return _frame(f"promo_{seed}", ds, rng.poisson(lam), price=paid, promo=promo)
 
@@ -88,7 +88,7 @@ def intermittent(seed: int, days: int) -> pd.DataFrame:
     """Sparse demand: a sale on ~15-35% of days (more at weekends), sizes 1 + Poisson(2)."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range(START, periods=days, freq="D")
-    p = rng.uniform(0.15, 0.35) * np.where(ds.dayofweek.to_numpy() >= 5, 1.5, 1.0)
+    p = rng.uniform(0.15, 0.35) * np.where(ds.day_of_week.to_numpy() >= 5, 1.5, 1.0)
     y = (rng.random(days) < p) * (1 + rng.poisson(2.0, days))
     return _frame(f"sparse_{seed}", ds, y)
 

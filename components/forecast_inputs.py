@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import state
+from components.forecast_levers import input_levers
 from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
@@ -133,6 +134,7 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         e2.number_input(t("forecast.cfg.seed"), 0, 2**31 - 1, step=1, key=k("seed"), help=t("forecast.cfg.seed_help"))
         folds = e3.number_input(t("forecast.cfg.backtest_folds"), 0, 10, step=1, key=state.FORECAST_FOLDS, help=t("forecast.cfg.backtest_folds_help"))
         level = e4.slider(t("forecast.cfg.interval"), 0.5, 0.99, step=0.01, key=state.FORECAST_INTERVAL, help=t("forecast.cfg.interval_help"))
+        levers = input_levers(base if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq]))
         submitted = st.form_submit_button(t("forecast.train"), type="primary")
     if not submitted:
         return None
@@ -142,5 +144,5 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
     for name in ("dropout", "learning_rate", "validation_split"):
         values[name] = float(values[name])
     template = base if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
-    config = dataclasses.replace(template, **values)
+    config = dataclasses.replace(template, **values, **levers)
     return config, int(folds), float(level)

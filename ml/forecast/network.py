@@ -155,7 +155,12 @@ def train_network(model: keras.Model, inputs: list[Any], target: Any, val_inputs
         pick = np.random.default_rng(config.seed).choice(n, size=extra, replace=extra > n)
         inputs = [np.concatenate([a, a[pick]]) for a in inputs]
         target = np.concatenate([target, target[pick]])
-    model.fit(inputs, target, batch_size=batch, epochs=config.epochs, verbose=0, shuffle=True, callbacks=[monitor])
+    callbacks: list[Any] = [monitor]
+    if config.lr_schedule == "cosine":  # from learning_rate down to 5% of it over the configured epochs
+        total = max(config.epochs - 1, 1)
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(
+            lambda epoch, _lr: config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / total)))))
+    model.fit(inputs, target, batch_size=batch, epochs=config.epochs, verbose=0, shuffle=True, callbacks=callbacks)
     return monitor
 
 

@@ -191,7 +191,9 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     # Future: refit on everything (or reuse), intervals calibrated on all out-of-sample residuals incl. holdout.
     final = holdout_fold.forecaster
     if refit and not stopped():
-        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event)
+        # warm start (config.warm_start_epochs > 0): continue the holdout model on every row instead of a new fit
+        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event,
+                                             warm_start=holdout_fold.forecaster)
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
     future = final.predict_with_scale(frame)
