@@ -68,7 +68,7 @@ def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
         models.append({
             "key": key, "file": name, "sha256": _sha256(directory / name),
             "past_features": int(inputs[0].shape[-1]),
-            "future_features": int(inputs[1].shape[-1]) if len(inputs) > 1 else 0,
+            "future_features": next((int(i.shape[-1]) for i in inputs[1:] if "future" in i.name), 0),
         })
     calib = np.asarray(forecaster.calibration_residuals_, dtype=np.float64)[-MAX_CALIBRATION_ROWS:]
     document = {

@@ -134,7 +134,6 @@ class NeuralForecaster:
             key = GLOBAL_KEY if config.global_model else s.uid
             scaler = self.scalers_[s.uid]
             w = make_windows(s.y, s.past, s.calendar, config.window, steps, scaler)
-            w.target = w.target - self._baseline(w.past, steps)
             if warm:
                 tr, va = np.arange(len(w)), np.arange(0)
             else:
@@ -303,8 +302,12 @@ class NeuralForecaster:
         return _SeriesArrays(uid, dates, group[Y].to_numpy(dtype=np.float64), past, cal, covs)
 
     def _inputs(self, w: Windows, future: np.ndarray | None = None) -> list[np.ndarray]:
+        """The network's inputs: past, future calendar (when there is one), baseline (when on)."""
         fut = w.future if future is None else future
-        return [w.past, fut] if fut.shape[2] else [w.past]
+        inputs = [w.past, fut] if fut.shape[2] else [w.past]
+        if self.config.baseline != "none":
+            inputs.append(self._baseline(w.past, self.config.output_steps))
+        return inputs
 
     def _baseline(self, past: np.ndarray, steps: int) -> np.ndarray:
         """Scaled seasonal-mean baseline [n, steps] of windows whose channel 0 is scaled y (zeros when off)."""
@@ -325,14 +328,14 @@ class NeuralForecaster:
 
         Direct head: one pass. Recursive head: one step at a time, each prediction appended to the window (and the
         window's scale recomputed for ``window_mean``); calendar of the next step from ``future``, covariates carried
-        forward. The seasonal-mean baseline, when on, is added back to what the network outputs.
+        forward, the seasonal-mean baseline of the current window.
         """
         net = _network()
         models = self._members(key)
         horizon = self.config.horizon
         if self.config.head == "direct":
             inputs = self._inputs(w)
-            out = np.mean([net.predict(model, inputs) for model in models], axis=0) + self._baseline(w.past, horizon)
+            out = np.mean([net.predict(model, inputs) for model in models], axis=0)
             return out * w.scale[:, None] + w.loc[:, None]
         n_cal = w.future.shape[2]
         y_buf = w.past[:, :, 0].astype(np.float64) * w.scale[:, None] + w.loc[:, None]  # raw look-back values
@@ -348,10 +351,10 @@ class NeuralForecaster:
                 loc, scale = w.loc, w.scale
             past = np.concatenate([((y_buf - loc[:, None]) / scale[:, None])[..., None], feat_buf], axis=2)
             past = past.astype(np.float32)
-            step_future = w.future[:, h:h + 1, :]
-            inputs = [past, step_future] if n_cal else [past]
+            step = Windows(past, w.future[:, h:h + 1, :], np.zeros((len(w), 1), np.float32), loc, scale)
+            inputs = self._inputs(step)
             out = np.mean([net.predict(model, inputs)[:, 0] for model in models], axis=0)
-            value = (out + self._baseline(past, 1)[:, 0]) * scale + loc
+            value = out * scale + loc
             preds[:, h] = value
             next_feat = np.concatenate([w.future[:, h, :], feat_buf[:, -1, n_cal:]], axis=1)[:, None, :]
             y_buf = np.concatenate([y_buf[:, 1:], value[:, None]], axis=1)

@@ -35,6 +35,8 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
 
     Inputs: ``past`` [batch, window, past_features] (scaled y first, then calendar and covariates) and, when there
     are calendar features, ``future`` [batch, steps, future_features] (the calendar of the dates to forecast).
+    With ``config.baseline`` on, a third input ``baseline`` [batch, steps] (the window's seasonal mean, scaled) is
+    added to the output through an identity-initialised linear map.
     Output: [batch, steps] with steps = horizon (direct head) or 1 (recursive head).
     """
     steps = config.output_steps
@@ -64,6 +66,13 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     if config.dense_units:
         x = keras.layers.Dense(config.dense_units, activation="relu")(x)  # [batch, dense_units]
     output = keras.layers.Dense(steps, name="head")(x)  # [batch, steps]
+    if config.baseline != "none":
+        # the window's seasonal mean for the steps ahead, added through a learnable map that starts as the identity:
+        # the network begins at the baseline and learns the residual, and can learn to lean on it less
+        base = keras.Input(shape=(steps,), name="baseline")  # [batch, steps]
+        inputs.append(base)
+        skip = keras.layers.Dense(steps, use_bias=False, kernel_initializer="identity", name="baseline_skip")(base)
+        output = keras.layers.Add()([output, skip])  # [batch, steps]
     model = keras.Model(inputs=inputs, outputs=output, name=f"saleslens_{config.model_type}")
     loss = {"mae": "mean_absolute_error", "mse": "mean_squared_error", "huber": keras.losses.Huber()}[config.loss]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=loss)
