@@ -146,7 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a ForecastConfig field of the default configuration")
     parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last.json"))
+    parser.add_argument("--merge", nargs="+", metavar="JSON", help="print the table of earlier runs' JSON files "
+                        "together (run subsets in parallel processes, then merge)")
     args = parser.parse_args(argv)
+    if args.merge:
+        rows = [r for path in args.merge for r in json.loads(Path(path).read_text())["rows"]]
+        print(table(rows))
+        return 0
     overrides = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
     families = [f for f in args.families.split(",") if f] or None
     rows: list[dict] = []

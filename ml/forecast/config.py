@@ -194,7 +194,8 @@ def default_config(freq: str = "D", **changes: Any) -> ForecastConfig:
     base = ForecastConfig()
     kind = frequency_kind(freq)
     if kind == "W":
-        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True)
+        # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over
+        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none")
     elif kind == "M":
         base = dataclasses.replace(base, window=12, horizon=6, day_of_week=False, month=True, batch_size=16)
     config = dataclasses.replace(base, **changes)

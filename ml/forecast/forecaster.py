@@ -223,6 +223,8 @@ class NeuralForecaster:
                     yhat = weight * yhat + (1 - weight) * smooth
                 residuals.append((actual - yhat) / _origin_scale(w)[:, None])
         self.calibration_residuals_ = np.concatenate(residuals) if residuals else np.zeros((0, horizon))
+        if config.combine == "ets":  # weights chosen; the smoother itself now learns from every row it was given
+            self.smoothers_ = {s.uid: fit_smoother(s.y, m) for s in series}
         return self
 
     @property
