@@ -104,6 +104,8 @@ class ForecastResult:
             "series": summary,
             "baseline_models": self.baseline_models,
             "cancelled": self.cancelled,
+            # the network's share in its blend with exponential smoothing, per series (config.combine)
+            "network_share": {k: round(float(v), 3) for k, v in getattr(self.forecaster, "combine_weights_", {}).items()},
             "total_seconds": round(self.total_seconds, 3),
         }
 
