@@ -140,8 +140,9 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
 
-    n_trainings = backtest_folds + 1 + (1 if refit else 0)
-    total_epochs = config.epochs * n_trainings
+    # every training runs config.ensemble networks; the future fit runs warm_start_epochs when it is warm-started
+    final_epochs = (config.warm_start_epochs or config.epochs) if refit else 0
+    total_epochs = (config.epochs * (backtest_folds + 1) + final_epochs) * config.ensemble
     offset = {"epochs": 0}
 
     def progress(epoch: int, logs: dict[str, float], _total: int) -> None:
@@ -158,7 +159,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
             break
         fold = run_fold(name, train, actual, freq, config, models, True, progress, stop_event)
         folds.append(fold)
-        offset["epochs"] += config.epochs
+        offset["epochs"] += config.epochs * config.ensemble
         train_seconds += fold.forecaster.train_seconds_
         epochs_run += fold.forecaster.epochs_run_
     holdout_fold = folds[0]
