@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import state
+from components.forecast_levers import input_levers
 from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
@@ -177,11 +178,12 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         e2.number_input(t("forecast.cfg.seed"), 0, 2**31 - 1, step=1, key=k("seed"), help=t("forecast.cfg.seed_help"))
         folds = e3.number_input(t("forecast.cfg.backtest_folds"), 0, 10, step=1, key=state.FORECAST_FOLDS, help=t("forecast.cfg.backtest_folds_help"))
         level = e4.slider(t("forecast.cfg.interval"), 0.5, 0.99, step=0.01, key=state.FORECAST_INTERVAL, help=t("forecast.cfg.interval_help"))
+        levers = input_levers(base if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq]))
         submitted = st.button(t("forecast.train"), type="primary", key=state.FORECAST_TRAIN)
     values = _form_values()
     caption.caption(_preset_caption(preset, freq, values))
     if not submitted:
         return None
     template = base if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
-    config = dataclasses.replace(template, **values)
+    config = dataclasses.replace(template, **values, **levers)
     return config, int(folds), float(level)

@@ -130,6 +130,9 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "model": "model_type", "window": "window", "units": "units", "layers": "layers", "epochs": "epochs",
     "batch_size": "batch_size", "learning_rate": "learning_rate", "dropout": "dropout", "patience": "patience",
     "horizon": "horizon", "seed": "seed",
+    # improvements around the network (ml/forecast/config.py LEVERS)
+    "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "ensemble": "ensemble",
+    "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs",
 }
 
 
@@ -150,6 +153,15 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     for name, kind in (("window", int), ("units", int), ("layers", int), ("epochs", int), ("batch-size", int),
                        ("learning-rate", float), ("dropout", float), ("patience", int), ("horizon", int), ("seed", int)):
         parser.add_argument(f"--{name}", type=kind, default=None)
+    parser.add_argument("--baseline", choices=["none", "seasonal_mean"], default=None,
+                        help=t("forecast.levers.baseline_help"))
+    parser.add_argument("--combine", choices=["none", "ets"], default=None, help=t("forecast.levers.combine_help"))
+    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
+                        help=t("forecast.levers.lr_schedule_help"))
+    parser.add_argument("--fourier-order", type=int, default=None, help=t("forecast.levers.fourier_order_help"))
+    parser.add_argument("--ensemble", type=int, default=None, help=t("forecast.levers.ensemble_help"))
+    parser.add_argument("--warm-start-epochs", type=int, default=None,
+                        help=t("forecast.levers.warm_start_epochs_help"))
     parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))

@@ -29,7 +29,8 @@ import numpy as np
 from ml.forecast.config import ForecastConfig
 from ml.forecast.data import COVARIATES
 from ml.forecast.features import calendar_feature_names
-from ml.forecast.forecaster import GLOBAL_KEY, NeuralForecaster
+from ml.forecast.forecaster import GLOBAL_KEY, NeuralForecaster, member_key
+from ml.forecast.smoothing import SmootherParams
 from ml.forecast.windows import SeriesScaler
 from ml.keras_runtime import BACKENDS, DEFAULT_BACKEND
 from ml.schema import ConfigError, DataError
@@ -71,7 +72,7 @@ def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
         models.append({
             "key": key, "file": name, "sha256": _sha256(directory / name),
             "past_features": int(inputs[0].shape[-1]),
-            "future_features": int(inputs[1].shape[-1]) if len(inputs) > 1 else 0,
+            "future_features": next((int(i.shape[-1]) for i in inputs[1:] if "future" in i.name), 0),
         })
     calib = np.asarray(forecaster.calibration_residuals_, dtype=np.float64)[-MAX_CALIBRATION_ROWS:]
     document = {
@@ -93,6 +94,8 @@ def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
             "best_epoch": int(forecaster.best_epoch_), "history": _jsonable(forecaster.history_),
         },
         "calibration_residuals": [[_finite_or_none(v) for v in row] for row in calib.tolist()],
+        "combine": {"weights": {uid: float(w) for uid, w in getattr(forecaster, "combine_weights_", {}).items()},
+                    "smoothers": {uid: p.to_dict() for uid, p in getattr(forecaster, "smoothers_", {}).items()}},
         "versions": {**network.versions(), "python": platform.python_version(), "numpy": np.__version__},
     }
     (directory / JSON_NAME).write_text(json.dumps(document, indent=1, allow_nan=False), encoding="utf-8")
@@ -172,7 +175,8 @@ def _validate(doc: Any, directory: Path) -> None:
                 isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in pair)
                 and pair[1] > 0, "scalers")
     models = doc.get("models")
-    expected_keys = [GLOBAL_KEY] if config.global_model else sorted(series)
+    expected_keys = [member_key(k, i) for k in ([GLOBAL_KEY] if config.global_model else series)
+                     for i in range(config.ensemble)]
     _expect(isinstance(models, list) and all(isinstance(m, dict) for m in models), "models")
     _expect(sorted(m.get("key") for m in models if isinstance(m.get("key"), str)) == sorted(expected_keys), "models")
     n_cal = len(doc["calendar_features"])
@@ -189,6 +193,19 @@ def _validate(doc: Any, directory: Path) -> None:
     _expect(all(isinstance(row, list) and len(row) == config.horizon and all(
         v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in row) for row in calib),
         "calibration")
+    combine = doc.get("combine", {"weights": {}, "smoothers": {}})
+    _expect(isinstance(combine, dict) and isinstance(combine.get("weights"), dict)
+            and isinstance(combine.get("smoothers"), dict), "combine")
+    _expect(all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+                for v in combine["weights"].values()), "combine")
+    if config.combine != "none":
+        _expect(sorted(combine["weights"]) == sorted(series) and sorted(combine["smoothers"]) == sorted(series),
+                "combine")
+        for params in combine["smoothers"].values():
+            try:
+                SmootherParams.from_dict(params)
+            except (KeyError, TypeError, ValueError):
+                raise _invalid("combine") from None
     fingerprint = doc.get("fingerprint")
     _expect(isinstance(fingerprint, str) and bool(re.fullmatch(r"[0-9a-f]{64}", fingerprint)), "fingerprint")
     _expect(doc.get("backend", DEFAULT_BACKEND) in BACKENDS, "backend")
@@ -223,6 +240,9 @@ def load_bundle(directory: str | Path) -> NeuralForecaster:
     calib = [[np.nan if v is None else float(v) for v in row] for row in doc.get("calibration_residuals", [])]
     forecaster.calibration_residuals_ = np.asarray(calib, dtype=np.float64).reshape(-1, config.horizon)
     forecaster.metrics_ = doc.get("metrics", {})
+    combine = doc.get("combine", {"weights": {}, "smoothers": {}})
+    forecaster.combine_weights_ = {uid: float(combine["weights"].get(uid, 1.0)) for uid in forecaster.series_}
+    forecaster.smoothers_ = {uid: SmootherParams.from_dict(p) for uid, p in combine["smoothers"].items()}
     forecaster.models_ = {}
     for m in doc["models"]:
         model = network.build_network(config, m["past_features"], m["future_features"])

@@ -16,11 +16,25 @@ ModelType = Literal["lstm", "stacked_lstm", "gru", "rnn", "cnn"]
 ScalerKind = Literal["window_mean", "minmax", "standard"]
 HeadKind = Literal["direct", "recursive"]
 LossKind = Literal["mae", "mse", "huber"]
+BaselineKind = Literal["none", "seasonal_mean"]
+CombineKind = Literal["none", "ets"]
+ScheduleKind = Literal["constant", "cosine"]
 
 MODEL_TYPES: tuple[str, ...] = ("lstm", "stacked_lstm", "gru", "rnn", "cnn")
 SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
 HEADS: tuple[str, ...] = ("direct", "recursive")
 LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
+BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
+COMBINE_KINDS: tuple[str, ...] = ("none", "ets")
+SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+# The improvements that wrap around the analyst's network (issue 18); the Forecast form's "Improvements" expander
+# and the CLI expose exactly these fields.
+LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "ensemble", "lr_schedule", "warm_start_epochs")
+
+# What the levers were before they existed: a run or bundle saved without them is read back with these values, so it
+# rebuilds the same network and forecasts what it forecast then.
+LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "ensemble": 1,
+                                 "lr_schedule": "constant", "warm_start_epochs": 0}
 
 # Bounds a configuration must respect (also used to validate bundles loaded from disk).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -38,6 +52,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "kernel_size": (1, 64),
     "pool_size": (1, 16),
     "seed": (0, 2**31 - 1),
+    "fourier_order": (0, 10),
+    "ensemble": (1, 10),
+    "warm_start_epochs": (0, 1000),
 }
 
 # A series needs at least this many training windows (after holding out what evaluation holds out).
@@ -80,6 +97,13 @@ class ForecastConfig:
     use_covariates: bool = True  # price / promo columns when present (inputs of the look-back window only)
     global_model: bool = True  # one model across all series (per-series scaling) vs one model per series
     seed: int = 42
+    # ---- improvements around the network (what trains is still the layers/units/window/epochs above)
+    baseline: BaselineKind = "seasonal_mean"  # the network learns the residual over the window's seasonal mean
+    fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none
+    combine: CombineKind = "ets"  # blend with exponential smoothing, weight chosen on the validation windows
+    ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; their forecasts are averaged
+    lr_schedule: ScheduleKind = "constant"  # cosine: learning rate decays to 5% over the epochs
+    warm_start_epochs: int = 3  # future fit continues the holdout model for this many epochs; 0 = refit from scratch
 
     def replace(self, **changes: Any) -> ForecastConfig:
         """A copy with some fields changed (validated)."""
@@ -99,7 +123,7 @@ class ForecastConfig:
         for key in data:
             if key not in known:
                 raise ConfigError("forecast.error.invalid_setting", setting=str(key), value=data[key])
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {k: v for k, v in LEGACY_LEVERS.items() if k not in data}
         for key, value in data.items():
             default = getattr(cls, key, None)
             if isinstance(default, bool):
@@ -121,7 +145,8 @@ class ForecastConfig:
 
     def validate(self) -> None:
         """Check each setting on its own (types, allowed values, bounds); raises ConfigError."""
-        choices = {"model_type": MODEL_TYPES, "scaler": SCALERS, "head": HEADS, "loss": LOSSES}
+        choices = {"model_type": MODEL_TYPES, "scaler": SCALERS, "head": HEADS, "loss": LOSSES,
+                   "baseline": BASELINE_KINDS, "combine": COMBINE_KINDS, "lr_schedule": SCHEDULES}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -169,7 +194,8 @@ def default_config(freq: str = "D", **changes: Any) -> ForecastConfig:
     base = ForecastConfig()
     kind = frequency_kind(freq)
     if kind == "W":
-        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True)
+        # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over
+        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none")
     elif kind == "M":
         base = dataclasses.replace(base, window=12, horizon=6, day_of_week=False, month=True, batch_size=16)
     config = dataclasses.replace(base, **changes)

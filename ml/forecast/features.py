@@ -1,6 +1,7 @@
 """Calendar features computed from dates alone, so they are known for the look-back window and the days ahead.
 
-Day of week, month and quarter are one-hot; week of year is a sine/cosine pair (53 one-hot columns would swamp a
+Day of week, month and quarter are one-hot; yearly Fourier terms (``fourier_order`` pairs) and week of year are
+sine/cosine pairs (53 one-hot columns would swamp a
 short series). Features that cannot vary at a frequency are dropped (day of week for weekly or monthly data).
 """
 
@@ -67,6 +68,19 @@ def _period_holiday_count(dates: pd.DatetimeIndex, freq: str) -> np.ndarray:
     return counts
 
 
+def yearly_fourier(dates: pd.DatetimeIndex, order: int) -> np.ndarray:
+    """Sine/cosine pairs of the position in the year, k = 1..order: [len(dates), 2 * order] float32.
+
+    Smooth and known for any future date, so the network can carry a yearly cycle into the days ahead even when
+    its window is far shorter than a year.
+    """
+    position = (dates.day_of_year.to_numpy(dtype=np.float64) - 1) / 365.25
+    cols = []
+    for k in range(1, order + 1):
+        cols += [np.sin(2 * np.pi * k * position), np.cos(2 * np.pi * k * position)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
 def calendar_feature_names(config: ForecastConfig, freq: str) -> list[str]:
     """Names of the calendar feature columns ``calendar_features`` returns for this config and frequency."""
     kind = frequency_kind(freq)
@@ -81,6 +95,9 @@ def calendar_feature_names(config: ForecastConfig, freq: str) -> list[str]:
         names += ["woy_sin", "woy_cos"]
     if config.holiday:
         names += ["holiday"]
+    if kind in ("D", "W"):
+        for k in range(1, config.fourier_order + 1):
+            names += [f"year_sin_{k}", f"year_cos_{k}"]
     return names
 
 
@@ -107,6 +124,8 @@ def calendar_features(dates: pd.DatetimeIndex, config: ForecastConfig, freq: str
     if config.holiday:
         flags = holiday_flags(dates) if kind == "D" else _period_holiday_count(dates, freq)
         columns.append(flags.reshape(-1, 1))
+    if kind in ("D", "W") and config.fourier_order:
+        columns.append(yearly_fourier(dates, config.fourier_order))
     if not columns:
         return np.zeros((len(dates), 0), dtype=np.float32)
     return np.concatenate(columns, axis=1)

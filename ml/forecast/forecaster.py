@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.config import ForecastConfig
+from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import (
     COVARIATES,
     DS,
@@ -28,7 +28,16 @@ from ml.forecast.data import (
     prepare_frame,
 )
 from ml.forecast.features import calendar_feature_names, calendar_features
-from ml.forecast.windows import EPS, SeriesScaler, Windows, fit_scaler, make_windows, split_train_validation
+from ml.forecast.smoothing import SmootherParams, fit_smoother, smoother_forecasts
+from ml.forecast.windows import (
+    EPS,
+    SeriesScaler,
+    Windows,
+    fit_scaler,
+    make_windows,
+    seasonal_baseline,
+    split_train_validation,
+)
 from ml.schema import ConfigError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,6 +45,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 EpochCallback = Callable[[int, dict[str, float], int], None]
 GLOBAL_KEY = "__global__"
+WEIGHT_GRID = np.linspace(0.0, 1.0, 11)  # network share in the combination with exponential smoothing
+
+
+def member_key(key: str, member: int) -> str:
+    """Key of ensemble member ``member`` of the network ``key`` in ``models_`` (member 0 keeps the plain key)."""
+    return key if member == 0 else f"{key}#{member}"
 
 
 @dataclass
@@ -64,7 +79,15 @@ class NeuralForecaster:
     ``epochs_run_``, ``train_seconds_``, ``freq_``, ``series_``, ``covariates_``, ``calendar_names_``,
     ``fingerprint_`` (sha256 of the training frame), ``calibration_residuals_`` ([n, horizon] signed residuals on
     the validation windows, divided by each window's mean absolute level; used for conformal intervals),
-    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it).
+    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it),
+    ``combine_weights_`` (series id -> network share in the blend with exponential smoothing, chosen on the validation
+    windows; 1.0 when ``combine`` is off) and ``smoothers_`` (series id -> SmootherParams).
+
+    The improvements of the config wrap around the network the analyst set: ``baseline`` (the network learns the
+    residual over each window's seasonal mean), ``fourier_order`` (yearly terms among the calendar inputs),
+    ``ensemble`` (several seeds, forecasts averaged), ``combine`` (blend with exponential smoothing) and
+    ``lr_schedule``. The holdout is never passed to ``fit``; the blend weight and early stopping see only the
+    validation windows at the end of what ``fit`` is given.
     """
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
@@ -72,23 +95,28 @@ class NeuralForecaster:
 
     # ------------------------------------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame, callback: EpochCallback | None = None,
-            stop_event: threading.Event | None = None) -> NeuralForecaster:
+            stop_event: threading.Event | None = None, warm_start: NeuralForecaster | None = None) -> NeuralForecaster:
         """Train on a long frame (unique_id, ds, y[, price, promo]) — all of it: split off any holdout first.
 
         ``callback(epoch, logs, total_epochs)`` is called after each epoch; setting ``stop_event`` stops training
-        at the next batch and keeps the best weights so far. Raises DataError / ConfigError (message ids) for data
-        the config cannot work with, ConfigError ``forecast.error.diverged`` when the loss becomes NaN.
+        at the next batch and keeps the best weights so far. ``warm_start``: a forecaster fitted with the same
+        config on an earlier part of the same series (the holdout model); its weights are trained on for
+        ``warm_start_epochs`` more epochs over every window of ``df`` (no validation windows are kept back), and
+        its blend weights and calibration residuals are kept. Raises DataError / ConfigError (message ids) for
+        data the config cannot work with, ConfigError ``forecast.error.diverged`` when the loss becomes NaN.
         """
         config = self.config
         config.validate()
         frame, freq = prepare_frame(df)
         check_series_content(frame)
         check_history(frame, config)
+        warm = warm_start is not None and config.warm_start_epochs > 0
         self.freq_ = freq
         self.covariates_ = [c for c in COVARIATES if c in frame.columns] if config.use_covariates else []
         self.calendar_names_ = calendar_feature_names(config, freq)
         self.fingerprint_ = fingerprint(frame)
         self.scalers_: dict[str, SeriesScaler] = {}
+        m = season_length(freq)
         series: list[_SeriesArrays] = []
         for uid, group in frame.groupby(ID, sort=True):
             uid = str(uid)
@@ -100,19 +128,26 @@ class NeuralForecaster:
         steps, horizon = config.output_steps, config.horizon
         train_parts: dict[str, list[Windows]] = {}
         val_parts: dict[str, list[Windows]] = {}
-        calib_parts: dict[str, list[Windows]] = {}
+        calib_parts: dict[str, list[tuple[str, Windows, np.ndarray]]] = {}  # key -> (uid, windows, origin rows)
+        self.smoothers_: dict[str, SmootherParams] = {}
         for s in series:
             key = GLOBAL_KEY if config.global_model else s.uid
             scaler = self.scalers_[s.uid]
             w = make_windows(s.y, s.past, s.calendar, config.window, steps, scaler)
-            tr, va = split_train_validation(len(w), config.validation_split, steps)
+            if warm:
+                tr, va = np.arange(len(w)), np.arange(0)
+            else:
+                tr, va = split_train_validation(len(w), config.validation_split, steps)
             train_parts.setdefault(key, []).append(w.take(tr))
             val_parts.setdefault(key, []).append(w.take(va))
+            first_origin = int(va[0]) + config.window if len(va) else len(s.y)
+            if config.combine == "ets":  # parameters from the rows before the validation windows only
+                self.smoothers_[s.uid] = fit_smoother(s.y, m, fit_end=first_origin)
             if len(va):
                 # the same validation origins, with horizon-long targets, to measure multi-step residuals
                 wh = make_windows(s.y, s.past, s.calendar, config.window, horizon, scaler)
-                first_origin = va[0]
-                calib_parts.setdefault(key, []).append(wh.take(np.arange(first_origin, len(wh))))
+                index = np.arange(int(va[0]), len(wh))
+                calib_parts.setdefault(key, []).append((s.uid, wh.take(index), index + config.window))
 
         net = _network()
         self.backend_ = net.backend_name()  # "tensorflow" or "jax": recorded in bundles and runs
@@ -122,43 +157,75 @@ class NeuralForecaster:
         self.best_epoch_ = -1
         self.cancelled_ = False
         keys = list(train_parts)
-        total_epochs = config.epochs * len(keys)
+        run_config = config.replace(epochs=config.warm_start_epochs, patience=0) if warm else config
+        total_epochs = run_config.epochs * len(keys) * config.ensemble
         start = time.perf_counter()
-        residuals: list[np.ndarray] = []
-        for index, key in enumerate(keys):
+        done = 0
+        for key in keys:
             train = Windows.concat(train_parts[key])
             val = Windows.concat(val_parts[key])
-            net.set_seed(config.seed)
-            model = net.build_network(config, train.past.shape[2], train.future.shape[2])
+            for member in range(config.ensemble):
+                mkey = member_key(key, member)
+                net.set_seed(config.seed + member)
+                model = net.build_network(run_config, train.past.shape[2], train.future.shape[2])
+                if warm:
+                    model.set_weights(warm_start.models_[mkey].get_weights())
 
-            def progress(epoch: int, logs: dict[str, float], _total: int, _offset: int = index * config.epochs):
-                if callback is not None:
-                    callback(_offset + epoch, logs, total_epochs)
+                def progress(epoch: int, logs: dict[str, float], _total: int, _offset: int = done * run_config.epochs):
+                    if callback is not None:
+                        callback(_offset + epoch, logs, total_epochs)
 
-            monitor = net.train_network(
-                model, self._inputs(train), train.target, self._inputs(val) if len(val) else None,
-                val.target if len(val) else None, config, progress, stop_event,
-            )
-            if monitor.diverged:
-                raise ConfigError(
-                    "forecast.error.diverged", learning_rate=config.learning_rate,
-                    suggested=config.learning_rate / 10, epoch=monitor.epochs_run,
+                monitor = net.train_network(
+                    model, self._inputs(train), train.target, self._inputs(val) if len(val) else None,
+                    val.target if len(val) else None, run_config, progress, stop_event,
                 )
-            self.models_[key] = model
-            for name, values in monitor.history.items():
-                self.history_.setdefault(name, []).extend(values)
-            self.epochs_run_ += monitor.epochs_run
-            self.best_epoch_ = monitor.best_epoch
-            self.cancelled_ = self.cancelled_ or monitor.cancelled
-            if key in calib_parts and not self.cancelled_:
-                calib = Windows.concat(calib_parts[key])
-                yhat = self._forecast_windows(model, calib)
-                actual = calib.target * calib.scale[:, None] + calib.loc[:, None]
-                residuals.append((actual - yhat) / _origin_scale(calib)[:, None])
+                done += 1
+                if monitor.diverged:
+                    raise ConfigError(
+                        "forecast.error.diverged", learning_rate=config.learning_rate,
+                        suggested=config.learning_rate / 10, epoch=monitor.epochs_run,
+                    )
+                self.models_[mkey] = model
+                for name, values in monitor.history.items():
+                    self.history_.setdefault(name if member == 0 else f"{name}_{member}", []).extend(values)
+                self.epochs_run_ += monitor.epochs_run
+                if member == 0:
+                    self.best_epoch_ = monitor.best_epoch
+                self.cancelled_ = self.cancelled_ or monitor.cancelled
+                if self.cancelled_:
+                    break
             if self.cancelled_:
                 break
         self.train_seconds_ = time.perf_counter() - start
+
+        self.combine_weights_ = {uid: 1.0 for uid in self.series_}
+        if warm:
+            self.combine_weights_.update(getattr(warm_start, "combine_weights_", {}))
+            self.calibration_residuals_ = warm_start.calibration_residuals_
+            if config.combine == "ets":  # the smoother's parameters from every row now
+                self.smoothers_ = {s.uid: fit_smoother(s.y, m) for s in series}
+            return self
+        residuals: list[np.ndarray] = []
+        y_of = {s.uid: s.y for s in series}
+        for key, parts in calib_parts.items():
+            if self.cancelled_ or key not in self.models_:
+                continue
+            calib = Windows.concat([w for _, w, _ in parts])
+            yhat_all = self._forecast_windows(key, calib)
+            offset = 0
+            for uid, w, origins in parts:
+                yhat = yhat_all[offset:offset + len(w)]
+                offset += len(w)
+                actual = w.target * w.scale[:, None] + w.loc[:, None]
+                if config.combine == "ets":
+                    smooth = smoother_forecasts(y_of[uid], self.smoothers_[uid], horizon, origins)
+                    weight = _best_weight(actual, yhat, smooth)
+                    self.combine_weights_[uid] = weight
+                    yhat = weight * yhat + (1 - weight) * smooth
+                residuals.append((actual - yhat) / _origin_scale(w)[:, None])
         self.calibration_residuals_ = np.concatenate(residuals) if residuals else np.zeros((0, horizon))
+        if config.combine == "ets":  # weights chosen; the smoother itself now learns from every row it was given
+            self.smoothers_ = {s.uid: fit_smoother(s.y, m) for s in series}
         return self
 
     @property
@@ -192,6 +259,7 @@ class NeuralForecaster:
             raise DataError("forecast.error.missing_columns", columns=", ".join(missing_cov))
         config = self.config
         groups: dict[str, list[tuple[str, Windows, pd.DatetimeIndex]]] = {}
+        smooth: dict[str, np.ndarray] = {}
         for uid, group in frame.groupby(ID, sort=True):
             uid = str(uid)
             if len(group) < config.window:
@@ -207,13 +275,20 @@ class NeuralForecaster:
                         np.zeros((1, config.horizon), np.float32), loc, scale)
             key = GLOBAL_KEY if config.global_model else uid
             groups.setdefault(key, []).append((uid, w, dates))
+            if config.combine == "ets":
+                y = group[Y].to_numpy(dtype=np.float64)
+                smooth[uid] = smoother_forecasts(y, self.smoothers_[uid], config.horizon, np.array([len(y)]))[0]
         rows = []
         for key, items in groups.items():
             batch = Windows.concat([w for _, w, _ in items])
-            yhat = self._forecast_windows(self.models_[key], batch)
+            yhat = self._forecast_windows(key, batch)
             origin_scale = _origin_scale(batch)
             for i, (uid, _, dates) in enumerate(items):
-                rows.append(pd.DataFrame({ID: uid, DS: dates, "yhat": yhat[i], "scale": origin_scale[i]}))
+                values = yhat[i]
+                if uid in smooth:
+                    weight = self.combine_weights_.get(uid, 1.0)
+                    values = weight * values + (1 - weight) * smooth[uid]
+                rows.append(pd.DataFrame({ID: uid, DS: dates, "yhat": values, "scale": origin_scale[i]}))
         return pd.concat(rows, ignore_index=True).sort_values([ID, DS], kind="stable").reset_index(drop=True)
 
     # ------------------------------------------------------------------------------------------------ internals
@@ -230,20 +305,40 @@ class NeuralForecaster:
         return _SeriesArrays(uid, dates, group[Y].to_numpy(dtype=np.float64), past, cal, covs)
 
     def _inputs(self, w: Windows, future: np.ndarray | None = None) -> list[np.ndarray]:
+        """The network's inputs: past, future calendar (when there is one), baseline (when on)."""
         fut = w.future if future is None else future
-        return [w.past, fut] if fut.shape[2] else [w.past]
+        inputs = [w.past, fut] if fut.shape[2] else [w.past]
+        if self.config.baseline != "none":
+            inputs.append(self._baseline(w.past, self.config.output_steps))
+        return inputs
 
-    def _forecast_windows(self, model: keras.Model, w: Windows) -> np.ndarray:
-        """Raw-scale forecasts [n, horizon] from windows whose ``future`` holds the calendar of all horizon steps.
+    def _baseline(self, past: np.ndarray, steps: int) -> np.ndarray:
+        """Scaled seasonal-mean baseline [n, steps] of windows whose channel 0 is scaled y (zeros when off)."""
+        if self.config.baseline == "none":
+            return np.zeros((past.shape[0], steps), np.float32)
+        m = season_length(self.freq_)
+        return seasonal_baseline(past[:, :, 0].astype(np.float64), steps, m).astype(np.float32)
+
+    def _members(self, key: str) -> list[keras.Model]:
+        out = [self.models_[key]]
+        out += [self.models_[k] for k in (member_key(key, i) for i in range(1, self.config.ensemble))
+                if k in self.models_]
+        return out
+
+    def _forecast_windows(self, key: str, w: Windows) -> np.ndarray:
+        """Raw-scale network forecasts [n, horizon] (mean over the ensemble) from windows whose ``future`` holds
+        the calendar of all horizon steps.
 
         Direct head: one pass. Recursive head: one step at a time, each prediction appended to the window (and the
         window's scale recomputed for ``window_mean``); calendar of the next step from ``future``, covariates carried
-        forward.
+        forward, the seasonal-mean baseline of the current window.
         """
         net = _network()
+        models = self._members(key)
         horizon = self.config.horizon
         if self.config.head == "direct":
-            out = net.predict(model, self._inputs(w))
+            inputs = self._inputs(w)
+            out = np.mean([net.predict(model, inputs) for model in models], axis=0)
             return out * w.scale[:, None] + w.loc[:, None]
         n_cal = w.future.shape[2]
         y_buf = w.past[:, :, 0].astype(np.float64) * w.scale[:, None] + w.loc[:, None]  # raw look-back values
@@ -258,9 +353,11 @@ class NeuralForecaster:
             else:
                 loc, scale = w.loc, w.scale
             past = np.concatenate([((y_buf - loc[:, None]) / scale[:, None])[..., None], feat_buf], axis=2)
-            step_future = w.future[:, h:h + 1, :]
-            inputs = [past.astype(np.float32), step_future] if n_cal else [past.astype(np.float32)]
-            value = net.predict(model, inputs)[:, 0] * scale + loc
+            past = past.astype(np.float32)
+            step = Windows(past, w.future[:, h:h + 1, :], np.zeros((len(w), 1), np.float32), loc, scale)
+            inputs = self._inputs(step)
+            out = np.mean([net.predict(model, inputs)[:, 0] for model in models], axis=0)
+            value = out * scale + loc
             preds[:, h] = value
             next_feat = np.concatenate([w.future[:, h, :], feat_buf[:, -1, n_cal:]], axis=1)[:, None, :]
             y_buf = np.concatenate([y_buf[:, 1:], value[:, None]], axis=1)
@@ -269,6 +366,14 @@ class NeuralForecaster:
 
     def get_params(self) -> dict[str, Any]:
         return {"config": self.config}
+
+
+def _best_weight(actual: np.ndarray, network: np.ndarray, smooth: np.ndarray) -> float:
+    """The network share (on WEIGHT_GRID) whose blend with the smoother has the lowest mean absolute error on the
+    validation origins; ties go to the larger network share."""
+    errors = [np.nanmean(np.abs(actual - (w * network + (1 - w) * smooth))) for w in WEIGHT_GRID]
+    best = min(errors)
+    return float(max(w for w, e in zip(WEIGHT_GRID, errors, strict=True) if e <= best * (1 + 1e-9)))
 
 
 def _origin_scale(w: Windows) -> np.ndarray:

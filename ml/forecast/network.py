@@ -36,6 +36,8 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
 
     Inputs: ``past`` [batch, window, past_features] (scaled y first, then calendar and covariates) and, when there
     are calendar features, ``future`` [batch, steps, future_features] (the calendar of the dates to forecast).
+    With ``config.baseline`` on, a third input ``baseline`` [batch, steps] (the window's seasonal mean, scaled) is
+    added to the output through an identity-initialised linear map.
     Output: [batch, steps] with steps = horizon (direct head) or 1 (recursive head).
     """
     steps = config.output_steps
@@ -65,6 +67,13 @@ def build_network(config: ForecastConfig, past_features: int, future_features: i
     if config.dense_units:
         x = keras.layers.Dense(config.dense_units, activation="relu")(x)  # [batch, dense_units]
     output = keras.layers.Dense(steps, name="head")(x)  # [batch, steps]
+    if config.baseline != "none":
+        # the window's seasonal mean for the steps ahead, added through a learnable map that starts as the identity:
+        # the network begins at the baseline and learns the residual, and can learn to lean on it less
+        base = keras.Input(shape=(steps,), name="baseline")  # [batch, steps]
+        inputs.append(base)
+        skip = keras.layers.Dense(steps, use_bias=False, kernel_initializer="identity", name="baseline_skip")(base)
+        output = keras.layers.Add()([output, skip])  # [batch, steps]
     model = keras.Model(inputs=inputs, outputs=output, name=f"saleslens_{config.model_type}")
     loss = {"mae": "mean_absolute_error", "mse": "mean_squared_error", "huber": keras.losses.Huber()}[config.loss]
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate), loss=loss,
@@ -175,7 +184,12 @@ def train_network(model: keras.Model, inputs: list[Any], target: Any, val_inputs
         pick = np.random.default_rng(config.seed).choice(n, size=extra, replace=extra > n)
         inputs = [np.concatenate([a, a[pick]]) for a in inputs]
         target = np.concatenate([target, target[pick]])
-    model.fit(inputs, target, batch_size=batch, epochs=config.epochs, verbose=0, shuffle=True, callbacks=[monitor])
+    callbacks: list[Any] = [monitor]
+    if config.lr_schedule == "cosine":  # from learning_rate down to 5% of it over the configured epochs
+        total = max(config.epochs - 1, 1)
+        callbacks.insert(0, keras.callbacks.LearningRateScheduler(
+            lambda epoch, _lr: config.learning_rate * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * epoch / total)))))
+    model.fit(inputs, target, batch_size=batch, epochs=config.epochs, verbose=0, shuffle=True, callbacks=callbacks)
     return monitor
 
 

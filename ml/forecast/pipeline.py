@@ -106,6 +106,8 @@ class ForecastResult:
             "series": summary,
             "baseline_models": self.baseline_models,
             "cancelled": self.cancelled,
+            # the network's share in its blend with exponential smoothing, per series (config.combine)
+            "network_share": {k: round(float(v), 3) for k, v in getattr(self.forecaster, "combine_weights_", {}).items()},
             "total_seconds": round(self.total_seconds, 3),
             "backend": self.backend,
         }
@@ -141,8 +143,9 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
 
-    n_trainings = backtest_folds + 1 + (1 if refit else 0)
-    total_epochs = config.epochs * n_trainings
+    # every training runs config.ensemble networks; the future fit runs warm_start_epochs when it is warm-started
+    final_epochs = (config.warm_start_epochs or config.epochs) if refit else 0
+    total_epochs = (config.epochs * (backtest_folds + 1) + final_epochs) * config.ensemble
     offset = {"epochs": 0}
 
     def progress(epoch: int, logs: dict[str, float], _total: int) -> None:
@@ -159,7 +162,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
             break
         fold = run_fold(name, train, actual, freq, config, models, True, progress, stop_event)
         folds.append(fold)
-        offset["epochs"] += config.epochs
+        offset["epochs"] += config.epochs * config.ensemble
         train_seconds += fold.forecaster.train_seconds_
         epochs_run += fold.forecaster.epochs_run_
     holdout_fold = folds[0]
@@ -194,7 +197,9 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     # Future: refit on everything (or reuse), intervals calibrated on all out-of-sample residuals incl. holdout.
     final = holdout_fold.forecaster
     if refit and not stopped():
-        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event)
+        # warm start (config.warm_start_epochs > 0): continue the holdout model on every row instead of a new fit
+        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event,
+                                             warm_start=holdout_fold.forecaster)
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
     future = final.predict_with_scale(frame)

@@ -139,6 +139,23 @@ def make_input_window(
                    np.zeros((1, steps), np.float32), loc, scale)
 
 
+def seasonal_baseline(y_windows: np.ndarray, steps: int, m: int, cycles: int = 4) -> np.ndarray:
+    """The seasonal mean each look-back window implies for its next ``steps`` values: [n, steps].
+
+    y_windows [n, window] (raw or scaled: the map is linear). With at least one whole season of length ``m`` in the
+    window, step j gets the mean of the values at the same phase in the last min(cycles, window // m) seasons;
+    otherwise (m < 2, or a window shorter than a season, as for weekly data with m = 52) the mean of the last
+    min(window, 4) values. The network learns the residual over it (``ForecastConfig.baseline``).
+    """
+    n, window = y_windows.shape
+    k = min(cycles, window // m) if m >= 2 else 0
+    if k < 1:
+        level = y_windows[:, -min(window, 4):].mean(axis=1)
+        return np.repeat(level[:, None], steps, axis=1)
+    profile = y_windows[:, window - k * m:].reshape(n, k, m).mean(axis=1)  # [n, m], phase 0 = m steps ago
+    return profile[:, np.arange(steps) % m]
+
+
 def split_train_validation(n_windows: int, fraction: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
     """Chronological split of one series' windows: the last ``fraction`` validate; training windows whose targets
     would overlap the first validation target are dropped (a gap of steps - 1 windows)."""

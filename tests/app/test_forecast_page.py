@@ -58,7 +58,8 @@ def test_train_shows_scorecard_verdict_and_chart(small_dataset):
     at = wait_until_finished(at)
     assert not at.exception
     run = at.session_state[state.FORECAST_RESULT]
-    assert run is not None and run.result.epochs_run == 8  # holdout model + refit on all data, 4 epochs each
+    # holdout model (4 epochs) + the future fit, warm-started from it (warm_start_epochs more)
+    assert run is not None and run.result.epochs_run == 4 + run.config.warm_start_epochs == 7
     scorecard = at.dataframe[0].value
     assert {"Network", "Seasonal naive", "ETS", "ARIMA", "Naive (last value)", "Moving average"} <= set(scorecard.index)
     assert "The network was the most accurate model on" in texts(at) or at.warning or at.success

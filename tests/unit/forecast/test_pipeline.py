@@ -70,7 +70,8 @@ def test_stop_event_before_start_reuses_holdout_model():
 
     df = make_series(200)
     r = run_forecast(df, SMALL, baselines=False, backtest_folds=1, callback=callback, stop_event=stop)
-    assert r.cancelled and r.epochs_run == 1 and calls == [SMALL.epochs * 3]
+    # two trainings of SMALL.epochs (backtest, holdout) + the warm-started future fit
+    assert r.cancelled and r.epochs_run == 1 and calls == [SMALL.epochs * 2 + SMALL.warm_start_epochs]
     assert len(r.future) == SMALL.horizon and isinstance(r.holdout, pd.DataFrame)
 
 

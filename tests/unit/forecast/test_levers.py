@@ -1,0 +1,178 @@
+"""The improvements around the network (issue 18): seasonal baseline, yearly Fourier terms, the blend with
+exponential smoothing, ensembles, warm start; planted-structure recovery per battery family; no leakage of the
+holdout into anything that is fitted or chosen."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.families import FAMILIES
+from ml.forecast import ForecastConfig, NeuralForecaster, load_bundle, run_forecast, save_bundle
+from ml.forecast.config import LEGACY_LEVERS, LEVERS
+from ml.forecast.features import calendar_feature_names, calendar_features
+from ml.forecast.metrics import mae
+from ml.forecast.smoothing import fit_smoother, smoother_forecasts
+from ml.forecast.windows import seasonal_baseline
+
+# Small and fast on 2 shared cores; every lever at its default.
+LEVER_SMALL = ForecastConfig(window=28, horizon=14, units=16, epochs=30, patience=6, learning_rate=5e-3, seed=3)
+
+
+# ------------------------------------------------------------------------------------------ plain functions
+def test_every_lever_is_a_config_field_with_a_default_and_old_runs_read_back_without_them():
+    config = ForecastConfig()
+    for name in LEVERS:
+        assert name in {f.name for f in dataclasses.fields(ForecastConfig)}
+    data = {k: v for k, v in config.to_dict().items() if k not in LEVERS}
+    old = ForecastConfig.from_dict(data)  # a run saved before the levers existed
+    assert {name: getattr(old, name) for name in LEVERS} == LEGACY_LEVERS
+    assert ForecastConfig.from_dict(config.to_dict()) == config
+
+
+def test_seasonal_baseline_repeats_the_mean_of_the_last_cycles():
+    profile = np.array([1.0, 2, 3, 4, 5, 6, 7])
+    y = np.concatenate([np.tile(profile, 3) + 10, np.tile(profile, 1)])[None, :]  # [1, 28]: 3 cycles at +10, 1 plain
+    base = seasonal_baseline(y, 10, 7)
+    expected = np.resize(profile + 7.5, 10)  # mean of 4 cycles: (3 * 10 + 0) / 4 = 7.5 above the profile
+    np.testing.assert_allclose(base[0], expected)
+    short = seasonal_baseline(np.arange(26.0)[None, :], 3, 52)  # window shorter than a season: last-4 mean
+    np.testing.assert_allclose(short[0], [23.5] * 3)
+
+
+def test_yearly_fourier_terms_are_known_for_future_dates_and_named():
+    config = ForecastConfig(fourier_order=2)
+    dates = pd.date_range("2024-01-01", periods=400, freq="D")
+    feats = calendar_features(dates, config, "D")
+    names = calendar_feature_names(config, "D")
+    assert feats.shape == (400, len(names)) and names[-4:] == ["year_sin_1", "year_cos_1", "year_sin_2", "year_cos_2"]
+    sin1 = feats[:, names.index("year_sin_1")]
+    assert abs(sin1[0]) < 0.01 and sin1[91] > 0.99 and abs(sin1[366] - sin1[0]) < 0.02  # one cycle a year
+
+
+def test_smoother_recovers_a_planted_seasonal_level_better_than_seasonal_naive():
+    pattern = np.array([0, 5, 10, 15, 20, 40, -30.0])
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        y = 100 + pattern[np.arange(400) % 7] + rng.normal(0, 5, 400)
+        train = y[:-14]
+        params = fit_smoother(train, 7)
+        fc = smoother_forecasts(train, params, 14, np.array([len(train)]))[0]
+        truth = 100 + pattern[np.arange(386, 400) % 7]
+        snaive = train[-7:][np.arange(14) % 7]  # carries one week's noise (sd 5)
+        assert mae(truth, fc) < 2.5  # measured 0.81-1.86 over seeds 0-5
+        assert mae(truth, fc) < 0.85 * mae(truth, snaive)  # measured ratio 0.19-0.71 over seeds 0-5
+
+
+def test_smoother_forecasts_from_an_origin_use_only_rows_before_it():
+    y = np.random.default_rng(1).normal(50, 5, 300)
+    params = fit_smoother(y, 7)
+    changed = y.copy()
+    changed[200:] += 1000
+    a = smoother_forecasts(y, params, 7, np.array([150, 200]))
+    b = smoother_forecasts(changed, params, 7, np.array([150, 200]))
+    np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------------------------------ networks
+FAMILY_LENGTHS = {"D": 400, "W": 800}
+
+
+def _family_split(name: str, seed: int):
+    make, freq = FAMILIES[name]
+    frame = make(seed, FAMILY_LENGTHS[freq])
+    horizon = 8 if freq == "W" else 14
+    return frame.iloc[:-horizon].reset_index(drop=True), frame.iloc[-horizon:].reset_index(drop=True), freq, horizon
+
+
+def _config_for(freq: str, horizon: int) -> ForecastConfig:
+    tiny = LEVER_SMALL.replace(units=8, epochs=12, patience=4)
+    if freq == "W":
+        return tiny.replace(window=26, horizon=horizon, day_of_week=False)
+    return tiny.replace(horizon=horizon)
+
+
+# Per family: the planted structure the forecast must recover, as a ratio of the forecaster's holdout MAE to
+# seasonal naive's (which copies last season, noise included). Measured with this tiny config on generator seeds 5
+# and 6 (2026-11-30, one run each; the test uses seed 5); with the model swapped for seasonal naive every ratio is
+# 1.0 and each test fails, except promotions (see below).
+FAMILY_LIMITS = {
+    "multiplicative": 0.95,  # weekly x yearly, Poisson: measured 0.62, 0.88
+    "additive_trend": 1.0,  # trend + yearly cycle: measured 0.87, 0.49
+    "level_shift": 0.9,  # permanent shift before the holdout: measured 0.62, 0.71
+    "promotions": 1.3,  # measured 1.09, 1.17: promos inside the holdout are unknown to every model and this tiny
+    #                     network does not beat seasonal naive there; the level check below is what is tested
+    "intermittent": 0.8,  # sparse demand, the MAE-optimal forecast is the median: measured 0.60, 0.53
+    "weekly_yearly": 1.0,  # yearly cycle in weekly data, seasonal naive = last year: measured 0.88 (seed 5)
+}
+LEVEL_FAMILIES = {"level_shift": 0.15, "promotions": 0.1}  # |forecast mean - holdout mean| / holdout mean:
+# measured level_shift 0.03, 0.057; promotions 0.042, 0.018
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_planted_structure_is_recovered_per_family(family):
+    train, test, freq, horizon = _family_split(family, seed=5)
+    forecaster = NeuralForecaster(_config_for(freq, horizon)).fit(train)
+    pred = forecaster.predict(train)["yhat"].to_numpy()
+    m = 52 if freq == "W" else 7
+    y = train["y"].to_numpy()
+    snaive = y[-m:][np.arange(horizon) % m]
+    ratio = mae(test["y"], pred) / mae(test["y"], snaive)
+    assert ratio < FAMILY_LIMITS[family], f"{family}: forecaster/seasonal-naive MAE ratio {ratio:.2f}"
+    if family in LEVEL_FAMILIES:  # the forecast sits at the level the holdout is at (the new one after a shift)
+        assert abs(pred.mean() - test["y"].mean()) < LEVEL_FAMILIES[family] * test["y"].mean()
+
+
+@pytest.mark.slow
+def test_holdout_values_cannot_change_the_fitted_model_or_the_blend():
+    make, _ = FAMILIES["multiplicative"]
+    frame = make(2, 420)
+    config = LEVER_SMALL.replace(epochs=8, ensemble=2)
+    changed = frame.copy()
+    changed.loc[changed.index[-config.horizon:], "y"] *= 50  # wild holdout values
+    seen = []
+    original_fit = NeuralForecaster.fit
+
+    def spy(self, df, *args, **kwargs):
+        seen.append(pd.to_datetime(df["ds"]).max())
+        return original_fit(self, df, *args, **kwargs)
+
+    results = []
+    for data in (frame, changed):
+        NeuralForecaster.fit = spy
+        try:
+            results.append(run_forecast(data, config, baselines=("snaive", "ets"), refit=False))
+        finally:
+            NeuralForecaster.fit = original_fit
+    holdout_start = frame["ds"].iloc[-config.horizon]
+    assert seen and all(last < holdout_start for last in seen)
+    a, b = (r.forecaster for r in results)
+    for key in a.models_:
+        for wa, wb in zip(a.models_[key].get_weights(), b.models_[key].get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
+    assert a.combine_weights_ == b.combine_weights_ and a.smoothers_ == b.smoothers_
+    assert a.epochs_run_ == b.epochs_run_ and a.best_epoch_ == b.best_epoch_
+    np.testing.assert_array_equal(results[0].holdout["network"], results[1].holdout["network"])
+    np.testing.assert_array_equal(a.calibration_residuals_, b.calibration_residuals_)
+    # the scores do see the holdout: the same forecasts score far worse against the wild values
+    assert results[1].metrics["network"]["mae"] > 10 * results[0].metrics["network"]["mae"]
+
+
+@pytest.mark.slow
+def test_blend_ensemble_and_warm_start_round_trip_through_a_bundle(tmp_path):
+    make, _ = FAMILIES["additive_trend"]
+    frame = make(1, 400)
+    config = LEVER_SMALL.replace(epochs=6, ensemble=2, warm_start_epochs=2)
+    result = run_forecast(frame, config, baselines=False)
+    final = result.forecaster
+    assert sorted(final.models_) == ["__global__", "__global__#1"]
+    assert final.epochs_run_ == 2 * config.warm_start_epochs  # warm start: 2 more epochs per member, not a refit
+    assert 0.0 <= final.combine_weights_["trend_1"] <= 1.0
+    save_bundle(final, tmp_path / "b")
+    loaded = load_bundle(tmp_path / "b")
+    np.testing.assert_allclose(loaded.predict(frame)["yhat"], final.predict(frame)["yhat"], rtol=1e-5)
+    assert loaded.combine_weights_ == final.combine_weights_ and loaded.smoothers_ == final.smoothers_
