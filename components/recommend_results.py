@@ -9,11 +9,12 @@ from components import state
 from components.page import MISSING_CELL
 from components.recommend_charts import plot_evaluation, plot_scores, plot_segments
 from ml.export import to_safe_csv
-from ml.i18n import format_day, format_number, format_percent_value, get_language, t, translate
+from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t, translate
 from ml.recommend import METRICS, segment_customers
 from ml.recommend.service import (
     RecommendRun,
     bought_with,
+    fit_recommender,
     purchase_history,
     recommend_customer,
     recommend_everyone,
@@ -26,6 +27,23 @@ def _reason(message_id: str | None, params: dict | None, language: str | None = 
     if not message_id:
         return ""
     return translate(message_id, language or get_language(), **(params or {}))
+
+
+def use_algorithm(run: RecommendRun, frame: pd.DataFrame, algorithm: str) -> RecommendRun:
+    """``run`` with its lists from ``algorithm``; one not fitted yet is fitted on all data now and kept in the run."""
+    models = run.fitted_models()
+    if algorithm not in models:
+        settings = run.settings
+        with st.spinner(t("recommend.list.fitting", algorithm=t(f"recommend.algo.{algorithm}"))):
+            try:
+                model = fit_recommender(frame, algorithm, settings.weighting, settings.half_life_days, settings.seed)
+            except SalesLensError as err:
+                st.warning(render_error(err))
+                return run
+        run = run.using(model)
+        state.put(state.RECOMMEND_RESULT, run)
+        return run
+    return run.using(models[algorithm])
 
 
 def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None:
