@@ -51,7 +51,8 @@ if not records:
     st.info(t("runs.none_match"))
     st.stop()
 st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE, placeholder=MISSING_CELL,
-             column_config={t("runs.table.network_mase"): st.column_config.NumberColumn(format="%.3f")})
+             column_config={t("runs.table.network_mase"): st.column_config.NumberColumn(format="%.3f"),
+                            t("runs.table.number"): st.column_config.NumberColumn(format="%d")})
 
 st.subheader(t("runs.compare.title"))
 show_comparison(records)
