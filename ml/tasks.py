@@ -97,7 +97,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
 
 
 def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, name: str):
-    """Evaluate recommenders and fit the chosen one (``ml.recommend.service.run_recommendations``)."""
+    """Evaluate recommenders, fit the chosen one and the best (``ml.recommend.service.run_recommendations``)."""
     from ml.recommend.service import run_recommendations
 
     def progress(step: str, fraction: float) -> None:
