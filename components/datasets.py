@@ -11,6 +11,7 @@ import pyarrow as pa
 import streamlit as st
 
 from components import state
+from components.page import MISSING_CELL
 from ml.dataset import CleaningOptions, Dataset, load_dataset
 from ml.i18n import format_day, format_number, render_error, t
 from ml.isolated import load_dataset_isolated
@@ -166,7 +167,7 @@ def show_saved_datasets() -> None:
                                       end=format_day(pd.Timestamp(e.date_max))) for e in entries],
             t("data.saved.saved_at"): [format_day(e.created_at) for e in entries],
         })
-        st.dataframe(table, hide_index=True, width="stretch", key=state.DATA_SAVED_TABLE)
+        st.dataframe(table, hide_index=True, width="stretch", placeholder=MISSING_CELL, key=state.DATA_SAVED_TABLE)
         by_id = {e.id: e for e in entries}
         chosen = st.selectbox(t("data.saved.choose"), list(by_id), format_func=lambda i: by_id[i].name,
                               key=state.DATA_SAVED_CHOICE)

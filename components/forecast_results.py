@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import state
 from components.forecast_charts import plot_forecast
+from components.page import MISSING_CELL
 from components.training import ForecastRun
 from ml.export import to_safe_csv
 from ml.forecast import NETWORK, export_bundle
@@ -59,7 +60,7 @@ def show_scorecard(run: ForecastRun) -> None:
     shown = table.rename(index=model_label, columns={m: t(f"forecast.metric.{m}") for m in METRICS}).rename_axis(None)
     st.dataframe(
         shown.style.highlight_min(axis=0, color="#dcfce7").format(lambda v: format_number(v, 3)),
-        width="stretch",
+        width="stretch", placeholder=MISSING_CELL,
     )
     st.caption(t("forecast.results.metrics_note", season=run.result.season_length))
     summary = run.result.summary
@@ -67,7 +68,8 @@ def show_scorecard(run: ForecastRun) -> None:
         with st.expander(t("forecast.results.per_series")):
             pivot = summary.pivot(index="unique_id", columns="model", values="mase").rename(columns=model_label)
             pivot = pivot.rename_axis(index=t("forecast.results.series"), columns=None)
-            st.dataframe(pivot.style.highlight_min(axis=1, color="#dcfce7").format(lambda v: format_number(v, 3)), width="stretch")
+            st.dataframe(pivot.style.highlight_min(axis=1, color="#dcfce7").format(lambda v: format_number(v, 3)), width="stretch",
+                         placeholder=MISSING_CELL)
 
 
 def show_coverage(run: ForecastRun) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.page import MISSING_CELL
 from components.pricing_charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
 from ml.export import to_safe_csv
 from ml.i18n import (
@@ -127,7 +128,7 @@ def display_table(table: pd.DataFrame, objective: str) -> pd.DataFrame:
     suggested = table["suggested_price"].where(given)
     return pd.DataFrame({
         t("pricing.column.product"): table["product_id"].astype(str),
-        t("pricing.column.name"): table["name"].astype(str),
+        t("pricing.column.name"): table["name"].fillna("").astype(str),
         t("pricing.column.current_price"): table["current_price"].astype(float),
         t("pricing.column.elasticity"): table["elasticity"].astype(float),
         t("pricing.column.ci"): ci,
@@ -152,18 +153,18 @@ def _table_view(_table: pd.DataFrame, key: tuple, show_all: bool, objective: str
 def show_table(table: pd.DataFrame, key: tuple, show_all: bool, objective: str) -> None:
     """``key`` identifies ``table`` (see components.pricing_compute.suggestions_key)."""
     frame, csv = _table_view(table, key, show_all, objective, get_language())
-    # One format per column and "–" for what is not there (a number column would print "None").
-    two = "{:.2f}"
-    percent = "{:+.1f}%"
-    styled = frame.style.format(na_rep="–", formatter={
+    # One format per column; the cells stay numbers (so they sort) and what is not there shows MISSING_CELL.
+    two = st.column_config.NumberColumn(format="%.2f")
+    percent = st.column_config.NumberColumn(format="%+.1f%%")
+    config = {
         t("pricing.column.current_price"): two, t("pricing.column.suggested_price"): two,
         t("pricing.column.elasticity"): two, t("pricing.column.price_change"): percent,
         t("pricing.column.revenue_change"): percent, t("pricing.column.uplift"): percent,
-    })
+        t("pricing.column.note"): st.column_config.TextColumn(width="large"),
+    }
     st.dataframe(
-        styled, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
-        column_config={t("pricing.column.note"): st.column_config.TextColumn(width="large")},
-        key=state.PRICING_TABLE_CHART,
+        frame, hide_index=True, width="stretch", height=min(38 * (len(frame) + 1) + 4, 520),
+        column_config=config, placeholder=MISSING_CELL, key=state.PRICING_TABLE_CHART,
     )
     st.caption(t("pricing.table.caption"))
     st.download_button(t("pricing.table.download"), csv, file_name="saleslens_pricing.csv",
@@ -263,7 +264,7 @@ def show_cross(hints: pd.DataFrame, source: str, names: dict[str, str]) -> None:
         t("pricing.cross.lift"): hints["lift"].astype(float).round(2),
         t("pricing.column.price_change"): [_pct(c) for c in hints["price_change"]],
     })
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=MISSING_CELL)
     repriced = int(hints["repriced"].sum())
     if repriced:
         st.warning(t("pricing.cross.warning", count=repriced), icon=":material/link:")

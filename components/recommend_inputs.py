@@ -9,7 +9,7 @@ from components import state
 from ml.i18n import t
 from ml.recommend import ALGORITHMS, METRICS, SEGMENT_METHODS, SLOW_ALGORITHMS, WEIGHTINGS
 from ml.recommend.interactions import Interactions
-from ml.recommend.service import RecommendSettings
+from ml.recommend.service import RecommendRun, RecommendSettings
 
 MAX_OPTIONS = 300  # customers listed in the picker at once; the search narrows them
 
@@ -56,6 +56,26 @@ def input_settings() -> RecommendSettings | None:
 def input_view() -> str:
     views = ["customer", "product", "segments", "evaluation"]
     return st.radio(t("recommend.view.label"), views, format_func=lambda v: t(f"recommend.view.{v}"), key=state.RECOMMEND_VIEW, horizontal=True)
+
+
+def input_list_algorithm(run: RecommendRun) -> str:
+    """Which algorithm the lists come from: the evaluation's best by default (labelled so), any other evaluated or
+    fitted one a click away. A new run starts again from its best."""
+    best = run.best
+    models = run.fitted_models()
+    evaluated = [] if run.evaluation is None else [a for a in run.evaluation.table["algorithm"] if a not in run.evaluation.errors]
+    options = list(dict.fromkeys([*([best] if best else []), *evaluated, *models]))
+    default = best if best in models else run.fitted.algorithm
+    token = (run.dataset_fingerprint, repr(run.settings), best)
+    if state.get(state.RECOMMEND_LIST_FOR) != token or state.get(state.RECOMMEND_LIST_ALGORITHM) not in options:
+        state.put(state.RECOMMEND_LIST_ALGORITHM, default)
+        state.put(state.RECOMMEND_LIST_FOR, token)
+
+    def label(name: str) -> str:
+        return t("recommend.list.best", algorithm=_algo(name)) if name == best else _algo(name)
+
+    return st.selectbox(t("recommend.list.algorithm"), options, format_func=label, key=state.RECOMMEND_LIST_ALGORITHM,
+                        help=t("recommend.list.algorithm_help"))
 
 
 def input_customer(interactions: Interactions) -> str | None:

@@ -6,13 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.page import MISSING_CELL
 from components.recommend_charts import plot_evaluation, plot_scores, plot_segments
 from ml.export import to_safe_csv
-from ml.i18n import format_day, format_number, format_percent_value, get_language, t, translate
+from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t, translate
 from ml.recommend import METRICS, segment_customers
 from ml.recommend.service import (
     RecommendRun,
     bought_with,
+    fit_recommender,
     purchase_history,
     recommend_customer,
     recommend_everyone,
@@ -25,6 +27,23 @@ def _reason(message_id: str | None, params: dict | None, language: str | None = 
     if not message_id:
         return ""
     return translate(message_id, language or get_language(), **(params or {}))
+
+
+def use_algorithm(run: RecommendRun, frame: pd.DataFrame, algorithm: str) -> RecommendRun:
+    """``run`` with its lists from ``algorithm``; one not fitted yet is fitted on all data now and kept in the run."""
+    models = run.fitted_models()
+    if algorithm not in models:
+        settings = run.settings
+        with st.spinner(t("recommend.list.fitting", algorithm=t(f"recommend.algo.{algorithm}"))):
+            try:
+                model = fit_recommender(frame, algorithm, settings.weighting, settings.half_life_days, settings.seed)
+            except SalesLensError as err:
+                st.warning(render_error(err))
+                return run
+        run = run.using(model)
+        state.put(state.RECOMMEND_RESULT, run)
+        return run
+    return run.using(models[algorithm])
 
 
 def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None:
@@ -44,7 +63,7 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             t("field.product_name"): recs["product_name"],
             t("recommend.table.score"): [format_number(s, 3) for s in recs["score"]],
             t("recommend.table.reason"): [_reason(m, p) for m, p in zip(recs["reason_id"], recs["reason_params"], strict=True)],
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
     left, right = st.columns(2)
     with left:
         if not recs.empty:
@@ -56,7 +75,7 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             st.caption(t("recommend.customer.history_caption", lines=format_number(len(history)), products=format_number(len(fitted.interactions.seen(row)))))
             shown = history.head(200).copy()
             shown[Col.DATE] = [format_day(d) for d in shown[Col.DATE]]
-            st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch")
+            st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch", placeholder=MISSING_CELL)
 
 
 def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k: int) -> None:
@@ -72,7 +91,7 @@ def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k:
             st.dataframe(pd.DataFrame({
                 t("field.product_id"): similar["product_id"], t("field.product_name"): similar["product_name"],
                 t("recommend.table.similarity"): [format_number(s, 3) for s in similar["score"]],
-            }), hide_index=True, width="stretch")
+            }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
     with right:
         st.markdown(f"**{t('recommend.product.together', product=product)}**")
         together = bought_with(pairs, run.fitted.interactions if run else None, product, k)
@@ -85,7 +104,7 @@ def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k:
                 t("recommend.table.customers"): together["n_customers"],
                 t("recommend.table.confidence"): [format_percent_value(c) for c in together["confidence"]],
                 t("recommend.table.lift"): [format_number(v, 2) for v in together["lift"]],
-            }), hide_index=True, width="stretch")
+            }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
             st.caption(t("recommend.product.together_caption"))
 
 
@@ -113,7 +132,7 @@ def show_segments(run: RecommendRun, frame: pd.DataFrame, method: str, count: in
     if "recency" in summary:
         table[t("recommend.table.recency")] = [format_number(v) for v in summary["recency"]]
         table[t("recommend.table.frequency")] = [format_number(v) for v in summary["frequency"]]
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=MISSING_CELL)
     st.caption(t(f"recommend.segment.caption_{method}"))
 
 
@@ -135,7 +154,7 @@ def show_evaluation(run: RecommendRun, metric: str) -> None:
     best_row = table.index[table["algorithm"] == result.best]
     styled = shown.style.format(precision=3).apply(
         lambda row: ["background-color: rgba(37, 99, 235, 0.15); font-weight: 600" if row.name in best_row else "" for _ in row], axis=1)
-    st.dataframe(styled, hide_index=True, width="stretch")
+    st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING_CELL)
     if result.best:
         st.success(t("recommend.evaluation.best", algorithm=t(f"recommend.algo.{result.best}"), k=result.k))
     for name, (message_id, params) in result.errors.items():

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.page import MISSING_CELL
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import format_day, format_number, t
 from ml.parsing import describe_date_format
@@ -125,4 +126,4 @@ def show_preview(ds: Dataset, rows: int = 200) -> None:
             preview = ds.frame.head(rows).rename(columns={c: field_label(c) for c in ds.frame.columns})
             config = {field_label(Col.DATE): st.column_config.DateColumn(format="YYYY-MM-DD")} \
                 if Col.DATE in ds.frame else None
-            st.dataframe(preview, hide_index=True, width="stretch", column_config=config)
+            st.dataframe(preview, hide_index=True, width="stretch", column_config=config, placeholder=MISSING_CELL)

@@ -58,6 +58,7 @@ def runs_table(records: list[RunRecord]) -> pd.DataFrame:
         base_name, base_mase = best_baseline(r)
         rows.append({
             t("runs.table.name"): describe_run(r),
+            t("runs.table.number"): r.number,  # the number the Forecast page gives the run ("Run 8")
             t("runs.table.kind"): t(f"runs.kind.{r.kind}"),
             t("runs.table.dataset"): r.dataset_name,
             t("runs.table.model"): t(f"forecast.model.{r.model_type}"),
@@ -149,7 +150,7 @@ def show_run_actions(records: list[RunRecord]) -> None:
     """Reopen, rename, export or delete one run."""
     by_id = {r.id: r for r in records}
     run_id = st.selectbox(t("runs.actions.choose"), list(by_id), key=state.RUNS_ACTIVE,
-                          format_func=lambda i: describe_run(by_id[i]))
+                          format_func=lambda i: describe_run(by_id[i], numbered=True))
     if run_id not in by_id:
         return
     record = by_id[run_id]

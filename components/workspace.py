@@ -248,7 +248,7 @@ def run_from_saved(saved: SavedRun) -> ForecastRun:
         SeriesSpec("units", "total", "D")
     return ForecastRun(
         spec=spec, config=saved.result.config, result=saved.result, dataset_fingerprint=rec.dataset_fingerprint,
-        dataset_name=rec.dataset_name, number=int(saved.details.get("number", 1) or 1), stopped=rec.stopped,
+        dataset_name=rec.dataset_name, number=int(rec.number or saved.details.get("number", 1) or 1), stopped=rec.stopped,
         finished_at=rec.created_at.timestamp(), run_id=rec.id, label=rec.label,
     )
 
@@ -332,9 +332,10 @@ def restore_settings(config, spec: SeriesSpec, dataset_fingerprint: str, level=N
         state.put(state.FORECAST_PRODUCTS, value.split("|"))
 
 
-def describe_run(record) -> str:
-    """A short name for a run in lists: its label, else model · dataset · time."""
-    if record.label:
-        return record.label
-    return t("runs.unnamed", model=t(f"forecast.model.{record.model_type}"), dataset=record.dataset_name,
-             id=record.id[:6])
+def describe_run(record, numbered: bool = False) -> str:
+    """A short name for a run in lists: its label, else model · dataset · id; ``numbered`` puts its number first
+    (the "Run 8" of the Forecast page)."""
+    name = record.label or t("runs.unnamed", model=t(f"forecast.model.{record.model_type}"),
+                             dataset=record.dataset_name, id=record.id[:6])
+    number = getattr(record, "number", None)
+    return t("runs.numbered", number=number, name=name) if numbered and number else name

@@ -48,6 +48,7 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
         record = ws.save_run(owner, result, spec, fingerprint, name, stopped=stopped, details={"number": number},
                              run_id=run_id)
         saved = record.id
+        number = record.number or number  # the registry's number, the one the Runs page shows
         ws.set_session_pointer(owner, run=record.id)
     except Exception as err:  # a failed save must not lose the trained result shown on the page
         save_error = _error(err)
@@ -96,7 +97,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
 
 
 def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, name: str):
-    """Evaluate recommenders and fit the chosen one (``ml.recommend.service.run_recommendations``)."""
+    """Evaluate recommenders, fit the chosen one and the best (``ml.recommend.service.run_recommendations``)."""
     from ml.recommend.service import run_recommendations
 
     def progress(step: str, fraction: float) -> None:

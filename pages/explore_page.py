@@ -22,6 +22,7 @@ from components.charts import (
 )
 from components.filters import filters_key, input_filters
 from components.locale import currency as current_currency
+from components.page import MISSING_CELL
 from ml.dataset import Dataset
 from ml.explore import (
     HEATMAP_LAYOUTS,
@@ -197,7 +198,7 @@ def show_trend(
         table.index = [format_day(d) for d in table.index]
         table.index.name = t("explore.trend.period")
         table.columns = [axis_label(m, lang, money, per_line) for m in shown]
-        st.dataframe(table, width="stretch")
+        st.dataframe(table, width="stretch", placeholder=MISSING_CELL)
 
 
 def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], compare: str, money: str) -> None:
@@ -277,7 +278,7 @@ def _show_top_table(top, lang: str, money: str, compare: str) -> None:
         table = table.assign(change=[t("explore.top.new") if pd.isna(c) else
                                      ("+" if c > 0 else "") + format_percent_value(c, 1) for c in table["change"]])
         config["change"] = st.column_config.TextColumn(config["change"]["label"], help=t("explore.top.col_change_help"))
-    st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config)
+    st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config, placeholder=MISSING_CELL)
 
 
 def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], money: str) -> None:

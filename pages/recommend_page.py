@@ -10,6 +10,7 @@ from components.access import require_access
 from components.page import page_header_with_dataset
 from components.recommend_inputs import (
     input_customer,
+    input_list_algorithm,
     input_metric,
     input_product,
     input_segments,
@@ -23,6 +24,7 @@ from components.recommend_results import (
     show_evaluation,
     show_product,
     show_segments,
+    use_algorithm,
 )
 from ml.i18n import render_error, t
 from ml.products import product_names
@@ -88,6 +90,8 @@ if run.evaluation_error:  # the recommendations were still fitted; say why there
     st.warning(t("recommend.page.evaluation_failed", reason=t(run.evaluation_error[0], **run.evaluation_error[1])))
 
 view = input_view()
+if view in ("customer", "product"):
+    run = use_algorithm(run, frame, input_list_algorithm(run))
 if view == "customer":
     customer = input_customer(run.fitted.interactions)
     if customer:

@@ -7,6 +7,7 @@ import streamlit as st
 from components import state
 from components.access import require_access
 from components.interrupted import show_interrupted
+from components.page import MISSING_CELL
 from components.runs_views import (
     input_run_filters,
     runs_table,
@@ -49,8 +50,9 @@ st.caption(t("runs.count", shown=len(records), total=len(everything)))
 if not records:
     st.info(t("runs.none_match"))
     st.stop()
-st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE,
-             column_config={t("runs.table.network_mase"): st.column_config.NumberColumn(format="%.3f")})
+st.dataframe(runs_table(records), hide_index=True, width="stretch", key=state.RUNS_TABLE, placeholder=MISSING_CELL,
+             column_config={t("runs.table.network_mase"): st.column_config.NumberColumn(format="%.3f"),
+                            t("runs.table.number"): st.column_config.NumberColumn(format="%d")})
 
 st.subheader(t("runs.compare.title"))
 show_comparison(records)

@@ -19,6 +19,8 @@ RECOMMEND_RUN_BUTTON = "recommend_run_reset"  # a button: its value is not kept 
 RECOMMEND_STOP = "recommend_stop"
 # Widget keys: results
 RECOMMEND_VIEW = "recommend_view"  # customer | product | segments | evaluation
+RECOMMEND_LIST_ALGORITHM = "recommend_list_algorithm"  # algorithm the lists come from (defaults to the best)
+RECOMMEND_LIST_FOR = "recommend_list_for"  # the run that choice belongs to (a new run resets it to its best)
 RECOMMEND_CUSTOMER_SEARCH = "recommend_customer_search"
 RECOMMEND_CUSTOMER = "recommend_customer"
 RECOMMEND_PRODUCT = "recommend_product"

@@ -4,7 +4,7 @@ recommendations for every customer, a product's neighbours and what is bought wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -154,6 +154,24 @@ class RecommendRun:
     dataset_fingerprint: str = ""
     dataset_name: str = ""
     stopped: bool = False
+    models: dict[str, FittedModel] = field(default_factory=dict)  # every algorithm fitted on all data, by name
+
+    @property
+    def best(self) -> str | None:
+        """The algorithm the evaluation found best (its main metric, NDCG@k), or None without an evaluation."""
+        return getattr(self.evaluation, "best", None)
+
+    def fitted_models(self) -> dict[str, FittedModel]:
+        """``models`` with ``fitted`` in it (runs saved before ``models`` existed have only ``fitted``)."""
+        models = dict(getattr(self, "models", None) or {})
+        models.setdefault(self.fitted.algorithm, self.fitted)
+        return models
+
+    def using(self, model: FittedModel) -> RecommendRun:
+        """The same run whose lists come from ``model`` (kept among its models)."""
+        models = self.fitted_models()
+        models[model.algorithm] = model
+        return replace(self, fitted=model, models=models)
 
 
 def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progress: Callable[[str, float], None] | None = None,
@@ -180,9 +198,18 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
                 raise  # the fit on all data would fail the same way: stop before it
             error = (err.message_id, dict(err.params))
     report("fit", share)
+    best = getattr(evaluation, "best", None)
+    also_best = best is not None and best != settings.algorithm and not (stop and stop())
+    part = (1 - share) * (0.45 if also_best else 0.9)
     fitted = fit_recommender(frame, settings.algorithm, settings.weighting, settings.half_life_days, settings.seed,
-                             progress=lambda f: report("fit", share + (1 - share) * 0.9 * f))
+                             progress=lambda f: report("fit", share + part * f))
     if settings.k > fitted.interactions.n_products:
         raise ConfigError("recommend.error.k_too_large", k=settings.k, products=fitted.interactions.n_products)
+    models = {fitted.algorithm: fitted}
+    if also_best:  # the lists default to the evaluation's best; the chosen algorithm stays one click away
+        report("fit", share + part)
+        fitted = fit_recommender(frame, best, settings.weighting, settings.half_life_days, settings.seed,
+                                 progress=lambda f: report("fit", share + part * (1 + f)))
+        models[best] = fitted
     report("done", 1.0)
-    return RecommendRun(settings, evaluation, error, fitted, fingerprint, name, stopped=bool(stop and stop()))
+    return RecommendRun(settings, evaluation, error, fitted, fingerprint, name, stopped=bool(stop and stop()), models=models)

@@ -7,6 +7,7 @@ Rows carry an ``owner``; queries filter on it unless the deployment is shared.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,8 @@ runs = Table(
     Column("created_at", DateTime(), nullable=False, index=True),  # naive UTC
     Column("path", String(300), nullable=False),
     Column("backend", String(16), nullable=True),  # Keras backend that trained it; NULL: saved before, i.e. JAX
+    # The owner's n-th run (1, 2, ...): the "Run 8" of the Forecast and Runs pages; never reused after a delete
+    Column("number", Integer, nullable=True),
 )
 
 datasets = Table(
@@ -131,6 +134,28 @@ def _add_new_columns(conn: Any) -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
 
 
+def _next_number(conn: Any, owner: str) -> int:
+    """The owner's next run number, counted in ``workspace_info`` so that deleting the last run does not give its
+    number to the next one."""
+    key = "runs.n." + hashlib.sha1(owner.encode()).hexdigest()  # owners run to 64 characters, keys too
+    last = conn.execute(select(settings_table.c.value).where(settings_table.c.key == key)).scalar()
+    highest = conn.execute(select(func.coalesce(func.max(runs.c.number), 0)).where(runs.c.owner == owner)).scalar()
+    number = max(int(last or 0), int(highest or 0)) + 1
+    if last is None:
+        conn.execute(insert(settings_table).values(key=key, value=str(number)))
+    else:
+        conn.execute(update(settings_table).where(settings_table.c.key == key).values(value=str(number)))
+    return number
+
+
+def _number_runs(conn: Any) -> None:
+    """Give the runs saved before runs had numbers theirs, in the order they were made (each owner from 1)."""
+    unnumbered = conn.execute(select(runs.c.id, runs.c.owner).where(runs.c.number.is_(None))
+                              .order_by(runs.c.created_at, runs.c.id)).all()
+    for run_id, owner in unnumbered:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(number=_next_number(conn, owner)))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
@@ -150,6 +175,7 @@ class Registry:
             metadata.create_all(self.engine)
             with self.engine.begin() as conn:
                 _add_new_columns(conn)
+                _number_runs(conn)
                 if url.startswith("sqlite"):
                     check = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                     if check != "ok":
@@ -183,13 +209,19 @@ class Registry:
         return True if self.shared else table.c.owner == owner
 
     # -------------------------------------------------------------------------------------------- runs
-    def add_run(self, row: dict[str, Any]) -> None:
+    def add_run(self, row: dict[str, Any]) -> int | None:
+        """Insert a run's row; returns the number it was given (the owner's next one unless the row has one)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(runs).values(**{k: row[k] for k in RUN_FIELDS if k in row}))
+                values = {k: row[k] for k in RUN_FIELDS if k in row}
+                values["number"] = values.get("number") or _next_number(conn, row["owner"])
+                conn.execute(insert(runs).values(**values))
+                return values["number"]
         except IntegrityError as err:  # the same folder listed meanwhile by another process's repair: done
-            if not self._read(select(runs.c.id).where(runs.c.id == row["id"], runs.c.path == row["path"])):
+            found = self._read(select(runs.c.number).where(runs.c.id == row["id"], runs.c.path == row["path"]))
+            if not found:
                 raise self._error(err) from None
+            return found[0][0]
         except SQLAlchemyError as err:
             raise self._error(err) from None
 

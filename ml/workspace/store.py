@@ -124,6 +124,7 @@ class RunRecord:
     created_at: datetime
     search_id: str | None = None
     backend: str = DEFAULT_BACKEND  # the Keras backend that trained the network
+    number: int | None = None  # the owner's n-th run, as both the Forecast and Runs pages name it
 
     @property
     def network_mase(self) -> float | None:
@@ -495,11 +496,11 @@ class Workspace:
     def _register_run(self, record: dict[str, Any], rel: str) -> RunRecord:
         """Add the row of a run whose folder is already in place; without the row, the folder goes too."""
         try:
-            self.registry.add_run({**record, "path": rel})
+            number = self.registry.add_run({**record, "path": rel})
         except DataError:
             remove_folder(self.root, self.root / rel)
             raise
-        return _record(record)
+        return _record({**record, "number": number})
 
     def list_runs(self, owner: str, dataset_fingerprint: str | None = None, model_type: str | None = None,
                   since: datetime | None = None, until: datetime | None = None,
@@ -787,7 +788,7 @@ def _record(row: dict[str, Any]) -> RunRecord:
         metrics={k: dict(v) for k, v in (row.get("metrics") or {}).items()},
         train_seconds=float(row.get("train_seconds") or 0.0), epochs_run=int(row.get("epochs_run") or 0),
         stopped=bool(row.get("stopped")), created_at=created, search_id=row.get("search_id"),
-        backend=row.get("backend") or DEFAULT_BACKEND,
+        backend=row.get("backend") or DEFAULT_BACKEND, number=row.get("number"),
     )
 
 

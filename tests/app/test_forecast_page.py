@@ -60,6 +60,11 @@ def test_train_shows_scorecard_verdict_and_chart(small_dataset):
     run = at.session_state[state.FORECAST_RESULT]
     # holdout model (4 epochs) + the future fit, warm-started from it (warm_start_epochs more)
     assert run is not None and run.result.epochs_run == 4 + run.config.warm_start_epochs == 7
+    from ml.workspace import get_workspace
+
+    saved = get_workspace().get_run(at.session_state[state.OWNER], run.run_id)
+    assert run.number == saved.number  # the "Run N" of the Runs page
+    assert any(c.value.startswith(f"Run {saved.number} · ") for c in at.caption)
     scorecard = at.dataframe[0].value
     assert {"Network", "Seasonal naive", "ETS", "ARIMA", "Naive (last value)", "Moving average"} <= set(scorecard.index)
     assert "The network was the most accurate model on" in texts(at) or at.warning or at.success

@@ -177,3 +177,29 @@ def test_low_confidence_suggestions_are_left_out_of_the_totals_until_counted(sho
     assert not at.exception
     assert translate("pricing.summary.low_included", "en", count=low) in texts(at)
     assert metrics(at)["Revenue change / 30 days"] != before
+
+
+def test_no_table_cell_reads_none(shop):
+    """A product that could not be estimated has empty numbers: the cells stay numeric (NaN, so the column sorts)
+    and the grid shows the placeholder, never Streamlit's default "None" nor a "None" string from a missing name."""
+    from components.page import MISSING_CELL
+
+    ds, _ = shop
+    frame = ds.frame.copy()
+    flat = frame["product_id"] == frame["product_id"].iloc[0]
+    frame.loc[flat, "unit_price"] = 9.99
+    frame.loc[flat, ["product_name", "description"]] = None  # a product without a name
+    frame["revenue"] = frame["quantity"] * frame["unit_price"]
+    data = load_dataset([("flat.csv", frame.to_csv(index=False).encode("utf-8"))])
+    at = open_page(new_app(data, "en"), PAGE)
+    at.toggle(key=state.PRICING_SHOW_NOT_ESTIMABLE).set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert str(frame["product_id"].iloc[0]) in set(table["Product"])  # the not-estimable product is listed
+    assert table["Elasticity"].isna().any() and table["Elasticity"].dtype.kind == "f"
+    for element in at.dataframe:
+        shown = element.value
+        texts_ = shown.select_dtypes(exclude="number")
+        assert not texts_.isin(["None", "nan"]).any().any(), texts_
+        if shown.isna().any().any():
+            assert element.proto.placeholder == MISSING_CELL

@@ -143,3 +143,41 @@ def test_customer_who_bought_everything_is_told_how_to_get_repeats(shop):
     at.text_input(key=state.RECOMMEND_CUSTOMER_SEARCH).set_value("C-ALL").run()
     assert not at.exception
     assert t("recommend.customer.bought_everything") in " ".join(str(x.value) for x in at.info)
+
+
+def test_lists_default_to_the_best_algorithm_and_switch_in_one_click(dataset, shop):
+    from ml.recommend.service import fit_recommender, recommend_customer
+
+    at = open_page(new_app(dataset, "en"), PAGE)
+    at.selectbox(key=state.RECOMMEND_ALGORITHM).set_value("popularity")  # the form's choice is not the best one
+    at = fit(at, ("popularity", "item-knn", "als"))
+    assert not at.exception, at.exception
+    run = at.session_state[state.RECOMMEND_RESULT]
+    best = run.evaluation.best
+    assert best == run.evaluation.table.set_index("algorithm")["ndcg"].idxmax()
+    assert best != "popularity"  # planted tastes: a personalised model beats best-sellers on this shop
+    assert set(run.models) == {"popularity", best}
+
+    customer = shop["Customer ID"].dropna().value_counts().index[0]
+    at.text_input(key=state.RECOMMEND_CUSTOMER_SEARCH).set_value(customer).run()
+    chooser = at.selectbox(key=state.RECOMMEND_LIST_ALGORITHM)
+    assert chooser.value == best
+    assert t("recommend.list.best", algorithm=t(f"recommend.algo.{best}")) in chooser.options
+
+    def shown() -> list[str]:
+        recs = next(df.value for df in at.dataframe if t("recommend.table.reason") in df.value.columns)
+        return list(recs[t("field.product_id")])
+
+    def expected(algorithm: str) -> list[str]:
+        model = fit_recommender(dataset.frame, algorithm, run.settings.weighting, run.settings.half_life_days, run.settings.seed)
+        return list(recommend_customer(model, customer, run.settings.k)["product_id"])
+
+    assert shown() == expected(best)
+    at.selectbox(key=state.RECOMMEND_LIST_ALGORITHM).set_value("popularity").run()
+    assert not at.exception
+    assert shown() == expected("popularity") != expected(best)
+    other = next(a for a in ("item-knn", "als") if a != best)  # evaluated but not fitted on all data yet
+    at.selectbox(key=state.RECOMMEND_LIST_ALGORITHM).set_value(other).run()
+    assert not at.exception
+    assert shown() == expected(other)
+    assert other in at.session_state[state.RECOMMEND_RESULT].models  # fitted once, kept for the next click

@@ -216,3 +216,19 @@ def test_a_training_still_running_shows_up_again_after_a_refresh(trained):
         deadline = time.monotonic() + 120
         while not job.snapshot().finished and time.monotonic() < deadline:
             time.sleep(0.2)
+
+
+def test_a_run_has_the_same_number_on_the_runs_and_forecast_pages(trained):
+    a, b = seed_workspace(trained)
+    assert (a.number, b.number) == (1, 2)
+    at = open_page(app_for(OWNER), PAGE)
+    table = at.dataframe[0].value.set_index("Run")
+    assert table.loc["gru try", "No."] == b.number and table.loc["lstm baseline", "No."] == a.number
+    assert at.selectbox(key=state.RUNS_ACTIVE).format_func(b.id) == "Run 2 · gru try"
+    at.selectbox(key=state.RUNS_ACTIVE).set_value(b.id)
+    at.run()
+    next(x for x in at.button if x.label == "Reopen on the Forecast page").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.FORECAST_RESULT].number == b.number
+    assert any(c.value.startswith(f"Run {b.number} · ") for c in at.caption)  # the Forecast page's summary line

@@ -432,3 +432,26 @@ def test_a_run_records_the_backend_that_trained_it_and_older_databases_read_as_j
     assert old.label == "old" and old.backend == "jax"
     new = save(get_workspace(), tiny_result)
     assert {r.id: r.backend for r in get_workspace().list_runs("alice")} == {old.id: "jax", new.id: tiny_result.backend}
+
+
+def test_runs_are_numbered_per_owner_and_numbers_are_not_reused(tiny_result, workspace_env):
+    """The "Run N" both pages show: 1, 2, ... per owner, kept by a reopened record, never given again after a delete,
+    and given (in creation order) to the runs of a database made before runs had numbers."""
+    from sqlalchemy import delete, update
+
+    from ml.workspace.registry import runs, settings_table
+
+    ws = get_workspace()
+    a, b = save(ws, tiny_result), save(ws, tiny_result)
+    other = save(ws, tiny_result, owner="bob")
+    assert (a.number, b.number, other.number) == (1, 2, 1)
+    assert ws.get_run("alice", b.id).number == 2 and [r.number for r in ws.list_runs("alice")] == [2, 1]
+    assert ws.delete_run("alice", b.id)
+    assert save(ws, tiny_result).number == 3  # not 2 again: "Run 2" stays the deleted one
+    with ws.registry.engine.begin() as conn:  # as an older database left them
+        conn.execute(update(runs).values(number=None))
+        conn.execute(delete(settings_table).where(settings_table.c.key.like("runs.n.%")))
+    reset_workspaces()
+    ws = get_workspace()
+    assert [r.number for r in sorted(ws.list_runs("alice"), key=lambda r: r.created_at)] == [1, 2]
+    assert ws.get_run("bob", other.id).number == 1
