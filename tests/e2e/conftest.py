@@ -111,7 +111,7 @@ def warm_up(browser, url: str) -> None:
     page = context.new_page()
     page.goto(f"{url}/")
     # "Currency" is drawn by app.py after st.navigation() ran, i.e. once the v1 fallback is switched off.
-    page.get_by_test_id("stSidebar").get_by_text("Currency").wait_for(timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text("Currency", exact=True).wait_for(timeout=60_000)
     context.close()
 
 

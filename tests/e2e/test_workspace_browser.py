@@ -35,7 +35,7 @@ def workspace_url(tmp_path_factory, browser):
         context = browser.new_context()
         warm = context.new_page()
         warm.goto(f"{url}/")  # first script run switches off the multipage-v1 fallback (see conftest)
-        warm.get_by_test_id("stSidebar").get_by_text("Currency").wait_for(timeout=60_000)
+        warm.get_by_test_id("stSidebar").get_by_text("Currency", exact=True).wait_for(timeout=60_000)
         context.close()
         yield url
     except Exception:

@@ -35,7 +35,7 @@ def test_scorecard_predictions_and_json_shape(result_with_planted_holdout_spike)
     doc = r.to_json_dict()
     json.dumps(doc, allow_nan=False)
     assert set(doc["metrics"]) == {"network", "naive", "snaive"}
-    assert set(doc["metrics"]["network"]) == {"mae", "rmse", "smape", "mase"}
+    assert set(doc["metrics"]["network"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert doc["epochs_run"] == r.epochs_run > 0 and doc["train_seconds"] > 0
     first = doc["forecast"][0]
     assert set(first) == {"unique_id", "date", "value", "lower", "upper"}

@@ -12,7 +12,8 @@ from tests.unit.workspace.conftest import make_series
 
 pytestmark = pytest.mark.slow
 
-BASE = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3)
+# combine="none": the network alone, so that the trials differ (a blend may give the smoother the whole forecast)
+BASE = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3, combine="none")
 SPACE = SearchSpace(window=(7, 21), units=(4, 16), layers=(1, 2), learning_rate=(1e-3, 3e-2))
 
 
