@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.datasets import load_files, load_sample, show_data_error, show_saved_datasets
-from components.reports import show_mapping_form, show_preview, show_validation_report
-from components.workspace import show_workspace_error
+from components.common.access import require_access
+from components.common.datasets import load_sample
+from components.common.workspace import show_workspace_error
+from components.data.loading import load_files, show_data_error, show_saved_datasets
+from components.data.reports import show_mapping_form, show_preview, show_validation_report
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
 from ml.parsing import describe_date_format

@@ -5,15 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.forecast_form import remember_settings, restore_running_settings
-from components.forecast_inputs import form_snapshot, input_model_config, input_series
-from components.forecast_results import show_results
-from components.interrupted import show_interrupted, start_requested_rerun
-from components.page import page_header_with_dataset
-from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
-from components.workspace import show_workspace_error
-from components.workspace_forecast import search_in_progress, show_bundle_forecast, show_search
+from components.common.access import require_access
+from components.common.page import page_header_with_dataset
+from components.common.workspace import show_workspace_error
+from components.forecast.bundle import show_bundle_forecast
+from components.forecast.form import remember_settings, restore_running_settings
+from components.forecast.inputs import form_snapshot, input_model_config, input_series
+from components.forecast.interrupted import show_interrupted, start_requested_rerun
+from components.forecast.results import show_results
+from components.forecast.search import search_in_progress, show_search
+from components.forecast.training import (
+    collect_finished_job,
+    show_training,
+    start_forecast,
+    training_in_progress,
+)
 from ml.forecast import prepare_frame
 from ml.i18n import render_error, t
 from ml.schema import SalesLensError

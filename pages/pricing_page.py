@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.filters import filters_key
-from components.locale import currency as current_currency
-from components.page import page_header_with_dataset
-from components.pricing_compute import (
+from components.common.access import require_access
+from components.common.filters import filters_key
+from components.common.locale import currency as current_currency
+from components.common.page import page_header_with_dataset
+from components.pricing.caches import (
     cached_estimates,
     cached_forecast,
     cached_ml_curve,
@@ -18,14 +18,14 @@ from components.pricing_compute import (
     cached_suggestions,
     suggestions_key,
 )
-from components.pricing_inputs import (
+from components.pricing.inputs import (
     input_bounds,
     input_product,
     input_settings,
     input_whatif_price,
     product_bounds,
 )
-from components.pricing_results import (
+from components.pricing.results import (
     show_charts,
     show_cross,
     show_estimate,

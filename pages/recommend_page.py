@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.page import page_header_with_dataset
-from components.recommend_inputs import (
+from components.common.access import require_access
+from components.common.page import page_header_with_dataset
+from components.recommend.inputs import (
     input_customer,
     input_list_algorithm,
     input_metric,
@@ -17,8 +17,8 @@ from components.recommend_inputs import (
     input_settings,
     input_view,
 )
-from components.recommend_jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
-from components.recommend_results import (
+from components.recommend.jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
+from components.recommend.results import (
     show_customer,
     show_download,
     show_evaluation,

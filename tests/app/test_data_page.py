@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from components.datasets import SAMPLE_NAME
+from components.common.datasets import SAMPLE_NAME
 from ml.i18n import format_number, render_error, set_language, translate
 from ml.schema import SalesLensError
 from tests.app.conftest import APP, TIMEOUT, new_app, texts

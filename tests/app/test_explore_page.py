@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from components import state
-from components.filters import FilterOptions, clean_filters, describe_filters, detect_preset, preset_range
+from components.common.filters import (
+    FilterOptions,
+    clean_filters,
+    describe_filters,
+    detect_preset,
+    preset_range,
+)
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import translate
 from ml.schema import ColumnMapping

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from components import state
-from components.training import progress_text
+from components.forecast.training import progress_text
 from ml.jobs import REGISTRY
 from tests.app.conftest import new_app, open_page, texts
 from tests.app.test_forecast_page import small_dataset  # noqa: F401 - the same small shop as the page test

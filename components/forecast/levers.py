@@ -1,6 +1,6 @@
 """Forecast form: the "Improvements" expander (issue 18), the settings that wrap around the analyst's network.
 
-Drawn inside the configuration form by one call from components/forecast_inputs.py; returns the lever values
+Drawn inside the configuration form by one call from components/forecast/inputs.py; returns the lever values
 to merge into the ForecastConfig the form builds. Widget keys come from components.state like every other field.
 """
 

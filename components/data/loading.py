@@ -1,86 +1,30 @@
-"""Loading datasets into the session (sample, uploads, re-reads with new options) and the sidebar status."""
+"""The Data page's loading: read uploaded files into the session (keeping the previous dataset on failure), and
+the datasets saved in the workspace, to load again or delete."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from components import state
-from components.page import MISSING_CELL
-from ml.dataset import CleaningOptions, Dataset, load_dataset
+from components.common.datasets import SAMPLE_NAME
+from components.common.page import MISSING_CELL
+from components.common.workspace import (
+    point_at,
+    put_dataset,
+    remember_error,
+    save_dataset,
+    show_workspace_error,
+    workspace,
+)
+from ml.dataset import CleaningOptions
 from ml.i18n import format_day, format_number, render_error, t
 from ml.isolated import load_dataset_isolated
 from ml.schema import SalesLensError
 
-SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_sales.csv.gz"
-SAMPLE_NAME = "sample_sales.csv.gz"
 _log = logging.getLogger(__name__)
-
-
-# The engine code whose output the cached sample is: a change in any of them reads the CSV again.
-_INGEST_SOURCES = ("dataset.py", "ingest.py", "parsing.py", "mapping.py", "schema.py", "limits.py")
-
-
-def _sample_cache_key(data: bytes, options: CleaningOptions) -> str:
-    digest = hashlib.sha256(data)
-    digest.update(repr((sorted(vars(options).items()), pd.__version__, pa.__version__)).encode())
-    engine = Path(__file__).resolve().parent.parent / "ml"
-    for name in _INGEST_SOURCES:
-        digest.update((engine / name).read_bytes())
-    return f"sample-{digest.hexdigest()[:32]}"
-
-
-def _parsed_sample(data: bytes, options: CleaningOptions) -> Dataset:
-    """The sample parsed with these options, from the workspace cache (Parquet) when it is there, else parsed
-    from the CSV and cached, so a restarted server skips parsing (0.5 s of a cold start)."""
-    from ml.workspace import get_workspace
-
-    def build() -> Dataset:
-        return load_dataset([(SAMPLE_NAME, data)], options=options)
-
-    try:
-        return get_workspace().cached_dataset(_sample_cache_key(data, options), build)
-    except (SalesLensError, OSError):
-        return build()
-
-
-@st.cache_resource(max_entries=1, show_spinner=False)
-def sample_dataset() -> tuple[Dataset, bytes]:
-    """The bundled sample and its file's bytes, read once per server and shared read-only by every session
-    (``components.server`` calls it before the server listens)."""
-    data = SAMPLE_PATH.read_bytes()
-    return _parsed_sample(data, CleaningOptions()), data
-
-
-def load_sample() -> bool:
-    if not SAMPLE_PATH.exists():
-        state.put(state.DATA_ERROR, ("data.error.no_sample", {}))
-        return False
-    ds, data = sample_dataset()
-    state.put(state.MAPPING_OVERRIDES, {})
-    state.put(state.CLEANING_OPTIONS, CleaningOptions())
-    state.set_dataset(ds, [(SAMPLE_NAME, data)])
-    state.put(state.WORKSPACE_DATASET_ID, None)
-    from components.workspace import SAMPLE, point_at
-
-    point_at(dataset=SAMPLE)
-    return True
-
-
-def ensure_sample_loaded() -> None:
-    """A new session first gets back what this browser had (its dataset, latest run, running training, from the
-    workspace); a first visit starts on the bundled sample, so every page has something to show."""
-    from components.workspace import restore_session
-
-    restore_session(load_sample)
-    if state.dataset() is None and not state.get(state.SAMPLE_OFFERED):
-        state.put(state.SAMPLE_OFFERED, True)
-        load_sample()
 
 
 def load_files(
@@ -103,8 +47,6 @@ def load_files(
         return False
     state.set_dataset(ds, files)
     if remember and not (len(files) == 1 and files[0][0] == SAMPLE_NAME):
-        from components.workspace import save_dataset
-
         save_dataset(ds, files)
     else:
         state.put(state.WORKSPACE_DATASET_ID, None)
@@ -118,22 +60,6 @@ def show_data_error() -> None:
         st.error(render_error(SalesLensError(message_id, **params)), icon=":material/error:")
 
 
-def show_dataset_status(ds: Dataset | None) -> None:
-    """Name, rows and date range of the loaded dataset (drawn in the sidebar on every page)."""
-    if ds is None:
-        st.info(t("sidebar.no_dataset"))
-        return
-    st.markdown(f"**{t('sidebar.dataset')}**  \n{ds.name}")
-    st.caption(
-        t(
-            "sidebar.dataset_summary",
-            rows=format_number(ds.report.rows_kept),
-            start=format_day(ds.date_min),
-            end=format_day(ds.date_max),
-        )
-    )
-
-
 def _size_text(size: int) -> str:
     mb = size / (1024 * 1024)
     return t("data.saved.size_mb", size=format_number(mb, 1)) if mb >= 0.1 else \
@@ -143,10 +69,6 @@ def _size_text(size: int) -> str:
 def show_saved_datasets() -> None:
     """The datasets this browser (or everyone, when shared) uploaded before: name, size, rows, dates; load or
     delete one."""
-    import pandas as pd
-
-    from components.workspace import point_at, put_dataset, remember_error, show_workspace_error, workspace
-
     owner = state.owner()
     try:
         entries = [] if state.get(state.WORKSPACE_NOTHING_SAVED) else workspace().list_datasets(owner)

@@ -1,4 +1,7 @@
-"""Start the SalesLens server warm: ``python -m components.server [streamlit options]``.
+"""Start the SalesLens server warm: ``python -m server [streamlit options]``.
+
+It sits beside app.py, the script it launches, rather than among the widgets in components/ or in ml/ (the engine
+never imports Streamlit, and the warm-up imports the app's first page).
 
 ``streamlit run app.py`` imports the app's modules and reads the bundled sample only when the first browser
 connects, so the first visitor waits for pandas, the translation catalogues and the sample (about 1.3 s on a
@@ -27,7 +30,7 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parent / "app.py"
 _log = logging.getLogger(__name__)
 
 
@@ -36,18 +39,18 @@ def warm_up() -> float:
     Never fails: anything that goes wrong here is simply done again by the first page."""
     started = time.perf_counter()
     try:
-        import components.datasets
-        import components.locale
-        import components.reports
+        import components.common.datasets
+        import components.common.locale
+        import components.common.workspace  # noqa: F401  (restores a returning browser's work)
+        import components.data.reports
         import components.state
-        import components.workspace  # noqa: F401  (restores a returning browser's work)
         from ml.i18n import LANGUAGES, format_number, translate
 
         for language in LANGUAGES:  # catalogues and Babel's locale data
             translate("data.title", language)
             format_number(1234.5, 1, language=language)
-        if components.datasets.SAMPLE_PATH.exists():
-            components.datasets.sample_dataset()
+        if components.common.datasets.SAMPLE_PATH.exists():
+            components.common.datasets.sample_dataset()
     except Exception:  # a broken sample or workspace is reported by the page, with its own message
         _log.warning("warm-up skipped", exc_info=True)
     return time.perf_counter() - started

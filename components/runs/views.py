@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.runs_charts import plot_metrics_side_by_side, plot_runs_overlay
-from components.workspace import describe_run, open_saved_run, remember_error, workspace
+from components.common.workspace import describe_run, open_saved_run, remember_error, workspace
+from components.runs.charts import plot_metrics_side_by_side, plot_runs_overlay
 from ml.forecast import BASELINES, NETWORK
 from ml.forecast.config import MODEL_TYPES
 from ml.i18n import format_day, format_number, render_error, t

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.page import MISSING_CELL
-from components.recommend_charts import plot_evaluation, plot_scores, plot_segments
+from components.common.page import MISSING_CELL
+from components.recommend.charts import plot_evaluation, plot_scores, plot_segments
 from ml.export import to_safe_csv
 from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t, translate
 from ml.recommend import METRICS, segment_customers

@@ -1,4 +1,5 @@
-"""Plotly figure builders (``plot_*``: aggregate frame -> ``go.Figure``) and their shared localisation.
+"""Plotly figures of the Explore page (``plot_*``: aggregate frame -> ``go.Figure``) and the measure formatting
+of its labels and hovers.
 
 No Streamlit here, so a test can build every figure and compare its data with the aggregates. Builders take
 the language and currency explicitly (rather than reading the session), plot already-aggregated frames only
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 from babel.dates import format_skeleton
 from babel.numbers import get_currency_precision
 
+from components.common.theme import PALETTE, localise_figure
 from ml.explore import TopItems, WeekdayMatrix
 from ml.i18n import (
     babel_locale,
@@ -27,29 +29,12 @@ from ml.i18n import (
     format_money,
     format_number,
     format_percent_value,
-    plotly_separators,
     translate,
 )
 
-PALETTE = ("#2563eb", "#f97316", "#10b981", "#a855f7", "#ef4444", "#0ea5e9", "#eab308", "#64748b")
 PRIMARY, COMPARISON, SMOOTH = PALETTE[0], "#94a3b8", PALETTE[1]
 HEAT_SCALE = [[0.0, "#f1f5f9"], [0.35, "#93c5fd"], [0.7, "#3b82f6"], [1.0, "#1e3a8a"]]
-FONT = "Inter, 'Source Sans Pro', 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"
-TEMPLATE = go.layout.Template(
-    layout=go.Layout(
-        colorway=list(PALETTE),
-        font={"family": FONT, "size": 13},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        hoverlabel={"font": {"family": FONT}},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
-        xaxis={"gridcolor": "rgba(148,163,184,0.25)", "zeroline": False},
-        yaxis={"gridcolor": "rgba(148,163,184,0.25)", "zerolinecolor": "rgba(148,163,184,0.5)"},
-    )
-)
 MONEY_MEASURES = frozenset({"revenue", "aov"})
-COMPACT_FROM = 10_000  # same threshold as ml.i18n.format_compact
 
 
 # ----------------------------------------------------------------------------------------- labels & values
@@ -160,82 +145,6 @@ def _period_text(start: pd.Timestamp, freq: str, language: str) -> str:
 def _month_text(start: pd.Timestamp, language: str) -> str:
     """'Jan 2024' / '2024年1月' from CLDR, so month names follow the language."""
     return format_skeleton("yMMM", start, locale=babel_locale(language))
-
-
-# ------------------------------------------------------------------------------------------- localisation
-
-
-def nice_ticks(low: float, high: float, target: int = 5) -> np.ndarray:
-    """Round tick values covering [low, high] (and zero), about ``target`` of them, steps of 1/2/2.5/5 x 10^k."""
-    low, high = min(low, 0.0), max(high, 0.0)
-    span = high - low
-    if span <= 0:
-        return np.array([low])
-    raw = span / target
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step) * step
-    last = math.ceil(high / step) * step
-    return np.round(np.arange(first, last + step / 2, step), 10)
-
-
-def _finite(values) -> np.ndarray:
-    if values is None:
-        return np.array([])
-    arr = np.asarray(values, dtype=object).ravel()
-    out = pd.to_numeric(pd.Series(arr), errors="coerce").to_numpy(dtype=float)
-    return out[np.isfinite(out)]
-
-
-def _is_numeric(values) -> bool:
-    if values is None or len(values) == 0:
-        return False
-    sample = np.asarray(values, dtype=object).ravel()
-    return all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in sample if v is not None)
-
-
-def _value_axes(fig: go.Figure) -> dict[str, list[np.ndarray]]:
-    """Numeric values plotted on each axis (``yaxis``, ``xaxis2``...), by trace orientation."""
-    axes: dict[str, list[np.ndarray]] = {}
-    for trace in fig.data:
-        if trace.type not in ("scatter", "scattergl", "bar"):
-            continue
-        horizontal = getattr(trace, "orientation", None) == "h"
-        values, ref = (trace.x, trace.xaxis or "x") if horizontal else (trace.y, trace.yaxis or "y")
-        if _is_numeric(values):
-            axes.setdefault(ref[0] + "axis" + ref[1:], []).append(_finite(values))
-    return axes
-
-
-def _compact_ticks(values: np.ndarray, language: str) -> tuple[list[float], list[str]] | None:
-    if values.size == 0 or np.abs(values).max() < COMPACT_FROM:
-        return None
-    ticks = nice_ticks(float(values.min()), float(values.max()))
-    return [float(v) for v in ticks], [format_compact(float(v), language) for v in ticks]
-
-
-def localise_figure(fig: go.Figure, language: str) -> go.Figure:
-    """Number separators for the language; date tick formats from the catalogue; in Chinese, large values on
-    value axes and colour bars get 万/亿 tick labels (Plotly's own SI suffixes mean nothing to Chinese readers)."""
-    fig.update_layout(separators=plotly_separators(language), template=TEMPLATE)
-    stops = [
-        {"dtickrange": [None, 86_400_000 * 27], "value": translate("explore.chart.tick_day", language)},
-        {"dtickrange": [86_400_000 * 27, "M12"], "value": translate("explore.chart.tick_month", language)},
-        {"dtickrange": ["M12", None], "value": translate("explore.chart.tick_year", language)},
-    ]
-    fig.for_each_xaxis(lambda axis: axis.update(tickformatstops=stops) if axis.type == "date" else None)
-    if language != "zh":
-        return fig
-    for axis_name, chunks in _value_axes(fig).items():
-        ticks = _compact_ticks(np.concatenate(chunks), language)
-        if ticks:
-            fig.layout[axis_name].update(tickmode="array", tickvals=ticks[0], ticktext=ticks[1])
-    for trace in fig.data:
-        if trace.type == "heatmap":
-            ticks = _compact_ticks(_finite(trace.z), language)
-            if ticks:
-                trace.colorbar.update(tickmode="array", tickvals=ticks[0], ticktext=ticks[1])
-    return fig
 
 
 # ------------------------------------------------------------------------------------------------ figures

@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.forecast_inputs import SeriesSpec
-from components.training import start_forecast
-from components.workspace import restore_settings
+from components.common.workspace import restore_settings
+from components.forecast.training import start_forecast
 from ml.dataset import Dataset
 from ml.forecast import ForecastConfig
+from ml.forecast.run import SeriesSpec
 from ml.i18n import t
 from ml.schema import SalesLensError
 from ml.workspace import get_workspace

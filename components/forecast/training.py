@@ -8,41 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
 from components import state
-from components.forecast_charts import plot_loss_curve
-from components.forecast_inputs import SeriesSpec
-from components.session_jobs import collect_job, job_running
-from ml.forecast import ForecastConfig, ForecastResult
+from components.common.jobs import collect_job, job_running, queued_text, show_job_progress, start_job
+from components.forecast.charts import plot_loss_curve
+from ml.forecast import ForecastConfig
+from ml.forecast.run import SeriesSpec, run_from_job
 from ml.i18n import format_number, t
-from ml.jobs import QUEUED, REGISTRY, Job
+from ml.jobs import Job, JobSnapshot
 from ml.schema import SalesLensError
 from ml.workspace import get_workspace
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass
-class ForecastRun:
-    """A finished run as the page keeps it."""
-
-    spec: SeriesSpec
-    config: ForecastConfig
-    result: ForecastResult
-    dataset_fingerprint: str
-    dataset_name: str
-    number: int = 1  # the n-th training started in this session
-    stopped: bool = False
-    finished_at: float = field(default_factory=time.time)
-    run_id: str | None = None  # id in the workspace's run registry once saved
-    label: str = ""
-    save_error: tuple[str, dict] | None = None  # why it could not be saved (read-only workspace, ...)
-    bundle: bytes | None = field(default=None, repr=False)  # the model as zip bytes when it could not be saved
 
 
 def record_started(owner: str, spec: dict, config: ForecastConfig, folds: int, level: float, fingerprint: str,
@@ -62,15 +42,6 @@ def forget_started(run_id: str) -> None:
         _log.warning("could not clear the start record of run %s", run_id)
 
 
-def run_from_job(data: dict) -> ForecastRun:
-    """The page's ForecastRun from what the training worker returned (``ml.tasks.train_forecast``)."""
-    spec = SeriesSpec(**{k: str(data["spec"][k]) for k in ("target", "level", "freq")})
-    result = data["result"]
-    return ForecastRun(spec, result.config, result, data["fingerprint"], data["name"], int(data["number"]),
-                       stopped=bool(data["stopped"]), run_id=data["run_id"], save_error=data["save_error"],
-                       bundle=data["bundle"])
-
-
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
     """Queue a training in a worker process; it is recorded as started in the workspace first, so that a server
     killed meanwhile leaves it listed as interrupted, with its settings, instead of losing it without a word."""
@@ -81,11 +52,9 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
     args = {"series": series, "config": config.to_dict(), "folds": int(folds), "level": float(level), "owner": owner,
             "spec": spec_dict, "fingerprint": dataset_fingerprint, "name": dataset_name, "number": number,
             "run_id": run_id}
-    job = REGISTRY.submit("forecast", spec.describe(), owner, "ml.tasks:train_forecast", args,
-                          on_finish=(lambda _job: forget_started(run_id)) if run_id else None)
+    job = start_job("forecast", spec.describe(), "ml.tasks:train_forecast", args, state.FORECAST_JOB,
+                    state.FORECAST_ERROR, on_finish=(lambda _job: forget_started(run_id)) if run_id else None)
     state.put(state.FORECAST_RUN_COUNT, number)
-    state.put(state.FORECAST_JOB, job.id)
-    state.put(state.FORECAST_ERROR, None)
     return job
 
 
@@ -121,21 +90,19 @@ def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
              remaining=remaining)
 
 
-@st.fragment(run_every=1.0)
 def show_training() -> None:
     """Live progress of the session's training: bar, epoch, losses, time left, loss curve, Stop."""
-    job = REGISTRY.get(state.get(state.FORECAST_JOB))
-    if job is None:
-        return
-    snap = job.snapshot()
-    if snap.finished:
-        st.rerun()  # the whole page picks the result up
+    show_job_progress(state.FORECAST_JOB, _draw_training)
+
+
+def _draw_training(job: Job, snap: JobSnapshot) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('forecast.training.title')}** · {snap.label}")
         total = int(snap.progress.get("total") or 0)
         epoch = int(snap.progress.get("epoch") or 0)
-        if snap.status == QUEUED:
-            st.info(t("jobs.queued", position=snap.queue_position or 1))
+        queued = queued_text(snap)
+        if queued:
+            st.info(queued)
         elif total:
             st.progress(min(1.0, (epoch + 1) / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
             st.caption(t("forecast.training.early_stop_note"))

@@ -5,19 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.session_jobs import collect_job, job_running
+from components.common.jobs import collect_job, job_running, queued_text, show_job_progress, start_job
 from ml.i18n import format_number, t
-from ml.jobs import QUEUED, REGISTRY, Job
+from ml.jobs import Job, JobSnapshot
 from ml.recommend.service import RecommendSettings
 
 
 def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: str) -> Job:
     args = {"frame": frame, "settings": settings, "fingerprint": fingerprint, "name": name}
-    job = REGISTRY.submit("recommend", t(f"recommend.algo.{settings.algorithm}"), state.owner(), "ml.tasks:recommend",
-                          args)
-    state.put(state.RECOMMEND_JOB, job.id)
-    state.put(state.RECOMMEND_ERROR, None)
-    return job
+    return start_job("recommend", t(f"recommend.algo.{settings.algorithm}"), "ml.tasks:recommend", args,
+                     state.RECOMMEND_JOB, state.RECOMMEND_ERROR)
 
 
 def collect_finished_job() -> None:
@@ -29,23 +26,18 @@ def job_in_progress() -> bool:
     return job_running(state.RECOMMEND_JOB)
 
 
-@st.fragment(run_every=1.0)
 def show_progress() -> None:
     """Progress bar with the step running now, time so far, and Stop (stops between algorithms)."""
-    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
-    if job is None:
-        return
-    snap = job.snapshot()
-    if snap.finished:
-        st.rerun()
+    show_job_progress(state.RECOMMEND_JOB, _draw_progress)
+
+
+def _draw_progress(job: Job, snap: JobSnapshot) -> None:
     with st.container(border=True):
         step = snap.progress.get("step")
-        if snap.status == QUEUED:
-            label = t("jobs.queued", position=snap.queue_position or 1)
-        elif step in (None, "fit", "done"):
-            label = t("recommend.job.fitting")
-        else:
-            label = t("recommend.job.evaluating", algorithm=t(f"recommend.algo.{step}"))
+        label = queued_text(snap)
+        if label is None:
+            label = t("recommend.job.fitting") if step in (None, "fit", "done") else \
+                t("recommend.job.evaluating", algorithm=t(f"recommend.algo.{step}"))
         st.progress(min(1.0, float(snap.progress.get("fraction", 0.0))), text=label)
         st.caption(t("recommend.job.elapsed", seconds=format_number(snap.elapsed, 0)))
         if st.button(t("recommend.job.stop"), key=state.RECOMMEND_STOP):

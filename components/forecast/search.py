@@ -1,66 +1,26 @@
-"""Forecast page sections of the workspace: forecast with an uploaded model bundle, and hyperparameter search."""
+"""The Forecast page's hyperparameter search: start it in a worker process, its progress, the trials with the best
+highlighted, and the choice's one score on the holdout."""
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 
 import pandas as pd
 import streamlit as st
 
 from components import state
-from components.runs_charts import plot_bundle_forecast
-from components.session_jobs import collect_job, job_running
-from ml.export import to_safe_csv
-from ml.i18n import render_error, t
+from components.common.jobs import collect_job, job_running, queued_text, show_job_progress, start_job
+from components.common.workspace import open_saved_run
+from components.forecast.charts import plot_search_trials
+from ml.forecast import default_config
+from ml.forecast.run import CONFIG_FIELDS, PANDAS_FREQ
+from ml.i18n import format_number, render_error, t
+from ml.jobs import Job, JobSnapshot
 from ml.schema import SalesLensError
 
 
-def show_bundle_forecast(series: pd.DataFrame | None) -> None:
-    """Upload a model (.zip from a download or an export), validate it, forecast the current series with it."""
-    with st.expander(t("runs.bundle.title")):
-        st.caption(t("runs.bundle.intro"))
-        upload = st.file_uploader(t("runs.bundle.upload"), type=["zip"], key=state.FORECAST_BUNDLE_UPLOAD)
-        if upload is None:
-            return
-        if series is None:
-            st.info(t("runs.bundle.no_series"))
-            return
-        data = upload.getvalue()
-        digest = hashlib.sha256(data).hexdigest()[:16] + str(pd.util.hash_pandas_object(series).sum())
-        cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        if not cached or cached[0] != digest:
-            try:
-                from ml.forecast import import_bundle
-
-                with st.spinner(t("runs.bundle.loading")):
-                    model = import_bundle(data)
-                    future = model.predict(series)
-            except SalesLensError as err:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, None, (err.message_id, err.params)))
-            else:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, future, model.config.to_dict()))
-            cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        _, future, info = cached
-        if future is None:
-            st.error(render_error(SalesLensError(info[0], **info[1])), icon=":material/error:")
-            return
-        st.success(t("runs.bundle.loaded", model=t(f"forecast.model.{info['model_type']}"), window=info["window"],
-                     horizon=info["horizon"]))
-        chosen = sorted(future["unique_id"].unique())[0]
-        st.plotly_chart(plot_bundle_forecast(series, future, chosen), width="stretch",
-                        key=state.FORECAST_BUNDLE_CHART)
-        out = future.rename(columns={"unique_id": "series", "ds": "date", "yhat": "forecast"})
-        out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
-        st.download_button(t("forecast.download.csv"), data=to_safe_csv(out), file_name="saleslens_forecast.csv",
-                           mime="text/csv")
-
-
-# ------------------------------------------------------------------------------------------------ search
 def _current_config(freq: str):
     """The form's settings as last applied (the search varies window, units, layers, learning rate, dropout)."""
-    from components.forecast_inputs import CONFIG_FIELDS, PANDAS_FREQ
-    from ml.forecast import default_config
-
     base = default_config(PANDAS_FREQ[freq])
     values = {}
     for name in CONFIG_FIELDS:
@@ -81,20 +41,14 @@ def collect_finished_search() -> None:
 
 
 def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_trials: int, epochs: int) -> None:
-    import dataclasses
-
-    from ml.jobs import REGISTRY
-
     base = _current_config(spec.freq).replace(epochs=int(epochs))
     base.validate()
     args = {"series": series, "config": base.to_dict(), "budget_minutes": float(budget_minutes),
             "max_trials": int(max_trials), "folds": int(state.get(state.FORECAST_FOLDS, 0) or 0),
             "level": float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
             "spec": dataclasses.asdict(spec), "fingerprint": ds.fingerprint, "name": ds.name}
-    job = REGISTRY.submit("search", t("runs.search.job_label", spec=spec.describe()), state.owner(),
-                          "ml.tasks:search_forecast", args)
-    state.put(state.FORECAST_SEARCH_JOB, job.id)
-    state.put(state.FORECAST_SEARCH_ERROR, None)
+    start_job("search", t("runs.search.job_label", spec=spec.describe()), "ml.tasks:search_forecast", args,
+              state.FORECAST_SEARCH_JOB, state.FORECAST_SEARCH_ERROR)
 
 
 def _use_best(params: dict) -> None:
@@ -102,19 +56,14 @@ def _use_best(params: dict) -> None:
         st.session_state[state.forecast_widget_key(name)] = value
 
 
-@st.fragment(run_every=1.0)
 def show_search_progress() -> None:
-    from ml.i18n import format_number
-    from ml.jobs import REGISTRY
+    show_job_progress(state.FORECAST_SEARCH_JOB, _draw_search_progress)
 
-    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
-    if job is None:
-        return
-    snap = job.snapshot()
-    if snap.finished:
-        st.rerun()
-    if snap.status == "queued":
-        st.info(t("jobs.queued", position=snap.queue_position or 1))
+
+def _draw_search_progress(job: Job, snap: JobSnapshot) -> None:
+    queued = queued_text(snap)
+    if queued:
+        st.info(queued)
     budget = float(snap.progress.get("budget") or 0) or None
     done = int(snap.progress.get("trials") or 0)
     scores = [h["mase"] for h in snap.history if h.get("mase") == h.get("mase")]
@@ -130,9 +79,6 @@ def show_search_progress() -> None:
 
 def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -> None:
     """Hyperparameter search section: budget, trials, progress, the trials with the best highlighted."""
-    from components.runs_charts import plot_search_trials
-    from ml.i18n import format_number
-
     collect_finished_search()
     running = search_in_progress()
     result = state.get(state.FORECAST_SEARCH_RESULT)
@@ -189,15 +135,11 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             holdout = getattr(result, "holdout", None)
             shown_run = holdout.run_id if holdout is not None and holdout.run_id else best.run_id
             if shown_run:
-                from components.workspace import open_saved_run
-
                 b2.button(t("runs.search.open_best"), width="stretch", on_click=open_saved_run, args=(shown_run,))
 
 
 def show_search_choice(result, best, baseline: float | None) -> None:
     """How the search chose (validation periods before the holdout) and the choice's one score on the holdout."""
-    from ml.i18n import format_number
-
     params = ", ".join(f"{t(f'runs.search.param.{k}')} {v}" for k, v in best.params.items())
     st.success(t("evaluation.search.chosen", trial=best.number, mase=format_number(best.mase, 3),
                  baseline=format_number(baseline, 3) if baseline is not None else "–", params=params))

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.charts import TEMPLATE, localise_figure
-from ml.i18n import format_money, format_number, get_language, plotly_separators, t
+from components.common.theme import LEGEND_BELOW, TEMPLATE, apply_layout
+from ml.i18n import format_money, format_number, t
 from ml.pricing import demand_curves
 
+PRICING_CHART = {"height": 500, "top": 50, "legend": LEGEND_BELOW, "template": TEMPLATE}
 COLOURS = {
     "observed": "#64748b", "promo": "#f97316", "fitted": "#2563eb", "band": "rgba(37, 99, 235, 0.15)",
     "ml": "#10b981", "revenue": "#2563eb", "profit": "#16a34a", "current": "#1f2937", "suggested": "#dc2626",
@@ -18,13 +19,9 @@ COLOURS = {
 }
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
-    fig.update_layout(template=TEMPLATE, title={"text": title, "y": 0.98, "yanchor": "top"},
-                      separators=plotly_separators(), height=500, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0})
+def _axes(fig: go.Figure, x_title: str, y_title: str) -> go.Figure:
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title=y_title, rangemode="tozero")
-    localise_figure(fig, get_language())  # 万 ticks under 中文, as on Explore
     return fig
 
 
@@ -66,7 +63,8 @@ def plot_demand_curve(observations: pd.DataFrame, product: str, current_price: f
         fig.add_scatter(x=ml_curve[0], y=ml_curve[1], mode="lines", name=t("pricing.chart.ml"),
                         line={"color": COLOURS["ml"], "dash": "dash", "width": 2})
     _mark_prices(fig, current_price, suggested_price, None, currency)
-    return _layout(fig, t("pricing.chart.demand_title", product=product), t("pricing.chart.price"), t("pricing.chart.units"))
+    _axes(fig, t("pricing.chart.price"), t("pricing.chart.units"))
+    return apply_layout(fig, t("pricing.chart.demand_title", product=product), **PRICING_CHART)
 
 
 def plot_value_curves(product: str, current_price: float, baseline_units: float, elasticity: float, unit_cost: float,
@@ -88,7 +86,8 @@ def plot_value_curves(product: str, current_price: float, baseline_units: float,
                         text=[f"{format_money(p, currency)} → {format_money(v, currency)}" for p, v in zip(grid, profit, strict=True)],
                         hovertemplate="%{text}<extra></extra>")
     _mark_prices(fig, current_price, suggested_price, whatif_price, currency)
-    fig = _layout(fig, t("pricing.chart.value_title", product=product), t("pricing.chart.price"), t("pricing.chart.money_30"))
+    _axes(fig, t("pricing.chart.price"), t("pricing.chart.money_30"))
+    fig = apply_layout(fig, t("pricing.chart.value_title", product=product), **PRICING_CHART)
     fig.update_yaxes(rangemode="normal")
     return fig
 
@@ -124,5 +123,6 @@ def plot_forecast_at_prices(history: pd.DataFrame, forecast: pd.DataFrame, produ
     fig.add_scatter(x=forecast["ds"], y=forecast["at_suggested"], mode="lines+markers", name=t("pricing.chart.at_suggested"),
                     line={"color": COLOURS["suggested"], "width": 2.5, "dash": "dash"})
     fig.update_layout(hovermode="x unified")
-    return _layout(fig, t("pricing.chart.forecast_title", product=product), t("pricing.chart.date"), t("pricing.chart.units"))
+    _axes(fig, t("pricing.chart.date"), t("pricing.chart.units"))
+    return apply_layout(fig, t("pricing.chart.forecast_title", product=product), **PRICING_CHART)
 

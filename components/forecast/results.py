@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.forecast_charts import plot_forecast
-from components.page import MISSING_CELL
-from components.training import ForecastRun
+from components.common.page import MISSING_CELL
+from components.forecast.charts import plot_forecast
 from ml.export import to_safe_csv
 from ml.forecast import NETWORK, export_bundle
+from ml.forecast.run import ForecastRun
 from ml.i18n import format_day, format_number, format_percent_value, t
 from ml.keras_runtime import backend_label
 from ml.products import product_label, product_names

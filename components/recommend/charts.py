@@ -5,21 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ml.i18n import format_number, format_percent_value, plotly_separators, t
+from components.common.theme import apply_layout
+from ml.i18n import format_number, format_percent_value, t
 
 BEST, OTHER, BASELINE = "#2563eb", "#9ca3af", "#f59e0b"
-
-
-def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "y": 0.98, "yanchor": "top"},
-        template="plotly_white",
-        separators=plotly_separators(),
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        height=height,
-        showlegend=False,
-    )
-    return fig
 
 
 def plot_evaluation(table: pd.DataFrame, metric: str, k: int, best: str | None, baseline: str = "popularity") -> go.Figure:
@@ -31,7 +20,8 @@ def plot_evaluation(table: pd.DataFrame, metric: str, k: int, best: str | None, 
     fig = go.Figure(go.Bar(x=rows[metric], y=names, orientation="h", marker_color=colours, text=labels, textposition="auto",
                            hovertemplate="%{y}: %{text}<extra></extra>"))
     fig.update_xaxes(title=t(f"recommend.metric.{metric}").replace("@k", f"@{k}"), rangemode="tozero")
-    return _layout(fig, t("recommend.chart.evaluation_title", metric=t(f"recommend.metric.{metric}").replace("@k", f"@{k}")), height=max(300, 48 * len(rows) + 120))
+    title = t("recommend.chart.evaluation_title", metric=t(f"recommend.metric.{metric}").replace("@k", f"@{k}"))
+    return apply_layout(fig, title, height=max(300, 48 * len(rows) + 120), top=60, localise=False)
 
 
 def plot_scores(recommendations: pd.DataFrame) -> go.Figure:
@@ -41,7 +31,8 @@ def plot_scores(recommendations: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=rows["score"], y=labels, orientation="h", marker_color=BEST,
                            customdata=[format_number(s, 3) for s in rows["score"]], hovertemplate="%{y}: %{customdata}<extra></extra>"))
     fig.update_xaxes(title=t("recommend.chart.score"))
-    return _layout(fig, t("recommend.chart.scores_title"), height=max(300, 34 * len(rows) + 120))
+    return apply_layout(fig, t("recommend.chart.scores_title"), height=max(300, 34 * len(rows) + 120), top=60,
+                        localise=False)
 
 
 def plot_segments(summary: pd.DataFrame) -> go.Figure:
@@ -52,4 +43,4 @@ def plot_segments(summary: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=labels, y=summary["customers"], marker_color=BEST, text=text, textposition="auto",
                            customdata=[format_number(c) for c in summary["customers"]], hovertemplate="%{x}: %{customdata}<extra></extra>"))
     fig.update_yaxes(title=t("recommend.chart.customers"))
-    return _layout(fig, t("recommend.chart.segments_title"))
+    return apply_layout(fig, t("recommend.chart.segments_title"), height=420, top=60, localise=False)

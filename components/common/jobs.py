@@ -1,13 +1,26 @@
 """The session's side of background jobs (ml.jobs): is the job this session started still running, and moving a
-finished job's result or error into the session. Trainings, searches and recommendation runs all use these."""
+finished job's result or error into the session; starting one, and polling it from a fragment. Trainings,
+searches and recommendation runs all use these."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import streamlit as st
+
 from components import state
-from ml.jobs import DONE, FAILED, REGISTRY, STOPPED
+from ml.i18n import t
+from ml.jobs import DONE, FAILED, QUEUED, REGISTRY, STOPPED, Job, JobSnapshot
+
+
+def start_job(kind: str, label: str, work: str, args: dict[str, Any], job_key: str, error_key: str,
+              on_finish: Callable[[Job], None] | None = None) -> Job:
+    """Queue ``work`` ("module:function") for this session's owner; its id is kept under ``job_key``."""
+    job = REGISTRY.submit(kind, label, state.owner(), work, args, on_finish=on_finish)
+    state.put(job_key, job.id)
+    state.put(error_key, None)
+    return job
 
 
 def job_running(job_key: str) -> bool:
@@ -35,3 +48,20 @@ def collect_job(job_key: str, result_key: str, error_key: str, convert: Callable
         state.put(error_key, snap.error)
     state.put(job_key, None)
     return moved
+
+
+def queued_text(snap: JobSnapshot) -> str | None:
+    """The queue position while the job waits for a worker, else None."""
+    return t("jobs.queued", position=snap.queue_position or 1) if snap.status == QUEUED else None
+
+
+@st.fragment(run_every=1.0)
+def show_job_progress(job_key: str, draw: Callable[[Job, JobSnapshot], None]) -> None:
+    """``draw`` the running job's progress once a second; a finished job reruns the page, which collects it."""
+    job = REGISTRY.get(state.get(job_key))
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.finished:
+        st.rerun()
+    draw(job, snap)

@@ -16,13 +16,12 @@ import time
 import streamlit as st
 
 from components import state
-from components.forecast_inputs import SeriesSpec
-from components.training import ForecastRun
 from ml.dataset import Dataset
+from ml.forecast.run import CONFIG_FIELDS, CUSTOM, ForecastRun, SeriesSpec, run_from_saved
 from ml.i18n import render_error, t
 from ml.jobs import REGISTRY
 from ml.schema import SalesLensError
-from ml.workspace import SavedRun, Workspace, get_workspace
+from ml.workspace import Workspace, get_workspace
 
 COOKIE = "saleslens_ws"
 QUERY = "ws"
@@ -70,7 +69,7 @@ def _drop_link() -> None:
 def resolve_owner() -> tuple[str, bool]:
     """This session's owner, and whether it was adopted (a returning browser, a signed-in person) rather than new.
 
-    Signed in (``components.access``): the identity's workspace; cookies and links play no part. Otherwise the
+    Signed in (``components.common.access``): the identity's workspace; cookies and links play no part. Otherwise the
     browser's own cookie, else a new random id. A ``?ws=`` link naming another workspace is never adopted here: it
     is offered (``offer_linked_workspace``) and taken only when the user agrees, so nobody can send a link that
     makes a stranger's browser save its uploads into the sender's workspace (session fixation)."""
@@ -241,18 +240,6 @@ def _reattach_jobs(owner: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ runs
-def run_from_saved(saved: SavedRun) -> ForecastRun:
-    """A ForecastRun as the Forecast page draws it, from a reopened saved run (no retraining)."""
-    rec = saved.record
-    spec = SeriesSpec(**{k: str(rec.spec[k]) for k in ("target", "level", "freq")}) if rec.spec else \
-        SeriesSpec("units", "total", "D")
-    return ForecastRun(
-        spec=spec, config=saved.result.config, result=saved.result, dataset_fingerprint=rec.dataset_fingerprint,
-        dataset_name=rec.dataset_name, number=int(rec.number or saved.details.get("number", 1) or 1), stopped=rec.stopped,
-        finished_at=rec.created_at.timestamp(), run_id=rec.id, label=rec.label,
-    )
-
-
 def save_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
     """Keep an uploaded dataset in the workspace (a problem is shown once; the session keeps the data)."""
     owner = state.owner()
@@ -308,8 +295,6 @@ def restore_form(run: ForecastRun) -> None:
 def restore_settings(config, spec: SeriesSpec, dataset_fingerprint: str, level=None, folds: int | None = None) -> None:
     """The Forecast page's widgets set to a config and series choice (the series only when the dataset it was
     made from is the loaded one)."""
-    from components.forecast_inputs import CONFIG_FIELDS, CUSTOM
-
     for name in CONFIG_FIELDS:
         state.put(state.forecast_widget_key(name), getattr(config, name))
     state.put(state.FORECAST_PRESET, CUSTOM)

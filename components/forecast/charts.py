@@ -1,4 +1,5 @@
-"""Plotly figures of the Forecast page: live loss curve and predicted vs actual. No Streamlit calls."""
+"""Plotly figures of the Forecast page: live loss curve, predicted vs actual, search trials, and a forecast made
+with an uploaded model. No Streamlit calls."""
 
 from __future__ import annotations
 
@@ -6,36 +7,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from components.charts import localise_figure
-from ml.i18n import get_language, plotly_separators, t
+from components.common.theme import FORECAST_COLOURS as COLOURS
+from components.common.theme import TIME_CHART, apply_layout
+from ml.i18n import t
 
-COLOURS = {
-    "actual": "#1f2937",
-    "network": "#2563eb",
-    "future": "#7c3aed",
-    "band": "rgba(124, 58, 237, 0.18)",
-    "holdout_band": "rgba(37, 99, 235, 0.15)",
-    "train": "#2563eb",
-    "val": "#f97316",
-}
 BASELINE_COLOURS = ["#6b7280", "#10b981", "#f59e0b", "#ef4444", "#14b8a6"]
-
-
-def _layout(fig: go.Figure, title: str, y_title: str = "") -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "y": 0.98, "yanchor": "top"},
-        template="plotly_white",
-        separators=plotly_separators(),
-        hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
-        margin={"l": 10, "r": 10, "t": 110, "b": 10},
-        height=520,
-        yaxis_title=y_title,
-    )
-    # Dates and large values as the reader writes them (2011年1月, 2万 under 中文), like Explore's charts.
-    localise_figure(fig, get_language())
-    fig.update_layout(template="plotly_white")
-    return fig
 
 
 def plot_loss_curve(history: list[dict[str, float]]) -> go.Figure:
@@ -47,7 +23,7 @@ def plot_loss_curve(history: list[dict[str, float]]) -> go.Figure:
         if "val_loss" in frame and frame["val_loss"].notna().any():
             fig.add_scatter(x=frame["epoch"], y=frame["val_loss"], name=t("forecast.chart.val_loss"), mode="lines+markers", line={"color": COLOURS["val"]})
     fig.update_xaxes(title=t("forecast.chart.epoch"))
-    return _layout(fig, t("forecast.chart.loss_title"), t("forecast.chart.loss"))
+    return apply_layout(fig, t("forecast.chart.loss_title"), yaxis_title=t("forecast.chart.loss"), **TIME_CHART)
 
 
 def plot_forecast(
@@ -89,7 +65,7 @@ def plot_forecast(
         fig.add_scatter(x=fu["ds"], y=fu["yhat"], name=t("forecast.chart.future"), mode="lines+markers", line={"color": COLOURS["future"], "width": 2.5})
     fig.update_xaxes(rangeslider={"visible": True}, title=None, type="date")
     title = t("forecast.chart.title", series=series_name or series_id)
-    return _layout(fig, title, value_name or t("forecast.chart.value"))
+    return apply_layout(fig, title, yaxis_title=value_name or t("forecast.chart.value"), **TIME_CHART)
 
 
 def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:
@@ -98,3 +74,41 @@ def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:
         if trace.name == name:
             return np.asarray(trace.y, dtype=float)
     raise KeyError(name)
+
+
+def plot_search_trials(trials: pd.DataFrame, baseline_mase: float | None) -> go.Figure:
+    """MASE of every search trial in order, the best one marked, the best baseline as a reference line.
+
+    ``trials``: [trial, mase, best (bool)].
+    """
+    fig = go.Figure()
+    ok = trials.dropna(subset=["mase"])
+    fig.add_scatter(x=ok["trial"], y=ok["mase"], mode="markers+lines", name=t("runs.search.chart.trial"),
+                    marker={"color": COLOURS["network"], "size": 9}, line={"color": "rgba(37,99,235,0.3)"})
+    best = ok[ok["best"]]
+    if len(best):
+        fig.add_scatter(x=best["trial"], y=best["mase"], mode="markers", name=t("runs.search.chart.best"),
+                        marker={"color": "#16a34a", "size": 16, "symbol": "star"})
+    if baseline_mase is not None:
+        fig.add_hline(y=baseline_mase, line_dash="dash", line_color="#6b7280",
+                      annotation_text=t("runs.search.chart.best_baseline"))
+    fig.update_xaxes(title=t("runs.search.chart.trial_number"), dtick=1)
+    fig.update_layout(hovermode="closest")
+    fig = apply_layout(fig, t("runs.search.chart.title"), yaxis_title=t("forecast.metric.mase"), **TIME_CHART)
+    fig.update_layout(height=380)
+    return fig
+
+
+def plot_bundle_forecast(history: pd.DataFrame, future: pd.DataFrame, series_id: str,
+                         history_periods: int = 180) -> go.Figure:
+    """Recent history and the uploaded model's forecast of the next periods, for one series."""
+    fig = go.Figure()
+    h = history[history["unique_id"] == series_id].sort_values("ds").tail(history_periods)
+    f = future[future["unique_id"] == series_id].sort_values("ds")
+    fig.add_scatter(x=h["ds"], y=h["y"], name=t("runs.chart.actual"), mode="lines",
+                    line={"color": COLOURS["actual"]})
+    fig.add_scatter(x=f["ds"], y=f["yhat"], name=t("runs.bundle.chart_forecast"), mode="lines+markers",
+                    line={"color": COLOURS["future"]})
+    fig.update_xaxes(title=t("runs.chart.date"))
+    return apply_layout(fig, t("runs.bundle.chart_title", series=series_id), yaxis_title=t("runs.chart.value"),
+                        **TIME_CHART)

@@ -3,43 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import streamlit as st
 
 from components import state
-from components.forecast_levers import input_levers
+from components.forecast.levers import input_levers
 from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
+from ml.forecast.run import CONFIG_FIELDS, CUSTOM, FREQS, PANDAS_FREQ, SeriesSpec
 from ml.i18n import t
 from ml.products import product_label, product_names
 from ml.schema import Col
 from ml.series import TARGETS
-
-FREQS = ("D", "W", "M")
-PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
-CUSTOM = "custom"
-# Form fields that a preset fills in; each has a widget key "forecast_<field>".
-CONFIG_FIELDS = (
-    "model_type", "window", "horizon", "layers", "units", "dropout", "epochs", "batch_size", "learning_rate",
-    "patience", "validation_split", "scaler", "day_of_week", "month", "quarter", "week_of_year", "holiday",
-    "use_covariates", "global_model", "seed",
-)
-
-
-@dataclass(frozen=True)
-class SeriesSpec:
-    """What the analyst asked to forecast."""
-
-    target: str
-    level: str  # as ml.series.make_series expects
-    freq: str  # D | W | M
-
-    def describe(self) -> str:
-        kind, _, value = self.level.partition(":")
-        what = t(f"forecast.level.{kind}") + (f" {value.replace('|', ', ')}" if value else "")
-        return t("forecast.spec", target=t(f"forecast.target.{self.target}"), what=what, freq=t(f"forecast.freq.{self.freq}"))
 
 
 def _product_label(ds: Dataset):

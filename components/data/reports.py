@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.page import MISSING_CELL
+from components.common.page import MISSING_CELL
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import format_day, format_number, t
 from ml.parsing import describe_date_format

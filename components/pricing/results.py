@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.page import MISSING_CELL
-from components.pricing_charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
+from components.common.page import MISSING_CELL
+from components.pricing.charts import plot_demand_curve, plot_forecast_at_prices, plot_value_curves
 from ml.export import to_safe_csv
 from ml.i18n import (
     babel_locale,
@@ -151,7 +151,7 @@ def _table_view(_table: pd.DataFrame, key: tuple, show_all: bool, objective: str
 
 
 def show_table(table: pd.DataFrame, key: tuple, show_all: bool, objective: str) -> None:
-    """``key`` identifies ``table`` (see components.pricing_compute.suggestions_key)."""
+    """``key`` identifies ``table`` (see components.pricing.caches.suggestions_key)."""
     frame, csv = _table_view(table, key, show_all, objective, get_language())
     # One format per column; the cells stay numbers (so they sort) and what is not there shows MISSING_CELL.
     two = st.column_config.NumberColumn(format="%.2f")
