@@ -8,6 +8,7 @@ from components import state
 from components.access import require_access
 from components.datasets import load_files, load_sample, show_data_error, show_saved_datasets
 from components.reports import show_mapping_form, show_preview, show_validation_report
+from components.sql_source import show_sql_source
 from components.workspace import show_workspace_error
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
@@ -42,6 +43,7 @@ if uploaded:
         files = [(f.name, f.getvalue()) for f in uploaded]
         state.put(state.MAPPING_OVERRIDES, {})
         load_files(files, options=state.cleaning_options())
+show_sql_source()  # "From a database", when the administrator configured a connection
 
 show_saved_datasets()
 show_data_error()
