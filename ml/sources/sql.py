@@ -175,6 +175,7 @@ def read_query(url: Any, query: str, limits: IngestLimits = LIMITS, name: str | 
     shown = redact_url(parsed)
     engine = _engine(parsed)
     backend = parsed.get_backend_name()
+    driver_error = getattr(engine.dialect.loaded_dbapi, "Error", DBAPIError)
     label = name or f"{Path(parsed.database).name if backend == 'sqlite' and parsed.database else parsed.database or backend} (SQL)"
     deadline = time.monotonic() + limits.query_timeout_s
     _log.info("running a query on %s", shown)
@@ -198,7 +199,7 @@ def read_query(url: Any, query: str, limits: IngestLimits = LIMITS, name: str | 
                 sink = pa.BufferOutputStream()
                 rows = text_bytes = 0
                 with pa.ipc.new_file(sink, schema) as writer:
-                    for chunk in result.partitions(chunk_rows):
+                    for chunk in _chunks(result, chunk_rows):
                         rows += len(chunk)
                         if rows > limits.max_rows:
                             raise DataError("ingest.error.too_many_rows", name=label, limit=limits.max_rows)
@@ -211,7 +212,7 @@ def read_query(url: Any, query: str, limits: IngestLimits = LIMITS, name: str | 
                         if time.monotonic() > deadline:
                             raise DataError("sql.error.timeout", seconds=limits.query_timeout_s)
                 result.close()
-            except (DBAPIError, SQLAlchemyError) as exc:
+            except (DBAPIError, SQLAlchemyError, driver_error) as exc:  # the driver's own: past the first chunk
                 if _is_timeout(exc) or time.monotonic() > deadline:
                     raise DataError("sql.error.timeout", seconds=limits.query_timeout_s) from exc
                 raise DataError("sql.error.query_failed", reason=_reason(exc, parsed)) from exc
@@ -224,6 +225,20 @@ def read_query(url: Any, query: str, limits: IngestLimits = LIMITS, name: str | 
         engine.dispose()
     _log.info("query on %s: %d rows", shown, rows)
     return label, sink.getvalue().to_pybytes()
+
+
+def _chunks(result, size: int):
+    """Chunks of rows: the first through SQLAlchemy (its buffer holds the row it prefetched on executing, and a
+    ``fetchmany`` of at least one row empties it), the rest as plain tuples straight from the driver's cursor (a
+    server-side one on PostgreSQL): SQLAlchemy's Row objects cost about as much as the conversion to text."""
+    rows = result.fetchmany(size)
+    if rows:
+        yield rows
+    if len(rows) < size:
+        return
+    cursor = result.cursor
+    while rows := cursor.fetchmany(size):
+        yield rows
 
 
 def _read_only(conn, backend: str, timeout_s: int, deadline: float) -> None:
@@ -243,11 +258,11 @@ def _read_only(conn, backend: str, timeout_s: int, deadline: float) -> None:
 
 
 def _is_timeout(exc: Exception) -> bool:
-    orig = getattr(exc, "orig", None)
+    orig = getattr(exc, "orig", None) or exc
     if getattr(orig, "sqlstate", None) == "57014":  # PostgreSQL query_canceled (statement_timeout)
         return True
-    code = orig.args[0] if orig is not None and orig.args else None
-    return code == 3024 or "interrupted" in str(orig or exc).lower()  # MySQL max_execution_time; sqlite3
+    code = orig.args[0] if orig.args else None
+    return code == 3024 or "interrupted" in str(orig).lower()  # MySQL max_execution_time; sqlite3
 
 
 def _reason(exc: Exception, url) -> str:

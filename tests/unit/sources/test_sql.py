@@ -238,3 +238,14 @@ def test_no_password_reaches_the_log(shop_db, caplog):
     if password:
         assert password not in caplog.text
 
+
+
+def test_an_error_past_the_first_chunk_is_one_message(shop_db):
+    """Rows after the first chunk come straight from the driver's cursor: its errors are refused like the rest."""
+    failing = ("select i, 1 / (i - 10) as boom from generate_series(1, 20) i" if shop_db.kind == "postgresql" else
+               "with recursive c(i) as (select 1 union all select i + 1 from c where i < 20) "
+               "select i, case when i > 10 then abs(-9223372036854775807 - 1) else i end as boom from c")
+    with pytest.raises(DataError) as err:
+        read_query(shop_db.url, failing, chunk_rows=4)
+    assert err.value.message_id == "sql.error.query_failed"
+    assert any(word in err.value.params["reason"].lower() for word in ("division by zero", "overflow"))
