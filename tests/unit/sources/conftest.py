@@ -7,15 +7,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import sqlite3
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
-POSTGRES_URL_ENV = "SALESLENS_TEST_POSTGRES_URL"
+from tests.postgres import postgres_schema
+
 TABLE = "order_lines"
 COLUMNS = ["invoice", "ordered_at", "sku", "description", "quantity", "unit_price", "customer", "country"]
 _T = dt.datetime
@@ -106,16 +105,6 @@ def _fill_postgres(url: str) -> None:
     engine.dispose()
 
 
-def postgres_url_or_skip() -> str:
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url and os.environ.get("SALESLENS_REQUIRE_POSTGRES") == "1":  # CI: a missing server is a failure
-        pytest.fail(f"{POSTGRES_URL_ENV} is not set but SALESLENS_REQUIRE_POSTGRES=1")
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set: run `export {POSTGRES_URL_ENV}=$(.ci/postgres.sh)` to test "
-                    "the SQL source on PostgreSQL (CI does)")
-    return url
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shop_db(request, tmp_path):
     if request.param == "sqlite":
@@ -123,18 +112,6 @@ def shop_db(request, tmp_path):
         _fill_sqlite(path)
         yield ShopDatabase("sqlite", f"sqlite:///{path}", f"sqlite:///{path}")
         return
-    base = postgres_url_or_skip()
-    from sqlalchemy import create_engine, text
-
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
-    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    try:
+    with postgres_schema("the SQL source") as url:
         _fill_postgres(url)
         yield ShopDatabase("postgresql", url, url)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()

@@ -249,3 +249,12 @@ def test_an_error_past_the_first_chunk_is_one_message(shop_db):
         read_query(shop_db.url, failing, chunk_rows=4)
     assert err.value.message_id == "sql.error.query_failed"
     assert any(word in err.value.params["reason"].lower() for word in ("division by zero", "overflow"))
+
+
+def test_a_large_result_parses_in_the_watched_worker_like_a_large_upload(shop_db, monkeypatch):
+    import ml.isolated
+
+    monkeypatch.setattr(ml.isolated, "IN_PROCESS_BYTES", 0)  # every result counts as large
+    files = [read_query(shop_db.url, QUERY)]
+    assert ml.isolated.needs_isolation(files)
+    _same_dataset(ml.isolated.load_dataset_isolated(files), load_dataset(files))
