@@ -23,6 +23,7 @@ from ml.limits import LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
 from ml.schema import CANONICAL_COLUMNS, DataError, SalesLensError
+from ml.sources.cli import add_sql_arguments, print_source, sql_files
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 _log = logging.getLogger("ml.cli")
@@ -30,7 +31,8 @@ _log = logging.getLogger("ml.cli")
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments every command that reads sales files shares."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help=t("cli.arg.files"))
+    parser.add_argument("files", nargs="*", metavar="FILE", help=t("cli.arg.files"))
+    add_sql_arguments(parser)
     parser.add_argument("--map", default="", metavar="FIELD=COLUMN,...", help=t("cli.arg.map"))
     parser.add_argument("--returns", choices=[p.value for p in ReturnsPolicy], default=ReturnsPolicy.KEEP.value, help=t("cli.arg.returns"))
     order = parser.add_mutually_exclusive_group()
@@ -62,7 +64,7 @@ def load_from_args(args: argparse.Namespace) -> Dataset:
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
-    files = read_files_argument(args.files)
+    files = sql_files(args) or read_files_argument(args.files)
     # The parse worker gets what is left of the budget after this process (the files and imports it holds, and a
     # margin for the watcher's 20 ms between looks), so that the command as a whole stays within it.
     reserve = resident_bytes(os.getpid()) + 48 * 2**20
@@ -75,6 +77,8 @@ def load_from_args(args: argparse.Namespace) -> Dataset:
 def print_profile(ds: Dataset) -> None:
     report = ds.report
     for fmt in report.formats:
+        if print_source(fmt):
+            continue
         print(
             t(
                 "cli.profile.format",
@@ -285,8 +289,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description=t("cli.help.description"))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_id, add_arguments, _) in {**COMMANDS, **_area_commands()}.items():
-        add_arguments(sub.add_parser(name, help=t(help_id), description=t(help_id)))
+        command = sub.add_parser(name, help=t(help_id), description=t(help_id))
+        add_arguments(command)
+        _escape_help(command)
     return parser
+
+
+def _escape_help(parser: argparse.ArgumentParser) -> None:
+    """argparse %-formats help texts; a catalogue text such as "decays to 5% of its value" must print as written."""
+    for action in parser._actions:
+        if action.help and "%" in action.help and "%(" not in action.help:
+            action.help = action.help.replace("%", "%%")
 
 
 def _language_from_argv(argv: Sequence[str]) -> str:

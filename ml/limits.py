@@ -20,6 +20,7 @@ class IngestLimits:
     max_zip_members: int = 100
     max_total_inflated_mb: int = 1024  # all files of one upload together, unpacked
     parse_memory_mb: int = 2048  # resident memory one parse may use (ml/isolated.py; SALESLENS_PARSE_MEMORY_MB)
+    query_timeout_s: int = 300  # one database query, to its last row (ml/sources/sql.py)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -10,6 +10,7 @@ from components.common.datasets import load_sample
 from components.common.workspace import show_workspace_error
 from components.data.loading import load_files, show_data_error, show_saved_datasets
 from components.data.reports import show_mapping_form, show_preview, show_validation_report
+from components.data.sql_source import show_sql_source
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
 from ml.parsing import describe_date_format
@@ -43,6 +44,7 @@ if uploaded:
         files = [(f.name, f.getvalue()) for f in uploaded]
         state.put(state.MAPPING_OVERRIDES, {})
         load_files(files, options=state.cleaning_options())
+show_sql_source()  # "From a database", when the administrator configured a connection
 
 show_saved_datasets()
 show_data_error()
