@@ -231,7 +231,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 def run_search_command(args: argparse.Namespace, series, config) -> int:
     """``forecast --search N``: choose settings on validation periods before the holdout, score the choice once on
     the holdout next to the baselines, and say so."""
-    from ml.workspace.search import run_search
+    from ml.forecast.search import run_search
 
     result = run_search(series, config, budget_seconds=args.search_minutes * 60, max_trials=args.search,
                         backtest_folds=args.backtest_folds, interval_level=args.interval, seed=config.seed)

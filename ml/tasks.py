@@ -66,10 +66,10 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
 
 def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budget_minutes: float, max_trials: int,
                     folds: int, level: float, owner: str, spec: dict[str, str], fingerprint: str, name: str):
-    """A hyperparameter search (``ml.workspace.search.run_search``), each trial saved as a run of kind 'trial'."""
+    """A hyperparameter search (``ml.forecast.search.run_search``), each trial saved as a run of kind 'trial'."""
     from ml.forecast import ForecastConfig
+    from ml.forecast.search import run_search
     from ml.workspace import get_workspace
-    from ml.workspace.search import run_search
 
     job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
     ws = get_workspace()

@@ -10,7 +10,7 @@ WORKSPACE_DATASET_ID = "workspace_dataset_id"  # saved-dataset id of the loaded 
 RUNS_SELECTED = "runs_selected"  # run ids picked in the table, for the overlay and side-by-side comparison
 RUNS_MESSAGE = "runs_message"  # (message id, params) of the last action on the Runs page (renamed, imported, ...)
 FORECAST_SEARCH_JOB = "forecast_search_job"  # id of the hyperparameter-search job in ml.jobs.REGISTRY
-FORECAST_SEARCH_RESULT = "forecast_search_result"  # last finished search (ml.workspace.search.SearchResult)
+FORECAST_SEARCH_RESULT = "forecast_search_result"  # last finished search (ml.forecast.search.SearchResult)
 FORECAST_SEARCH_ERROR = "forecast_search_error"  # (message id, params) of a failed search
 FORECAST_BUNDLE_RESULT = "forecast_bundle_result"  # forecast made with an uploaded model bundle
 

@@ -40,6 +40,8 @@ from ml.forecast.intervals import (
     min_calibration_size,
 )
 from ml.forecast.metrics import coverage
+from ml.jsonable import to_jsonable
+from ml.keras_runtime import DEFAULT_BACKEND
 from ml.schema import ConfigError
 
 EpochCallback = Callable[[int, dict[str, float], int], None]
@@ -111,6 +113,44 @@ class ForecastResult:
             "total_seconds": round(self.total_seconds, 3),
             "backend": self.backend,
         }
+
+    # A saved run (``ml.workspace.runs``) keeps the frames as Parquet and the rest in run.json: its record holds
+    # config, metrics, train_seconds, epochs_run and backend; ``saved_details`` is the rest, under "result".
+    def saved_details(self) -> dict[str, Any]:
+        """What a saved run keeps of this result besides its frames and its record (plain JSON data)."""
+        return {
+            "freq": self.freq, "season_length": int(self.season_length),
+            "coverage": to_jsonable(self.coverage), "verdicts": [v.to_dict() for v in self.verdicts],
+            "loss_history": to_jsonable(self.loss_history), "baseline_models": to_jsonable(self.baseline_models),
+            "cancelled": bool(self.cancelled), "total_seconds": float(self.total_seconds),
+        }
+
+    @classmethod
+    def from_saved(cls, details: dict[str, Any], frames: dict[str, pd.DataFrame],
+                   record: dict[str, Any]) -> ForecastResult:
+        """The result a saved run holds, without its forecaster: ``details`` as ``saved_details`` wrote them, the
+        frames by field name, and the run's record."""
+        coverage = dict(details["coverage"])
+        for key in _COVERAGE_FLOATS:
+            coverage[key] = float("nan") if coverage.get(key) is None else float(coverage[key])
+        metrics = {m: {k: (None if v is None else float(v)) for k, v in vals.items()}
+                   for m, vals in record["metrics"].items()}
+        return cls(
+            config=ForecastConfig.from_dict(record["config"]), freq=str(details["freq"]),
+            season_length=int(details["season_length"]), metrics=metrics,
+            scorecard=frames["scorecard"], summary=frames["summary"], history=frames["history"],
+            holdout=frames["holdout"], future=frames["future"],
+            verdicts=[Verdict(str(v["message_id"]), dict(v["params"])) for v in details["verdicts"]],
+            coverage=coverage, train_seconds=float(record["train_seconds"]), epochs_run=int(record["epochs_run"]),
+            loss_history={k: [float("nan") if x is None else float(x) for x in v]
+                          for k, v in details.get("loss_history", {}).items()},
+            baseline_models=dict(details.get("baseline_models", {})), cancelled=bool(details.get("cancelled")),
+            forecaster=None, total_seconds=float(details.get("total_seconds", 0.0)),
+            backend=record.get("backend") or DEFAULT_BACKEND,
+        )
+
+
+_COVERAGE_FLOATS = ("level", "holdout", "backtest")  # saved as null when NaN, read back as NaN
 
 
 def _num(value: Any) -> float | None:

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from ml.forecast import ForecastConfig
+from ml.forecast.search import PARAMS, SearchSpace, run_search
 from ml.schema import ConfigError
 from ml.workspace import get_workspace
-from ml.workspace.search import PARAMS, SearchSpace, run_search
 from tests.unit.workspace.conftest import make_series
 
 BASE = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3)

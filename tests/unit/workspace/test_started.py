@@ -9,8 +9,8 @@ import sys
 
 from ml.forecast import ForecastConfig
 from ml.workspace import get_workspace, reset_workspaces
+from ml.workspace.files import utc_now
 from ml.workspace.started import HOST, INTERRUPTED, RUNNING, started_row
-from ml.workspace.store import utc_now
 
 OWNER = "a" * 32
 SPEC = {"target": "units", "level": "total", "freq": "D"}
