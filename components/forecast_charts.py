@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -90,11 +89,3 @@ def plot_forecast(
     fig.update_xaxes(rangeslider={"visible": True}, title=None, type="date")
     title = t("forecast.chart.title", series=series_name or series_id)
     return _layout(fig, title, value_name or t("forecast.chart.value"))
-
-
-def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:
-    """The y values of the trace called ``name`` (tests read charts through this)."""
-    for trace in fig.data:
-        if trace.name == name:
-            return np.asarray(trace.y, dtype=float)
-    raise KeyError(name)

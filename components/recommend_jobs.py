@@ -39,14 +39,14 @@ def show_progress() -> None:
     if snap.finished:
         st.rerun()
     with st.container(border=True):
-        step = snap.progress.get("step")
+        step = snap.progress.step if snap.progress is not None else None
         if snap.status == QUEUED:
             label = t("jobs.queued", position=snap.queue_position or 1)
         elif step in (None, "fit", "done"):
             label = t("recommend.job.fitting")
         else:
             label = t("recommend.job.evaluating", algorithm=t(f"recommend.algo.{step}"))
-        st.progress(min(1.0, float(snap.progress.get("fraction", 0.0))), text=label)
+        st.progress((snap.progress.fraction if snap.progress is not None else None) or 0.0, text=label)
         st.caption(t("recommend.job.elapsed", seconds=format_number(snap.elapsed, 0)))
         if st.button(t("recommend.job.stop"), key=state.RECOMMEND_STOP):
             job.stop()
