@@ -187,19 +187,20 @@ def forecast_config_from_args(args: argparse.Namespace):
 def run_forecast_command(args: argparse.Namespace) -> int:
     select_backend(args.backend)
     from ml.forecast import run_forecast, save_bundle
+    from ml.progress import Progress, ProgressEvent
     from ml.series import describe_partial, make_series
 
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
     series = make_series(ds.frame, args.target, args.level, args.freq)
 
-    def progress(epoch: int, logs: dict, total: int) -> None:
+    def on_progress(event: ProgressEvent) -> None:
         if not args.json:
-            print(f"\r{t('cli.forecast.epoch', epoch=epoch, total=total, loss=format_number(logs.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
+            print(f"\r{t('cli.forecast.epoch', epoch=event.done, total=event.total, loss=format_number(event.metrics.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
 
     if args.search:
         return run_search_command(args, series, config)
-    result = run_forecast(series, config, baselines=not args.no_baselines, backtest_folds=args.backtest_folds, callback=progress, interval_level=args.interval)
+    result = run_forecast(series, config, baselines=not args.no_baselines, backtest_folds=args.backtest_folds, progress=Progress(on_progress), interval_level=args.interval)
     if not args.json:
         print(file=sys.stderr)
     if args.save:

@@ -3,7 +3,6 @@ with an uploaded model. No Streamlit calls."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -66,14 +65,6 @@ def plot_forecast(
     fig.update_xaxes(rangeslider={"visible": True}, title=None, type="date")
     title = t("forecast.chart.title", series=series_name or series_id)
     return apply_layout(fig, title, yaxis_title=value_name or t("forecast.chart.value"), **TIME_CHART)
-
-
-def holdout_series_values(fig: go.Figure, name: str) -> np.ndarray:
-    """The y values of the trace called ``name`` (tests read charts through this)."""
-    for trace in fig.data:
-        if trace.name == name:
-            return np.asarray(trace.y, dtype=float)
-    raise KeyError(name)
 
 
 def plot_search_trials(trials: pd.DataFrame, baseline_mase: float | None) -> go.Figure:

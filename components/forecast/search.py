@@ -60,16 +60,17 @@ def show_search_progress() -> None:
     show_job_progress(state.FORECAST_SEARCH_JOB, _draw_search_progress)
 
 
+
 def _draw_search_progress(job: Job, snap: JobSnapshot) -> None:
     queued = queued_text(snap)
     if queued:
         st.info(queued)
-    budget = float(snap.progress.get("budget") or 0) or None
-    done = int(snap.progress.get("trials") or 0)
-    scores = [h["mase"] for h in snap.history if h.get("mase") == h.get("mase")]
+    event = snap.progress
+    budget = float(event.metrics.get("budget_s") or 0) if event is not None else 0.0
+    scores = [h["mase"] for h in snap.history if "mase" in h and h["mase"] == h["mase"]]
     best = min(scores) if scores else None
     st.progress(min(1.0, snap.elapsed / budget) if budget else 0.0, text=t(
-        "runs.search.progress", trials=done, total=int(snap.progress.get("total") or 0),
+        "runs.search.progress", trials=snap.done, total=int(event.total or 0) if event is not None else 0,
         best=format_number(best, 3) if best is not None else "…", elapsed=format_number(snap.elapsed, 0)))
     if job.stop_event.is_set():
         st.caption(t("forecast.training.stopping"))

@@ -19,6 +19,7 @@ from ml.forecast import ForecastConfig
 from ml.forecast.run import SeriesSpec, run_from_job
 from ml.i18n import format_number, t
 from ml.jobs import Job, JobSnapshot
+from ml.progress import ProgressEvent
 from ml.schema import SalesLensError
 from ml.workspace import get_workspace
 
@@ -69,13 +70,13 @@ def training_in_progress() -> bool:
     return job_running(state.FORECAST_JOB)
 
 
-def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
+def progress_text(progress: ProgressEvent, history: list[dict], elapsed: float) -> str:
     """"Training 1 of 2 · epoch 15 of 60 · …": the epochs the analyst set, per training (a run trains the holdout
     model, each backtest fold and the final model), and an upper bound on the time left from the recent epochs'
     median duration (early stopping usually ends sooner), or none before three epochs have been timed."""
-    total = int(progress.get("total") or 0)
-    epoch = int(progress.get("epoch") or 0)  # Keras counts from 0: epoch 0 is the first one done
-    per = int(progress.get("per_training") or total or 1)
+    total = int(progress.total or 0)
+    epoch = max(0, progress.done - 1)  # the epoch running last, counted from 0
+    per = int(progress.metrics.get("epochs_per_training") or total or 1)
     trainings = max(1, round(total / per))
     training = min(trainings, epoch // per + 1)
     times = [row["t"] for row in history if "t" in row][-6:]
@@ -85,8 +86,8 @@ def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
     else:
         remaining = t("forecast.training.left_unknown")
     return t("forecast.training.progress_per_training", training=training, trainings=trainings,
-             epoch=epoch % per + 1, epochs=per, loss=format_number(progress.get("loss"), 4),
-             val_loss=format_number(progress.get("val_loss"), 4), elapsed=format_number(elapsed, 0),
+             epoch=epoch % per + 1, epochs=per, loss=format_number(progress.metrics.get("loss"), 4),
+             val_loss=format_number(progress.metrics.get("val_loss"), 4), elapsed=format_number(elapsed, 0),
              remaining=remaining)
 
 
@@ -98,13 +99,11 @@ def show_training() -> None:
 def _draw_training(job: Job, snap: JobSnapshot) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('forecast.training.title')}** · {snap.label}")
-        total = int(snap.progress.get("total") or 0)
-        epoch = int(snap.progress.get("epoch") or 0)
         queued = queued_text(snap)
         if queued:
             st.info(queued)
-        elif total:
-            st.progress(min(1.0, (epoch + 1) / total), text=progress_text(snap.progress, snap.history, snap.elapsed))
+        elif snap.progress is not None and snap.progress.total:
+            st.progress(snap.progress.fraction, text=progress_text(snap.progress, snap.history, snap.elapsed))
             st.caption(t("forecast.training.early_stop_note"))
         else:
             st.progress(0.0, text=t("forecast.training.preparing"))

@@ -33,12 +33,12 @@ def show_progress() -> None:
 
 def _draw_progress(job: Job, snap: JobSnapshot) -> None:
     with st.container(border=True):
-        step = snap.progress.get("step")
+        step = snap.progress.step if snap.progress is not None else None
         label = queued_text(snap)
         if label is None:
             label = t("recommend.job.fitting") if step in (None, "fit", "done") else \
                 t("recommend.job.evaluating", algorithm=t(f"recommend.algo.{step}"))
-        st.progress(min(1.0, float(snap.progress.get("fraction", 0.0))), text=label)
+        st.progress((snap.progress.fraction if snap.progress is not None else None) or 0.0, text=label)
         st.caption(t("recommend.job.elapsed", seconds=format_number(snap.elapsed, 0)))
         if st.button(t("recommend.job.stop"), key=state.RECOMMEND_STOP):
             job.stop()

@@ -24,6 +24,7 @@ import pandas as pd
 from ml.forecast.config import ForecastConfig
 from ml.forecast.evaluation import HOLDOUT, NETWORK, aggregate_metrics, summarise_scorecard
 from ml.forecast.pipeline import ForecastResult, run_forecast
+from ml.progress import Progress, ProgressSink, as_progress
 from ml.schema import ConfigError, SalesLensError
 
 PARAMS = ("window", "units", "layers", "learning_rate", "dropout")
@@ -112,7 +113,6 @@ class SearchResult:
 
 
 SaveTrial = Callable[[ForecastResult, Trial, str], str | None]
-OnTrial = Callable[[Trial, int], None]
 
 
 def suggest(trial: Any, space: SearchSpace, base: ForecastConfig) -> dict[str, Any]:
@@ -129,11 +129,13 @@ def suggest(trial: Any, space: SearchSpace, base: ForecastConfig) -> dict[str, A
 
 def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float, max_trials: int = 20,
                backtest_folds: int = 0, interval_level: float = 0.9, space: SearchSpace | None = None,
-               seed: int = 0, stop_event: threading.Event | None = None, on_trial: OnTrial | None = None,
+               seed: int = 0, progress: ProgressSink | None = None,
                save_trial: SaveTrial | None = None) -> SearchResult:
     """Search within ``budget_seconds`` (a trial still training when the budget ends is stopped, keeping its best
-    weights, and scored) or ``max_trials``, whichever comes first. ``on_trial(trial, max_trials)`` after each;
-    ``save_trial(result, trial, search_id)`` may save it and return a run id."""
+    weights, and scored) or ``max_trials``, whichever comes first, or until ``progress.stop`` is set. ``progress``
+    gets a "trial" event before the first trial and after each (done = trials so far; metrics ``budget_s`` and,
+    after a scored trial, its validation ``mase``); ``save_trial(result, trial, search_id)`` may save it and
+    return a run id."""
     import optuna
 
     if not MIN_BUDGET <= budget_seconds <= MAX_BUDGET:
@@ -146,13 +148,15 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
     n_periods = int(inner.groupby("unique_id").size().min()) if len(inner) else 0
     space = (space or SearchSpace()).fit_to_history(n_periods, base.horizon, backtest_folds)
     search_id = uuid.uuid4().hex
+    sink = as_progress(progress)
+    sink.report("trial", 0, max_trials, budget_s=budget_seconds)
     started = time.monotonic()
     deadline = started + budget_seconds
     cut = threading.Event()  # stops the training in flight at the deadline or when the analyst stops the search
 
     def watch() -> None:
         while not cut.is_set():
-            if time.monotonic() >= deadline or (stop_event is not None and stop_event.is_set()):
+            if time.monotonic() >= deadline or sink.stopped:
                 cut.set()
                 return
             time.sleep(0.2)
@@ -169,13 +173,12 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         try:
             config = base.replace(**params)
             result = run_forecast(inner, config, baselines=not baselines, backtest_folds=backtest_folds,
-                                  stop_event=cut, interval_level=interval_level, refit=False)
+                                  progress=Progress(stop=cut), interval_level=interval_level, refit=False)
         except SalesLensError as err:
             trial.status, trial.error = "failed", (err.message_id, dict(err.params))
             trial.seconds = time.perf_counter() - t0
             trials.append(trial)
-            if on_trial is not None:
-                on_trial(trial, max_trials)
+            sink.report("trial", len(trials), max_trials, budget_s=budget_seconds)
             return math.inf
         if not baselines:
             baselines.update({m: v for m, v in result.metrics.items() if m != NETWORK})
@@ -191,8 +194,8 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         if save_trial is not None:
             trial.run_id = save_trial(result, trial, search_id)
         trials.append(trial)
-        if on_trial is not None:
-            on_trial(trial, max_trials)
+        scored = {} if trial.mase is None else {"mase": trial.mase}
+        sink.report("trial", len(trials), max_trials, budget_s=budget_seconds, **scored)
         return trial.mase if trial.mase is not None else math.inf
 
     def stop_when_done(study: Any, _frozen: Any) -> None:
@@ -204,7 +207,7 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
     try:
         study.optimize(objective, n_trials=max_trials, callbacks=[stop_when_done], catch=())
     finally:
-        stopped = stop_event is not None and stop_event.is_set()
+        stopped = sink.stopped
         cut.set()
         watcher.join(timeout=2)
     result = SearchResult(search_id=search_id, trials=trials, baseline_metrics=baselines,
@@ -215,7 +218,7 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         config = base.replace(**best.params)
         if best.status == "cut" and best.epochs_run > 0:  # the budget stopped it: score what was validated
             config = config.replace(epochs=min(config.epochs, best.epochs_run))
-        result.holdout = score_on_holdout(series, config, best, backtest_folds, interval_level, stop_event,
+        result.holdout = score_on_holdout(series, config, best, backtest_folds, interval_level, sink.stop,
                                           save_trial, search_id)
     result.elapsed = time.monotonic() - started
     return result
@@ -236,8 +239,8 @@ def score_on_holdout(series: pd.DataFrame, config: ForecastConfig, chosen: Trial
     The backtest folds (which the trials were also scored on) only calibrate the intervals here; the metrics
     reported are the holdout fold's."""
     try:
-        result = run_forecast(series, config, baselines=True, backtest_folds=backtest_folds, stop_event=stop_event,
-                              interval_level=interval_level, refit=False)
+        result = run_forecast(series, config, baselines=True, backtest_folds=backtest_folds,
+                              progress=Progress(stop=stop_event), interval_level=interval_level, refit=False)
     except SalesLensError:
         return None
     holdout_only = result.scorecard.loc[result.scorecard["fold"] == HOLDOUT]

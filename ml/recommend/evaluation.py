@@ -10,12 +10,13 @@ the catalogue recommended to anyone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ml.progress import ProgressSink, as_progress
 from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
 from ml.recommend.registry import ALGORITHMS, make_recommender
 from ml.schema import Col, ConfigError, DataError
@@ -134,10 +135,12 @@ def evaluate_algorithms(
     half_life_days: float | None = None,
     seed: int = 0,
     repeat: bool = False,
-    progress: Callable[[str, float], None] | None = None,
-    stop: Callable[[], bool] | None = None,
+    progress: ProgressSink | None = None,
 ) -> EvaluationResult:
     """Fit every algorithm on the training period and score its top-k against the test period, in one table.
+
+    ``progress`` gets events named after the algorithm being evaluated, done of 100 per cent of the evaluation
+    (each algorithm an equal share); once ``progress.stop`` is set, no further algorithm starts.
 
     ``repeat``: recommendations may include products the customer already bought, and a repeat purchase in the test
     period counts as relevant; otherwise both sides leave out what was bought before.
@@ -159,13 +162,14 @@ def evaluate_algorithms(
     rows = np.fromiter(relevant.keys(), dtype=np.int64)
     truth = [relevant[int(r)] for r in rows]
     records, errors = [], {}
+    sink = as_progress(progress)
     for i, name in enumerate(algorithms):
-        if stop is not None and stop():
+        if sink.stopped:
             break
-        report = (lambda f, name=name, i=i: progress(name, (i + f) / len(algorithms))) if progress else None
+        share = sink.part(i / len(algorithms), 1 / len(algorithms), name)
         started = time.perf_counter()
         try:
-            model = make_recommender(name, seed).fit(interactions, report)
+            model = make_recommender(name, seed).fit(interactions, share)
             fitted = time.perf_counter()
             top = model.recommend_many(rows, k, exclude_seen=not repeat)
         except (DataError, ConfigError) as err:
@@ -174,8 +178,7 @@ def evaluate_algorithms(
         done = time.perf_counter()
         records.append({"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
                         "fit_seconds": fitted - started, "eval_seconds": done - fitted})
-        if progress:
-            progress(name, (i + 1) / len(algorithms))
+        share.report(name, 1, 1)
     table = pd.DataFrame(records, columns=["algorithm", *METRICS, "fit_seconds", "eval_seconds"])
     best = None
     if not table.empty and table["ndcg"].notna().any():

@@ -20,6 +20,7 @@ from ml.jobs import (
     default_max_workers,
     worker_environment,
 )
+from ml.progress import ProgressEvent
 from ml.schema import ConfigError
 
 HERE = __name__
@@ -27,13 +28,13 @@ HERE = __name__
 
 def count_epochs(job, epochs):
     for epoch in range(1, epochs + 1):
-        job.report({"epoch": epoch, "loss": 1.0 / epoch}, epoch=epoch, total=epochs)
+        job.report("epoch", epoch, epochs, loss=1.0 / epoch)
     return {"pid": os.getpid(), "frame": pd.DataFrame({"x": np.arange(3)}), "weights": np.ones(4), "raw": b"\x00"}
 
 
 def train_until_stopped(job):
-    job.report(started=True)
-    while not job.stop_event.wait(0.02):
+    job.report("started", 0)
+    while not job.stop.wait(0.02):
         pass
     return "best so far"
 
@@ -51,7 +52,7 @@ def die(job):
 
 
 def wait_for_file(job, path):
-    job.report(started=True)
+    job.report("started", 0)
     while not os.path.exists(path):
         time.sleep(0.02)
     return "ok"
@@ -77,8 +78,8 @@ def test_a_job_runs_in_another_process_reports_progress_and_returns_plain_data()
     assert job.result["pid"] != os.getpid()
     assert job.result["frame"]["x"].tolist() == [0, 1, 2] and job.result["weights"].sum() == 4
     assert job.result["raw"] == b"\x00"
-    assert snap.progress == {"epoch": 3, "total": 3}
-    assert [row["epoch"] for row in snap.history] == [1, 2, 3]
+    assert snap.progress == ProgressEvent("epoch", 3, 3, {"loss": 1.0 / 3}) and snap.done == 3
+    assert [(row["epoch"], row["loss"]) for row in snap.history] == [(1, 1.0), (2, 0.5), (3, 1.0 / 3)]
     assert registry.get(job.id) is job
     assert registry.jobs(owner="alice") == [job] and registry.jobs(owner="bob") == []
 
@@ -87,7 +88,7 @@ def test_stop_ends_the_job_as_stopped_with_what_it_had():
     registry = JobRegistry(max_workers=2)
     job = registry.submit("train", "demo", "alice", f"{HERE}:train_until_stopped")
     deadline = time.monotonic() + 60
-    while not job.snapshot().progress.get("started") and time.monotonic() < deadline:
+    while job.snapshot().progress is None and time.monotonic() < deadline:
         time.sleep(0.02)
     job.stop()
     snap = _wait(job, STOPPED)
@@ -121,7 +122,7 @@ def test_the_pool_is_bounded_and_queued_jobs_know_their_place(tmp_path):
     third = registry.submit("train", "3", "c", f"{HERE}:count_epochs", {"epochs": 1})
     assert _wait(first, RUNNING).status == RUNNING
     deadline = time.monotonic() + 60
-    while not first.snapshot().progress.get("started") and time.monotonic() < deadline:
+    while first.snapshot().progress is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert second.snapshot().status == QUEUED and second.snapshot().queue_position == 1
     assert third.snapshot().queue_position == 2
