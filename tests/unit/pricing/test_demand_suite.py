@@ -65,6 +65,7 @@ class DemandModelSuite:
         rows = panel_rows(-2.0)
         blind = rows.assign(price=rows["price"].sample(frac=1.0, random_state=0).to_numpy())
         estimate = self.estimate(blind)
+        # shuffled-price estimates over noise seeds 0-3 x shuffles 0-2: log-log -0.05..0.20, boosting -0.03..0.09
         assert not abs(estimate - -2.0) <= self.tolerance, estimate
 
     def test_products_rank_as_planted(self):
