@@ -11,10 +11,12 @@ import pyarrow as pa
 import streamlit as st
 
 from components import state
+from components.messages import show_message
 from components.page import MISSING_CELL
 from ml.dataset import CleaningOptions, Dataset, load_dataset
-from ml.i18n import format_day, format_number, render_error, t
+from ml.i18n import format_day, format_number, t
 from ml.isolated import load_dataset_isolated
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_sales.csv.gz"
@@ -59,13 +61,13 @@ def sample_dataset() -> tuple[Dataset, bytes]:
 
 def load_sample() -> bool:
     if not SAMPLE_PATH.exists():
-        state.put(state.DATA_ERROR, ("data.error.no_sample", {}))
+        state.data_error.set(Message("data.error.no_sample"))
         return False
     ds, data = sample_dataset()
     state.put(state.MAPPING_OVERRIDES, {})
     state.put(state.CLEANING_OPTIONS, CleaningOptions())
     state.set_dataset(ds, [(SAMPLE_NAME, data)])
-    state.put(state.WORKSPACE_DATASET_ID, None)
+    state.workspace_dataset_id.set(None)
     from components.workspace import SAMPLE, point_at
 
     point_at(dataset=SAMPLE)
@@ -78,8 +80,8 @@ def ensure_sample_loaded() -> None:
     from components.workspace import restore_session
 
     restore_session(load_sample)
-    if state.dataset() is None and not state.get(state.SAMPLE_OFFERED):
-        state.put(state.SAMPLE_OFFERED, True)
+    if state.dataset() is None and not state.sample_offered.get():
+        state.sample_offered.set(True)
         load_sample()
 
 
@@ -95,11 +97,11 @@ def load_files(
         with st.spinner(t("data.reading")):
             ds = load_dataset_isolated(files, mapping_overrides=overrides, options=options or CleaningOptions())
     except SalesLensError as err:
-        state.put(state.DATA_ERROR, (err.message_id, err.params))
+        state.data_error.set(err.message)
         return False
     except Exception:  # never show a traceback: log it, tell the user what happened
         _log.exception("unexpected error while reading %s", [n for n, _ in files])
-        state.put(state.DATA_ERROR, ("error.unexpected_read", {"name": files[0][0] if files else "?"}))
+        state.data_error.set(Message("error.unexpected_read", {"name": files[0][0] if files else "?"}))
         return False
     state.set_dataset(ds, files)
     if remember and not (len(files) == 1 and files[0][0] == SAMPLE_NAME):
@@ -107,15 +109,14 @@ def load_files(
 
         save_dataset(ds, files)
     else:
-        state.put(state.WORKSPACE_DATASET_ID, None)
+        state.workspace_dataset_id.set(None)
     return True
 
 
 def show_data_error() -> None:
-    err = state.get(state.DATA_ERROR)
+    err = state.data_error.get()
     if err:
-        message_id, params = err
-        st.error(render_error(SalesLensError(message_id, **params)), icon=":material/error:")
+        show_message(err)
 
 
 def show_dataset_status(ds: Dataset | None) -> None:
@@ -149,7 +150,7 @@ def show_saved_datasets() -> None:
 
     owner = state.owner()
     try:
-        entries = [] if state.get(state.WORKSPACE_NOTHING_SAVED) else workspace().list_datasets(owner)
+        entries = [] if state.workspace_nothing_saved.get() else workspace().list_datasets(owner)
     except SalesLensError as err:
         remember_error(err)
         show_workspace_error()
@@ -158,7 +159,7 @@ def show_saved_datasets() -> None:
         if not entries:
             st.caption(t("data.saved.none"))
             return
-        current = state.get(state.WORKSPACE_DATASET_ID)
+        current = state.workspace_dataset_id.get()
         table = pd.DataFrame({
             t("data.saved.name"): [("● " if e.id == current else "") + e.name for e in entries],
             t("data.saved.rows"): [format_number(e.rows) for e in entries],
@@ -176,7 +177,7 @@ def show_saved_datasets() -> None:
             try:
                 ds, files = workspace().load_dataset(owner, chosen)
             except SalesLensError as err:
-                state.put(state.DATA_ERROR, (err.message_id, err.params))
+                state.data_error.set(err.message)
             else:
                 put_dataset(ds, files, chosen)
                 point_at(dataset=chosen)
@@ -187,5 +188,5 @@ def show_saved_datasets() -> None:
             except SalesLensError as err:
                 remember_error(err)
             if chosen == current:
-                state.put(state.WORKSPACE_DATASET_ID, None)
+                state.workspace_dataset_id.set(None)
             st.rerun()

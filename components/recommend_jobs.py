@@ -15,8 +15,8 @@ def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: 
     args = {"frame": frame, "settings": settings, "fingerprint": fingerprint, "name": name}
     job = REGISTRY.submit("recommend", t(f"recommend.algo.{settings.algorithm}"), state.owner(), "ml.tasks:recommend",
                           args)
-    state.put(state.RECOMMEND_JOB, job.id)
-    state.put(state.RECOMMEND_ERROR, None)
+    state.recommend_job.set(job.id)
+    state.recommend_error.set(None)
     return job
 
 
@@ -32,7 +32,7 @@ def job_in_progress() -> bool:
 @st.fragment(run_every=1.0)
 def show_progress() -> None:
     """Progress bar with the step running now, time so far, and Stop (stops between algorithms)."""
-    job = REGISTRY.get(state.get(state.RECOMMEND_JOB))
+    job = REGISTRY.get(state.recommend_job.get())
     if job is None:
         return
     snap = job.snapshot()

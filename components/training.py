@@ -21,6 +21,7 @@ from components.session_jobs import collect_job, job_running
 from ml.forecast import ForecastConfig, ForecastResult
 from ml.i18n import format_number, t
 from ml.jobs import QUEUED, REGISTRY, Job
+from ml.messages import Message
 from ml.schema import SalesLensError
 from ml.workspace import get_workspace
 
@@ -41,7 +42,7 @@ class ForecastRun:
     finished_at: float = field(default_factory=time.time)
     run_id: str | None = None  # id in the workspace's run registry once saved
     label: str = ""
-    save_error: tuple[str, dict] | None = None  # why it could not be saved (read-only workspace, ...)
+    save_error: Message | None = None  # why it could not be saved (read-only workspace, ...)
     bundle: bytes | None = field(default=None, repr=False)  # the model as zip bytes when it could not be saved
 
 
@@ -74,7 +75,7 @@ def run_from_job(data: dict) -> ForecastRun:
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
     """Queue a training in a worker process; it is recorded as started in the workspace first, so that a server
     killed meanwhile leaves it listed as interrupted, with its settings, instead of losing it without a word."""
-    number = int(state.get(state.FORECAST_RUN_COUNT, 0)) + 1
+    number = int(state.forecast_run_count.get(0)) + 1
     owner = state.owner()
     spec_dict = dataclasses.asdict(spec)
     run_id = record_started(owner, spec_dict, config, folds, level, dataset_fingerprint, dataset_name, spec.describe())
@@ -83,9 +84,9 @@ def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfi
             "run_id": run_id}
     job = REGISTRY.submit("forecast", spec.describe(), owner, "ml.tasks:train_forecast", args,
                           on_finish=(lambda _job: forget_started(run_id)) if run_id else None)
-    state.put(state.FORECAST_RUN_COUNT, number)
-    state.put(state.FORECAST_JOB, job.id)
-    state.put(state.FORECAST_ERROR, None)
+    state.forecast_run_count.set(number)
+    state.forecast_job.set(job.id)
+    state.forecast_error.set(None)
     return job
 
 
@@ -93,7 +94,7 @@ def collect_finished_job() -> None:
     """Move a finished job's result (or error) into the session; the previous good result survives a failure."""
     result = collect_job(state.FORECAST_JOB, state.FORECAST_RESULT, state.FORECAST_ERROR, convert=run_from_job)
     if result is not None and result.save_error:
-        state.put(state.WORKSPACE_ERROR, result.save_error)
+        state.workspace_error.set(result.save_error)
 
 
 def training_in_progress() -> bool:
@@ -124,7 +125,7 @@ def progress_text(progress: dict, history: list[dict], elapsed: float) -> str:
 @st.fragment(run_every=1.0)
 def show_training() -> None:
     """Live progress of the session's training: bar, epoch, losses, time left, loss curve, Stop."""
-    job = REGISTRY.get(state.get(state.FORECAST_JOB))
+    job = REGISTRY.get(state.forecast_job.get())
     if job is None:
         return
     snap = job.snapshot()

@@ -8,10 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.messages import show_message
 from components.runs_charts import plot_bundle_forecast
 from components.session_jobs import collect_job, job_running
 from ml.export import to_safe_csv
-from ml.i18n import render_error, t
+from ml.i18n import t
 from ml.schema import SalesLensError
 
 
@@ -27,8 +28,8 @@ def show_bundle_forecast(series: pd.DataFrame | None) -> None:
             return
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()[:16] + str(pd.util.hash_pandas_object(series).sum())
-        cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        if not cached or cached[0] != digest:
+        cached = state.forecast_bundle_result.get()
+        if cached is None or cached.digest != digest:
             try:
                 from ml.forecast import import_bundle
 
@@ -36,13 +37,13 @@ def show_bundle_forecast(series: pd.DataFrame | None) -> None:
                     model = import_bundle(data)
                     future = model.predict(series)
             except SalesLensError as err:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, None, (err.message_id, err.params)))
+                state.forecast_bundle_result.set(state.BundleForecast(digest, error=err.message))
             else:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, future, model.config.to_dict()))
-            cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        _, future, info = cached
+                state.forecast_bundle_result.set(state.BundleForecast(digest, future, model.config.to_dict()))
+            cached = state.forecast_bundle_result.get()
+        future, info = cached.future, cached.config
         if future is None:
-            st.error(render_error(SalesLensError(info[0], **info[1])), icon=":material/error:")
+            show_message(cached.error)
             return
         st.success(t("runs.bundle.loaded", model=t(f"forecast.model.{info['model_type']}"), window=info["window"],
                      horizon=info["horizon"]))
@@ -64,7 +65,7 @@ def _current_config(freq: str):
     base = default_config(PANDAS_FREQ[freq])
     values = {}
     for name in CONFIG_FIELDS:
-        value = state.get(state.forecast_widget_key(name))
+        value = state.widget_value(state.forecast_widget_key(name))
         if value is not None:
             default = getattr(base, name)
             values[name] = type(default)(value) if isinstance(default, int | float) and not isinstance(
@@ -88,18 +89,18 @@ def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_tria
     base = _current_config(spec.freq).replace(epochs=int(epochs))
     base.validate()
     args = {"series": series, "config": base.to_dict(), "budget_minutes": float(budget_minutes),
-            "max_trials": int(max_trials), "folds": int(state.get(state.FORECAST_FOLDS, 0) or 0),
-            "level": float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
+            "max_trials": int(max_trials), "folds": int(state.widget_value(state.FORECAST_FOLDS, 0) or 0),
+            "level": float(state.widget_value(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
             "spec": dataclasses.asdict(spec), "fingerprint": ds.fingerprint, "name": ds.name}
     job = REGISTRY.submit("search", t("runs.search.job_label", spec=spec.describe()), state.owner(),
                           "ml.tasks:search_forecast", args)
-    state.put(state.FORECAST_SEARCH_JOB, job.id)
-    state.put(state.FORECAST_SEARCH_ERROR, None)
+    state.forecast_search_job.set(job.id)
+    state.forecast_search_error.set(None)
 
 
 def _use_best(params: dict) -> None:
     for name, value in params.items():
-        st.session_state[state.forecast_widget_key(name)] = value
+        state.set_widget(state.forecast_widget_key(name), value)
 
 
 @st.fragment(run_every=1.0)
@@ -107,7 +108,7 @@ def show_search_progress() -> None:
     from ml.i18n import format_number
     from ml.jobs import REGISTRY
 
-    job = REGISTRY.get(state.get(state.FORECAST_SEARCH_JOB))
+    job = REGISTRY.get(state.forecast_search_job.get())
     if job is None:
         return
     snap = job.snapshot()
@@ -135,13 +136,13 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
 
     collect_finished_search()
     running = search_in_progress()
-    result = state.get(state.FORECAST_SEARCH_RESULT)
+    result = state.forecast_search_result.get()
     with st.expander(t("runs.search.title"), expanded=running or result is not None):
         st.caption(t("runs.search.intro"))
         c1, c2, c3 = st.columns(3)
-        st.session_state.setdefault(state.FORECAST_SEARCH_BUDGET, 2.0)
-        st.session_state.setdefault(state.FORECAST_SEARCH_TRIALS, 10)
-        st.session_state.setdefault(state.FORECAST_SEARCH_EPOCHS, 20)
+        state.default_widget(state.FORECAST_SEARCH_BUDGET, 2.0)
+        state.default_widget(state.FORECAST_SEARCH_TRIALS, 10)
+        state.default_widget(state.FORECAST_SEARCH_EPOCHS, 20)
         budget = c1.number_input(t("runs.search.budget"), 0.5, 240.0, step=0.5, key=state.FORECAST_SEARCH_BUDGET,
                                  help=t("runs.search.budget_help"))
         trials = c2.number_input(t("runs.search.trials"), 1, 200, step=1, key=state.FORECAST_SEARCH_TRIALS)
@@ -152,20 +153,20 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             try:
                 start_search(series, spec, ds, float(budget), int(trials), int(epochs))
             except SalesLensError as err:
-                state.put(state.FORECAST_SEARCH_ERROR, (err.message_id, err.params))
+                state.forecast_search_error.set(err.message)
             st.rerun()
         if running:
             show_search_progress()
-        error = state.get(state.FORECAST_SEARCH_ERROR)
+        error = state.forecast_search_error.get()
         if error:
-            st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
+            show_message(error)
         if result is None or running:
             return
         if not result.trials:
             st.info(t("runs.search.no_trials"))
             return
-        for message_id, params in result.save_errors:
-            st.warning(render_error(SalesLensError(message_id, **params)), icon=":material/database:")
+        for message in result.save_errors:
+            show_message(message, "warning", icon=":material/database:")
         best = result.best
         baseline = result.best_baseline_mase
         if best is not None:

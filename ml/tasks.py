@@ -13,16 +13,17 @@ from typing import Any
 
 import pandas as pd
 
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
 
 
-def _error(err: Exception) -> tuple[str, dict[str, Any]]:
+def _error(err: Exception) -> Message:
     if isinstance(err, SalesLensError):
-        return err.message_id, dict(err.params)
+        return err.message
     _log.exception("saving to the workspace failed")
-    return "error.unexpected", {"detail": "workspace"}
+    return Message("error.unexpected", {"detail": "workspace"})
 
 
 def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds: int, level: float, owner: str,
@@ -73,7 +74,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
 
     job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
     ws = get_workspace()
-    failures: list[tuple[str, dict]] = []
+    failures: list[Message] = []
 
     def save(result, trial, search_id):
         try:
@@ -82,7 +83,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
                                label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
                                details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
         except SalesLensError as err:
-            failures.append((err.message_id, dict(err.params)))
+            failures.append(err.message)
             return None
 
     def on_trial(trial, total):

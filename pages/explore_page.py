@@ -87,8 +87,8 @@ def _heatmap(fingerprint: str, _frame: pd.DataFrame, key: tuple, measure: str, l
 
 def _pick(key: str, options: list[str], default: str) -> None:
     """Keep a view setting valid for this dataset (a measure it lacks falls back to the default)."""
-    if state.get(key) not in options:
-        state.put(key, default if default in options else options[0])
+    if state.widget_value(key) not in options:
+        state.set_widget(key, default if default in options else options[0])
 
 
 def _signed_percent(change: float) -> str:
@@ -209,8 +209,8 @@ def show_top(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[str], 
         return
     st.subheader(t("explore.top.title"))
     _pick(state.EXPLORE_RANK_BY, rankable, "revenue")
-    if state.get(state.EXPLORE_TOP_N) is None:
-        state.put(state.EXPLORE_TOP_N, 10)
+    if state.widget_value(state.EXPLORE_TOP_N) is None:
+        state.set_widget(state.EXPLORE_TOP_N, 10)
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     with left:
         rank_by = st.segmented_control(
@@ -349,7 +349,7 @@ def show_explore(ds: Dataset) -> None:
     if report.current.lines == 0:
         st.info(t("explore.empty"))
         return
-    freq = state.get(state.EXPLORE_FREQ) if state.get(state.EXPLORE_FREQ) in FREQS else "D"
+    freq = state.widget_value(state.EXPLORE_FREQ) if state.widget_value(state.EXPLORE_FREQ) in FREQS else "D"
     show_kpis(report, _trend(ds.fingerprint, frame, key, freq, None), measures, compare, money)
     show_trend(ds, frame, key, measures, report, compare, money)
     show_top(ds, frame, key, measures, compare, money)
