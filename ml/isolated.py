@@ -89,9 +89,10 @@ def run_isolated(work: str, kwargs: dict[str, Any], budget: int, poll: float = 0
         raise DataError("ingest.error.parse_failed", code=code)
     if message[0] == "result":
         return message[1], peak[0]
-    if message[1] == "error.unexpected":
-        raise RuntimeError(f"parsing failed in its worker: {message[2].get('detail')}")
-    raise DataError(message[1], **message[2])
+    failure = message[1]  # ("error", Message)
+    if failure.id == "error.unexpected":
+        raise RuntimeError(f"parsing failed in its worker: {failure.params.get('detail')}")
+    raise DataError(failure)
 
 
 def parse_upload(job: Any, **kwargs: Any):

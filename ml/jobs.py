@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ml.messages import Message
 from ml.progress import ProgressEvent
 
 _log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class JobSnapshot:
     created_at: float
     started_at: float | None
     finished_at: float | None
-    error: tuple[str, dict[str, Any]] | None
+    error: Message | None
     queue_position: int | None = None  # 1 = next to start; None once running or finished
 
     @property
@@ -130,7 +131,7 @@ class Job:
     progress: ProgressEvent | None = None
     history: list[dict[str, float]] = field(default_factory=list)  # one row per event that carried metrics
     result: Any = None
-    error: tuple[str, dict[str, Any]] | None = None
+    error: Message | None = None
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -250,11 +251,11 @@ class JobRegistry:
             final = self._relay(job)
             if final is None:
                 with job._lock:
-                    job.status, job.error = FAILED, job.error or ("jobs.error.worker_died", {"code": "?"})
+                    job.status, job.error = FAILED, job.error or Message("jobs.error.worker_died", {"code": "?"})
         except Exception:  # the server's side of a job must never take a slot down with it
             _log.exception("job %s (%s) could not run", job.id, job.kind)
             with job._lock:
-                job.status, job.error = FAILED, ("error.unexpected", {"detail": "worker"})
+                job.status, job.error = FAILED, Message("error.unexpected", {"detail": "worker"})
         finally:
             with job._lock:
                 job.finished_at = time.time()
@@ -285,7 +286,7 @@ class JobRegistry:
                 except Exception as exc:  # a result that cannot be read back here
                     _log.exception("job %s sent something unreadable", job.id)
                     with job._lock:
-                        job.status, job.error = FAILED, ("error.unexpected", {"detail": type(exc).__name__})
+                        job.status, job.error = FAILED, Message("error.unexpected", {"detail": type(exc).__name__})
                     final = FAILED
                     break
                 final = self._apply(job, message)
@@ -299,7 +300,7 @@ class JobRegistry:
             with job._lock:
                 job.pid = None
                 if final is None:
-                    job.error = ("jobs.error.worker_died", {"code": code})
+                    job.error = Message("jobs.error.worker_died", {"code": code})
         return final
 
     @staticmethod
@@ -312,8 +313,8 @@ class JobRegistry:
             if kind == "result":
                 job.result = message[1]
                 job.status = STOPPED if job.stop_event.is_set() or message[2] else DONE
-            else:  # ("error", message_id, params)
-                job.status, job.error = FAILED, (message[1], dict(message[2]))
+            else:  # ("error", Message)
+                job.status, job.error = FAILED, message[1]
             return job.status
 
     def _finished(self, job: Job) -> None:

@@ -12,16 +12,17 @@ from typing import Any
 
 import pandas as pd
 
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
 
 
-def _error(err: Exception) -> tuple[str, dict[str, Any]]:
+def _error(err: Exception) -> Message:
     if isinstance(err, SalesLensError):
-        return err.message_id, dict(err.params)
+        return err.message
     _log.exception("saving to the workspace failed")
-    return "error.unexpected", {"detail": "workspace"}
+    return Message("error.unexpected", {"detail": "workspace"})
 
 
 def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds: int, level: float, owner: str,
@@ -65,7 +66,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
     from ml.workspace import get_workspace
 
     ws = get_workspace()
-    failures: list[tuple[str, dict]] = []
+    failures: list[Message] = []
 
     def save(result, trial, search_id):
         try:
@@ -74,7 +75,7 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
                                label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
                                details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
         except SalesLensError as err:
-            failures.append((err.message_id, dict(err.params)))
+            failures.append(err.message)
             return None
 
     result = run_search(series, ForecastConfig.from_dict(config), budget_seconds=budget_minutes * 60,

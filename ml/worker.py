@@ -3,7 +3,7 @@
 The server started it with thread caps in its environment (``ml.jobs.worker_environment``); here it lowers its own
 priority (``SALESLENS_WORKER_NICE``, 10 by default), receives ``("run", "module:function", kwargs, sys.path)`` on
 the pipe, calls ``function(job, **kwargs)`` and sends back ``("progress", ProgressEvent)`` messages and then
-``("result", value, stopped)`` or ``("error", message_id, params)``. The job is a ``ml.progress.Progress``: the
+``("result", value, stopped)`` or ``("error", Message)``. The job is a ``ml.progress.Progress``: the
 function reports through it and hands it to the engine as is. A ``("stop",)`` from the server sets ``job.stop``; the
 pipe closing (the server died) ends the worker at once, so no orphan keeps training. Keras is imported only by the job itself
 (through ``ml.keras_runtime.load_keras``), so the backend is fixed per worker from the environment. Only the
@@ -69,21 +69,22 @@ def main(fd: int) -> int:
     sys.path[:0] = [p for p in sys_path if p not in sys.path]
     job = WorkerJob(conn)
     threading.Thread(target=job._listen, name="saleslens-worker-listen", daemon=True).start()
+    from ml.messages import Message
     from ml.schema import SalesLensError
 
     try:
         result = resolve(path)(job, **kwargs)
         message: tuple = ("result", result, job.stopped)
     except SalesLensError as err:
-        message = ("error", err.message_id, dict(err.params))
+        message = ("error", err.message)
     except Exception as exc:  # a bug, not bad input: the traceback goes to the server's log, the user a message
         traceback.print_exc()
-        message = ("error", "error.unexpected", {"detail": type(exc).__name__})
+        message = ("error", Message("error.unexpected", {"detail": type(exc).__name__}))
     try:
         job._send(message)
     except Exception as exc:  # a result that cannot be pickled
         traceback.print_exc()
-        job._send(("error", "error.unexpected", {"detail": type(exc).__name__}))
+        job._send(("error", Message("error.unexpected", {"detail": type(exc).__name__})))
     return 0
 
 

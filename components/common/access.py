@@ -70,8 +70,8 @@ def require_access() -> None:
     if not allowed.allows(email, user.get("email_verified")):
         _only_page(_show_refused)
     owner = owner_for_identity(user.get("iss"), user.get("sub") or email)
-    if state.get(state.ACCESS_SIGNED_IN) != owner:
-        state.put(state.ACCESS_SIGNED_IN, owner)
+    if state.access_signed_in.get() != owner:
+        state.access_signed_in.set(owner)
         state.put(state.OWNER, owner)
 
 
@@ -104,7 +104,7 @@ def _show_refused() -> None:
 
 def show_signed_in() -> None:
     """Who is signed in, and the sign-out button (in the sidebar); nothing when sign-in is off."""
-    if not state.get(state.ACCESS_SIGNED_IN):
+    if not state.access_signed_in.get():
         return
     st.caption(t("access.signed_in_as", email=st.user.get("email") or "?"))
     st.button(t("access.sign_out"), key=state.ACCESS_SIGN_OUT, on_click=st.logout, icon=":material/logout:")

@@ -14,6 +14,7 @@ from components import state
 from components.common.workspace import SAMPLE, point_at, restore_session
 from ml.dataset import CleaningOptions, Dataset, load_dataset
 from ml.i18n import format_day, format_number, t
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,13 +59,13 @@ def sample_dataset() -> tuple[Dataset, bytes]:
 
 def load_sample() -> bool:
     if not SAMPLE_PATH.exists():
-        state.put(state.DATA_ERROR, ("data.error.no_sample", {}))
+        state.data_error.set(Message("data.error.no_sample"))
         return False
     ds, data = sample_dataset()
     state.put(state.MAPPING_OVERRIDES, {})
     state.put(state.CLEANING_OPTIONS, CleaningOptions())
     state.set_dataset(ds, [(SAMPLE_NAME, data)])
-    state.put(state.WORKSPACE_DATASET_ID, None)
+    state.workspace_dataset_id.set(None)
     point_at(dataset=SAMPLE)
     return True
 
@@ -73,8 +74,8 @@ def ensure_sample_loaded() -> None:
     """A new session first gets back what this browser had (its dataset, latest run, running training, from the
     workspace); a first visit starts on the bundled sample, so every page has something to show."""
     restore_session(load_sample)
-    if state.dataset() is None and not state.get(state.SAMPLE_OFFERED):
-        state.put(state.SAMPLE_OFFERED, True)
+    if state.dataset() is None and not state.sample_offered.get():
+        state.sample_offered.set(True)
         load_sample()
 
 

@@ -126,20 +126,20 @@ def _preset_labels() -> dict[str, str]:
 
 
 def _on_preset(keys: FilterKeys, first: date, last: date) -> None:
-    preset = st.session_state[keys.period]
+    preset = state.widget_value(keys.period)
     if preset != "custom":
-        st.session_state[keys.dates] = preset_range(preset, first, last)
+        state.set_widget(keys.dates, preset_range(preset, first, last))
 
 
 def _on_dates(keys: FilterKeys, first: date, last: date) -> None:
-    chosen = st.session_state[keys.dates]
+    chosen = state.widget_value(keys.dates)
     if isinstance(chosen, (tuple, list)) and len(chosen) == 2:
-        st.session_state[keys.period] = detect_preset(chosen[0], chosen[1], first, last)
+        state.set_widget(keys.period, detect_preset(chosen[0], chosen[1], first, last))
 
 
 def _on_reset(keys: FilterKeys) -> None:
     for key in keys.widget_keys():
-        st.session_state.pop(key, None)
+        state.forget_widget(key)
     state.put(state.FILTERS, Filters())
 
 
@@ -174,7 +174,7 @@ def _fill_widgets(keys: FilterKeys, filters: Filters, options: FilterOptions, fi
     """Put the stored filters into widgets Streamlit has forgotten (or that belong to another dataset)."""
     if state.get(keys.filled_for) != fingerprint:
         for key in keys.widget_keys():
-            st.session_state.pop(key, None)
+            state.forget_widget(key)
         state.put(keys.filled_for, fingerprint)
     start = filters.date_from or options.first_day
     end = filters.date_to or options.last_day
@@ -186,8 +186,8 @@ def _fill_widgets(keys: FilterKeys, filters: Filters, options: FilterOptions, fi
         keys.regions: list(filters.regions),
     }
     for key, value in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
+        if not state.has_widget(key):
+            state.set_widget(key, value)
 
 
 def _chosen_dates(value, options: FilterOptions) -> tuple[date, date]:
@@ -211,7 +211,7 @@ def input_filters(ds: Dataset, keys: FilterKeys = EXPLORE_KEYS) -> Filters:
     current = clean_filters(state.filters(), options)
     _fill_widgets(keys, current, options, ds.fingerprint)
     for key, allowed in ((keys.categories, options.categories), (keys.regions, options.regions)):
-        st.session_state[key] = [v for v in st.session_state[key] if v in set(allowed)]
+        state.set_widget(key, [v for v in state.widget_value(key) if v in set(allowed)])
 
     bounds = (options.first_day, options.last_day)
     with st.container(border=True):
@@ -256,7 +256,7 @@ def input_filters(ds: Dataset, keys: FilterKeys = EXPLORE_KEYS) -> Filters:
                 wanted = set(categories)
                 allowed = tuple(p for p in options.products if options.product_category.get(p) in wanted)
             allowed_set = set(allowed)
-            st.session_state[keys.products] = [p for p in st.session_state[keys.products] if p in allowed_set]
+            state.set_widget(keys.products, [p for p in state.widget_value(keys.products) if p in allowed_set])
             with next(columns):
                 products = st.multiselect(
                     t("explore.filters.products"),

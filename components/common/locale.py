@@ -23,24 +23,24 @@ def current_language() -> str:
     from_url = st.query_params.get("lang")
     if from_url in LANGUAGES:
         return from_url
-    if state.get(state.LANGUAGE) in LANGUAGES:
-        return state.get(state.LANGUAGE)
+    if state.language.get() in LANGUAGES:
+        return state.language.get()
     return normalise_language(_browser_language())
 
 
 def _on_language_change() -> None:
-    chosen = st.session_state[state.SIDEBAR_LANGUAGE]
-    state.put(state.LANGUAGE, chosen)
+    chosen = state.widget_value(state.SIDEBAR_LANGUAGE)
+    state.language.set(chosen)
     st.query_params["lang"] = chosen
 
 
 def input_language() -> str:
     lang = current_language()
-    state.put(state.LANGUAGE, lang)
+    state.language.set(lang)
     set_language(lang)
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
-    st.session_state[state.SIDEBAR_LANGUAGE] = lang
+    state.set_widget(state.SIDEBAR_LANGUAGE, lang)
     st.sidebar.selectbox(
         "Language / 语言",
         options=list(LANGUAGES),
@@ -61,13 +61,13 @@ def currency() -> str:
     language's usual one."""
     ds = state.dataset()
     chosen = state.currency_choices().get(ds.fingerprint) if ds is not None else None
-    return chosen or _detected_currency() or state.get(state.CURRENCY) \
-        or DEFAULT_CURRENCY.get(state.get(state.LANGUAGE, "en"), "USD")
+    return chosen or _detected_currency() or state.currency_code.get() \
+        or DEFAULT_CURRENCY.get(state.language.get("en"), "USD")
 
 
 def _on_currency_change() -> None:
-    chosen = st.session_state[state.SIDEBAR_CURRENCY]
-    state.put(state.CURRENCY, chosen)
+    chosen = state.widget_value(state.SIDEBAR_CURRENCY)
+    state.currency_code.set(chosen)
     ds = state.dataset()
     if ds is not None:
         state.currency_choices()[ds.fingerprint] = chosen
@@ -77,7 +77,7 @@ def input_currency() -> str:
     current = currency()
     if current not in CURRENCIES:
         current = CURRENCIES[0]
-    st.session_state[state.SIDEBAR_CURRENCY] = current
+    state.set_widget(state.SIDEBAR_CURRENCY, current)
     st.selectbox(
         t("sidebar.currency"),
         options=CURRENCIES,
@@ -85,8 +85,8 @@ def input_currency() -> str:
         help=t("sidebar.currency_help"),
         on_change=_on_currency_change,
     )
-    if state.get(state.CURRENCY) is None:  # a language switch later keeps the money the analyst saw
-        state.put(state.CURRENCY, current)
+    if state.currency_code.get() is None:  # a language switch later keeps the money the analyst saw
+        state.currency_code.set(current)
     ds = state.dataset()
     detected = _detected_currency()
     if detected:

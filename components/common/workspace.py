@@ -16,9 +16,10 @@ import time
 import streamlit as st
 
 from components import state
+from components.common.messages import show_message
 from ml.dataset import Dataset
 from ml.forecast.run import CONFIG_FIELDS, CUSTOM, ForecastRun, SeriesSpec, run_from_saved
-from ml.i18n import render_error, t
+from ml.i18n import t
 from ml.jobs import REGISTRY
 from ml.schema import SalesLensError
 from ml.workspace import Workspace, get_workspace
@@ -35,15 +36,15 @@ def workspace() -> Workspace:
 
 
 def remember_error(err: SalesLensError) -> None:
-    state.put(state.WORKSPACE_ERROR, (err.message_id, dict(err.params)))
+    state.workspace_error.set(err.message)
 
 
 def show_workspace_error() -> None:
     """The last workspace problem, once (the page keeps working without saving)."""
-    err = state.get(state.WORKSPACE_ERROR)
+    err = state.workspace_error.get()
     if err:
-        st.warning(render_error(SalesLensError(err[0], **err[1])), icon=":material/database:")
-        state.put(state.WORKSPACE_ERROR, None)
+        show_message(err, "warning", icon=":material/database:")
+        state.workspace_error.set(None)
 
 
 # ------------------------------------------------------------------------------------------------ identity
@@ -73,20 +74,20 @@ def resolve_owner() -> tuple[str, bool]:
     browser's own cookie, else a new random id. A ``?ws=`` link naming another workspace is never adopted here: it
     is offered (``offer_linked_workspace``) and taken only when the user agrees, so nobody can send a link that
     makes a stranger's browser save its uploads into the sender's workspace (session fixation)."""
-    if state.get(state.ACCESS_SIGNED_IN):
+    if state.access_signed_in.get():
         _drop_link()
         return state.owner(), True
     chosen = state.get(state.OWNER)  # set before this run (a test, or an earlier run of this session)
-    if not state.get(state.WORKSPACE_RESTORED):
+    if not state.workspace_restored.get():
         cookie = _cookie_owner()
-        if not state.get(state.WORKSPACE_LINK_CHOSEN):  # else: the user just opened a link's workspace instead
+        if not state.workspace_link_chosen.get():  # else: the user just opened a link's workspace instead
             chosen = cookie or chosen
         if chosen:
             state.put(state.OWNER, chosen)
         owner = state.owner()
         linked = _linked_owner()
         if linked and linked != owner:
-            state.put(state.WORKSPACE_LINK_OFFER, linked)
+            state.workspace_link_offer.set(linked)
         elif QUERY in st.query_params:
             _drop_link()  # the browser's own id, or not an id at all
         if cookie != owner:
@@ -125,39 +126,41 @@ def _summarise(owner: str) -> tuple[int, int, str]:
 
 
 def _open_linked() -> None:
-    linked = state.get(state.WORKSPACE_LINK_OFFER)
-    state.put(state.WORKSPACE_LINK_OFFER, None)
+    linked = state.workspace_link_offer.get()
+    state.workspace_link_offer.set(None)
     if not linked:
         return
     state.put(state.OWNER, linked)
-    state.put(state.WORKSPACE_LINK_CHOSEN, True)  # the next restore adopts it and writes it into the cookie
+    state.workspace_link_chosen.set(True)  # the next restore adopts it and writes it into the cookie
     # Forget what this session showed so far and restore the chosen workspace as if the browser were returning.
     for key in (state.DATASET, state.DATASET_FILES, state.FORECAST_RESULT, state.FORECAST_JOB,
                 state.FORECAST_SEARCH_JOB, state.WORKSPACE_DATASET_ID, state.WORKSPACE_NOTHING_SAVED,
                 state.SAMPLE_OFFERED):
         state.put(key, None)
-    state.put(state.WORKSPACE_RESTORED, False)
-    state.put(state.WORKSPACE_LINK_OPENED, True)
+    state.workspace_restored.set(False)
+    state.workspace_link_opened.set(True)
     _drop_link()
 
 
 def _keep_own() -> None:
-    state.put(state.WORKSPACE_LINK_OFFER, None)
+    state.workspace_link_offer.set(None)
     _drop_link()
 
 
 def offer_linked_workspace() -> None:
     """Ask before a ``?ws=`` link replaces this browser's workspace. Draw it before the page (from app.py), so the
     question comes first on whatever page the link opens."""
-    if state.get(state.WORKSPACE_LINK_OPENED):
-        state.put(state.WORKSPACE_LINK_OPENED, False)
+    if state.workspace_link_opened.get():
+        state.workspace_link_opened.set(False)
         st.toast(t("access.link.opened"), icon=":material/link:")
-    linked = state.get(state.WORKSPACE_LINK_OFFER)
+    linked = state.workspace_link_offer.get()
     if not linked:
         return
-    if state.get(state.WORKSPACE_LINK_SUMMARY) is None or state.get(state.WORKSPACE_LINK_SUMMARY)[0] != linked:
-        state.put(state.WORKSPACE_LINK_SUMMARY, (linked, *_summarise(linked)))
-    _, datasets, runs, latest = state.get(state.WORKSPACE_LINK_SUMMARY)
+    summary = state.workspace_link_summary.get()
+    if summary is None or summary.workspace != linked:
+        summary = state.LinkSummary(linked, *_summarise(linked))
+        state.workspace_link_summary.set(summary)
+    datasets, runs, latest = summary.datasets, summary.runs, summary.latest
     with st.container(border=True):
         st.markdown(t("access.link.title"))
         # The dataset name is whatever the link's author uploaded: shown as text, never as Markdown (no links or
@@ -176,13 +179,13 @@ def offer_linked_workspace() -> None:
 def restore_session(load_sample) -> bool:
     """On a session's first run: owner, dataset, latest run, running jobs. Returns True when a dataset was set
     (from the workspace or the sample); ``load_sample`` loads the bundled sample."""
-    if state.get(state.WORKSPACE_RESTORED):
+    if state.workspace_restored.get():
         return False
     owner, returning = resolve_owner()
-    state.put(state.WORKSPACE_RESTORED, True)
+    state.workspace_restored.set(True)
     ws = workspace()
     if not returning and not ws.settings.shared:
-        state.put(state.WORKSPACE_NOTHING_SAVED, True)
+        state.workspace_nothing_saved.set(True)
         return False  # a first visit has nothing saved: no need to open the registry to draw the first page
     loaded = False
     if state.dataset() is None:
@@ -206,11 +209,11 @@ def put_dataset(ds: Dataset, files: list[tuple[str, bytes]], dataset_id: str | N
     state.put(state.MAPPING_OVERRIDES, {})
     state.put(state.CLEANING_OPTIONS, ds.options)
     state.set_dataset(ds, files)
-    state.put(state.WORKSPACE_DATASET_ID, dataset_id)
+    state.workspace_dataset_id.set(dataset_id)
 
 
 def _restore_run(ws: Workspace, owner: str) -> None:
-    if state.get(state.FORECAST_RESULT) is not None:
+    if state.forecast_result.get() is not None:
         return
     try:
         run_id = ws.session_pointer(owner).get("run")
@@ -223,7 +226,7 @@ def _restore_run(ws: Workspace, owner: str) -> None:
         record = record or ws.latest_run(owner)
         if record is not None:
             run = run_from_saved(ws.open_run(owner, record.id))
-            state.put(state.FORECAST_RESULT, run)
+            state.forecast_result.set(run)
             restore_form(run)
     except SalesLensError as err:
         remember_error(err)
@@ -244,12 +247,12 @@ def save_dataset(ds: Dataset, files: list[tuple[str, bytes]]) -> None:
     """Keep an uploaded dataset in the workspace (a problem is shown once; the session keeps the data)."""
     owner = state.owner()
     try:
-        state.put(state.WORKSPACE_NOTHING_SAVED, False)
+        state.workspace_nothing_saved.set(False)
         entry = workspace().save_dataset(owner, ds, files)
-        state.put(state.WORKSPACE_DATASET_ID, entry.id)
+        state.workspace_dataset_id.set(entry.id)
         workspace().set_session_pointer(owner, dataset=entry.id)
     except SalesLensError as err:
-        state.put(state.WORKSPACE_DATASET_ID, None)
+        state.workspace_dataset_id.set(None)
         remember_error(err)
     except Exception:  # never lose the loaded data because saving failed
         _log.exception("saving dataset %s failed", ds.name)
@@ -279,7 +282,7 @@ def open_saved_run(run_id: str) -> ForecastRun | None:
     except SalesLensError as err:
         remember_error(err)
         return None
-    state.put(state.FORECAST_RESULT, run)
+    state.forecast_result.set(run)
     restore_form(run)
     _log.info("reopened run %s in %.2fs", run_id, time.perf_counter() - started)
     point_at(run=run_id)
@@ -296,25 +299,25 @@ def restore_settings(config, spec: SeriesSpec, dataset_fingerprint: str, level=N
     """The Forecast page's widgets set to a config and series choice (the series only when the dataset it was
     made from is the loaded one)."""
     for name in CONFIG_FIELDS:
-        state.put(state.forecast_widget_key(name), getattr(config, name))
-    state.put(state.FORECAST_PRESET, CUSTOM)
+        state.set_widget(state.forecast_widget_key(name), getattr(config, name))
+    state.set_widget(state.FORECAST_PRESET, CUSTOM)
     if isinstance(level, float) and 0.5 <= level <= 0.99:
-        state.put(state.FORECAST_INTERVAL, level)
+        state.set_widget(state.FORECAST_INTERVAL, level)
     if folds is not None:
-        state.put(state.FORECAST_FOLDS, int(folds))
+        state.set_widget(state.FORECAST_FOLDS, int(folds))
     ds = state.dataset()
     if ds is None or ds.fingerprint != dataset_fingerprint:
         return  # the series choices (categories, products) belong to the run's own dataset
-    state.put(state.FORECAST_TARGET, spec.target)
-    state.put(state.FORECAST_FREQ, spec.freq)
+    state.set_widget(state.FORECAST_TARGET, spec.target)
+    state.set_widget(state.FORECAST_FREQ, spec.freq)
     kind, _, value = spec.level.partition(":")
-    state.put(state.FORECAST_LEVEL, kind)
+    state.set_widget(state.FORECAST_LEVEL, kind)
     if kind == "category" and value:
-        state.put(state.FORECAST_CATEGORY, value)
+        state.set_widget(state.FORECAST_CATEGORY, value)
     elif kind == "product" and value:
-        state.put(state.FORECAST_PRODUCT, value)
+        state.set_widget(state.FORECAST_PRODUCT, value)
     elif kind == "products" and value:
-        state.put(state.FORECAST_PRODUCTS, value.split("|"))
+        state.set_widget(state.FORECAST_PRODUCTS, value.split("|"))
 
 
 def describe_run(record, numbered: bool = False) -> str:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from components import state
 from components.common.datasets import SAMPLE_NAME
+from components.common.messages import show_message
 from components.common.page import MISSING_CELL
 from components.common.workspace import (
     point_at,
@@ -20,8 +21,9 @@ from components.common.workspace import (
     workspace,
 )
 from ml.dataset import CleaningOptions
-from ml.i18n import format_day, format_number, render_error, t
+from ml.i18n import format_day, format_number, t
 from ml.isolated import load_dataset_isolated
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
@@ -39,25 +41,24 @@ def load_files(
         with st.spinner(t("data.reading")):
             ds = load_dataset_isolated(files, mapping_overrides=overrides, options=options or CleaningOptions())
     except SalesLensError as err:
-        state.put(state.DATA_ERROR, (err.message_id, err.params))
+        state.data_error.set(err.message)
         return False
     except Exception:  # never show a traceback: log it, tell the user what happened
         _log.exception("unexpected error while reading %s", [n for n, _ in files])
-        state.put(state.DATA_ERROR, ("error.unexpected_read", {"name": files[0][0] if files else "?"}))
+        state.data_error.set(Message("error.unexpected_read", {"name": files[0][0] if files else "?"}))
         return False
     state.set_dataset(ds, files)
     if remember and not (len(files) == 1 and files[0][0] == SAMPLE_NAME):
         save_dataset(ds, files)
     else:
-        state.put(state.WORKSPACE_DATASET_ID, None)
+        state.workspace_dataset_id.set(None)
     return True
 
 
 def show_data_error() -> None:
-    err = state.get(state.DATA_ERROR)
+    err = state.data_error.get()
     if err:
-        message_id, params = err
-        st.error(render_error(SalesLensError(message_id, **params)), icon=":material/error:")
+        show_message(err)
 
 
 def _size_text(size: int) -> str:
@@ -71,7 +72,7 @@ def show_saved_datasets() -> None:
     delete one."""
     owner = state.owner()
     try:
-        entries = [] if state.get(state.WORKSPACE_NOTHING_SAVED) else workspace().list_datasets(owner)
+        entries = [] if state.workspace_nothing_saved.get() else workspace().list_datasets(owner)
     except SalesLensError as err:
         remember_error(err)
         show_workspace_error()
@@ -80,7 +81,7 @@ def show_saved_datasets() -> None:
         if not entries:
             st.caption(t("data.saved.none"))
             return
-        current = state.get(state.WORKSPACE_DATASET_ID)
+        current = state.workspace_dataset_id.get()
         table = pd.DataFrame({
             t("data.saved.name"): [("● " if e.id == current else "") + e.name for e in entries],
             t("data.saved.rows"): [format_number(e.rows) for e in entries],
@@ -98,7 +99,7 @@ def show_saved_datasets() -> None:
             try:
                 ds, files = workspace().load_dataset(owner, chosen)
             except SalesLensError as err:
-                state.put(state.DATA_ERROR, (err.message_id, err.params))
+                state.data_error.set(err.message)
             else:
                 put_dataset(ds, files, chosen)
                 point_at(dataset=chosen)
@@ -109,5 +110,5 @@ def show_saved_datasets() -> None:
             except SalesLensError as err:
                 remember_error(err)
             if chosen == current:
-                state.put(state.WORKSPACE_DATASET_ID, None)
+                state.workspace_dataset_id.set(None)
             st.rerun()

@@ -19,6 +19,7 @@ from components import state
 from components.data.loading import load_files
 from components.state.sql_source import DATA_SQL_CONNECTION, DATA_SQL_FORM, DATA_SQL_QUERY
 from ml.i18n import t
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
@@ -46,11 +47,11 @@ def run_query(name: str, settings: Mapping[str, Any], query: str) -> bool:
         with st.spinner(t("sql.data.running")):
             result = read_query(url_from_settings(settings), query, name=f"{name} (SQL)")
     except SalesLensError as err:
-        state.put(state.DATA_ERROR, (err.message_id, err.params))
+        state.data_error.set(err.message)
         return False
     except Exception:  # never a traceback; the log names the connection, never its URL
         _log.exception("unexpected error while querying connection %s", name)
-        state.put(state.DATA_ERROR, ("error.unexpected_read", {"name": name}))
+        state.data_error.set(Message("error.unexpected_read", {"name": name}))
         return False
     state.put(state.MAPPING_OVERRIDES, {})
     return load_files([result], options=state.cleaning_options())

@@ -9,10 +9,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.messages import show_message
 from components.forecast.charts import plot_bundle_forecast
 from ml.export import to_safe_csv
 from ml.forecast import import_bundle
-from ml.i18n import render_error, t
+from ml.i18n import t
 from ml.schema import SalesLensError
 
 
@@ -28,20 +29,20 @@ def show_bundle_forecast(series: pd.DataFrame | None) -> None:
             return
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()[:16] + str(pd.util.hash_pandas_object(series).sum())
-        cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        if not cached or cached[0] != digest:
+        cached = state.forecast_bundle_result.get()
+        if cached is None or cached.digest != digest:
             try:
                 with st.spinner(t("runs.bundle.loading")):
                     model = import_bundle(data)
                     future = model.predict(series)
             except SalesLensError as err:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, None, (err.message_id, err.params)))
+                state.forecast_bundle_result.set(state.BundleForecast(digest, error=err.message))
             else:
-                state.put(state.FORECAST_BUNDLE_RESULT, (digest, future, model.config.to_dict()))
-            cached = state.get(state.FORECAST_BUNDLE_RESULT)
-        _, future, info = cached
+                state.forecast_bundle_result.set(state.BundleForecast(digest, future, model.config.to_dict()))
+            cached = state.forecast_bundle_result.get()
+        future, info = cached.future, cached.config
         if future is None:
-            st.error(render_error(SalesLensError(info[0], **info[1])), icon=":material/error:")
+            show_message(cached.error)
             return
         st.success(t("runs.bundle.loaded", model=t(f"forecast.model.{info['model_type']}"), window=info["window"],
                      horizon=info["horizon"]))

@@ -7,8 +7,6 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-import streamlit as st
-
 from components import state
 
 _SETTINGS: OrderedDict[str, dict[str, Any]] = OrderedDict()
@@ -22,7 +20,7 @@ def remember_settings(job_id: str, values: dict[str, Any]) -> None:
         _SETTINGS[job_id] = dict(values)
         while len(_SETTINGS) > MAX_KEPT:
             _SETTINGS.popitem(last=False)
-    state.put(state.FORECAST_FORM_JOB, job_id)
+    state.forecast_form_job.set(job_id)
 
 
 def settings_of(job_id: str | None) -> dict[str, Any] | None:
@@ -34,13 +32,13 @@ def settings_of(job_id: str | None) -> dict[str, Any] | None:
 def restore_running_settings(running: bool) -> bool:
     """Before the form is drawn: when this session's training runs and the form was not yet filled from it (a
     reload, a new tab), put its settings back into the widgets. Returns True when it did."""
-    job_id = state.get(state.FORECAST_JOB)
-    if not running or not job_id or state.get(state.FORECAST_FORM_JOB) == job_id:
+    job_id = state.forecast_job.get()
+    if not running or not job_id or state.forecast_form_job.get() == job_id:
         return False
     values = settings_of(job_id)
-    state.put(state.FORECAST_FORM_JOB, job_id)
+    state.forecast_form_job.set(job_id)
     if not values:
         return False
     for key, value in values.items():
-        st.session_state[key] = value
+        state.set_widget(key, value)
     return True

@@ -55,25 +55,25 @@ def input_series(ds: Dataset) -> SeriesSpec:
 
 def _apply_preset() -> None:
     """Copy the chosen preset's settings into the form widgets (runs before the rerun draws them)."""
-    name = st.session_state[state.FORECAST_PRESET]
-    freq = st.session_state.get(state.FORECAST_FREQ, "D")
+    name = state.widget_value(state.FORECAST_PRESET)
+    freq = state.widget_value(state.FORECAST_FREQ, "D")
     config = default_config(PANDAS_FREQ[freq]) if name == CUSTOM else get_preset(name, PANDAS_FREQ[freq])
     for field in CONFIG_FIELDS:
-        st.session_state[state.forecast_widget_key(field)] = getattr(config, field)
+        state.set_widget(state.forecast_widget_key(field), getattr(config, field))
 
 
 def _ensure_defaults(freq: str) -> ForecastConfig:
     base = default_config(PANDAS_FREQ[freq])
     for field in CONFIG_FIELDS:
-        st.session_state.setdefault(state.forecast_widget_key(field), getattr(base, field))
-    st.session_state.setdefault(state.FORECAST_FOLDS, 0)
-    st.session_state.setdefault(state.FORECAST_INTERVAL, 0.9)
+        state.default_widget(state.forecast_widget_key(field), getattr(base, field))
+    state.default_widget(state.FORECAST_FOLDS, 0)
+    state.default_widget(state.FORECAST_INTERVAL, 0.9)
     return base
 
 
 def _form_values() -> dict:
     k = state.forecast_widget_key
-    values = {field: st.session_state[k(field)] for field in CONFIG_FIELDS}
+    values = {field: state.widget_value(k(field)) for field in CONFIG_FIELDS}
     for name in ("window", "horizon", "layers", "units", "epochs", "batch_size", "patience", "seed"):
         values[name] = int(values[name])
     for name in ("dropout", "learning_rate", "validation_split"):
@@ -109,7 +109,7 @@ FORM_KEYS = (
 
 def form_snapshot() -> dict:
     """Every Forecast form value as it is now (stored with a training, to put back after a reload)."""
-    return {key: st.session_state[key] for key in FORM_KEYS if key in st.session_state}
+    return {key: state.widget_value(key) for key in FORM_KEYS if state.has_widget(key)}
 
 
 def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig, int, float] | None:
@@ -123,7 +123,7 @@ def input_model_config(freq: str, several_series: bool) -> tuple[ForecastConfig,
         t("forecast.input.preset"), presets, format_func=lambda p: t(f"forecast.preset.{p}.name"),
         key=state.FORECAST_PRESET, on_change=_apply_preset, help=t("forecast.input.preset_help"),
     )
-    preset = st.session_state.get(state.FORECAST_PRESET, CUSTOM)
+    preset = state.widget_value(state.FORECAST_PRESET, CUSTOM)
     caption = st.empty()
     k = state.forecast_widget_key
     with st.container(border=True):

@@ -32,20 +32,20 @@ def _request_rerun(run: StartedRun) -> None:
     config = ForecastConfig.from_dict(run.config)
     restore_settings(config, _spec(run), run.dataset_fingerprint, run.settings.get("level"),
                      run.settings.get("folds"))
-    state.put(state.FORECAST_RERUN, run)
+    state.forecast_rerun.set(run)
 
 
 def _dismiss(run_id: str) -> None:
     try:
         get_workspace().forget_started(run_id, state.owner())
     except SalesLensError as err:
-        state.put(state.WORKSPACE_ERROR, (err.message_id, dict(err.params)))
+        state.workspace_error.set(err.message)
 
 
 def show_interrupted(ds: Dataset | None, busy: bool, forecast_page: str | None = None) -> None:
     """A notice per training of this browser that a server stop cut off, with Re-run and Dismiss. From another
     page, ``forecast_page`` is where Re-run goes to train it."""
-    if state.get(state.WORKSPACE_NOTHING_SAVED):
+    if state.workspace_nothing_saved.get():
         return  # a first visit: nothing of this browser can have been cut off
     try:
         runs = get_workspace().interrupted_runs(state.owner())
@@ -75,10 +75,10 @@ def show_interrupted(ds: Dataset | None, busy: bool, forecast_page: str | None =
 
 def start_requested_rerun(series: pd.DataFrame | None, spec: SeriesSpec, ds: Dataset) -> None:
     """Train the interrupted run asked for by its button (its settings are in the form by now), then forget it."""
-    run = state.get(state.FORECAST_RERUN)
+    run = state.forecast_rerun.get()
     if run is None:
         return
-    state.put(state.FORECAST_RERUN, None)
+    state.forecast_rerun.set(None)
     if series is None or ds.fingerprint != run.dataset_fingerprint:
         return
     try:
@@ -87,4 +87,4 @@ def start_requested_rerun(series: pd.DataFrame | None, spec: SeriesSpec, ds: Dat
                        float(run.settings.get("level") or 0.9), ds.fingerprint, ds.name)
         get_workspace().forget_started(run.id, state.owner())
     except SalesLensError as err:
-        state.put(state.FORECAST_ERROR, (err.message_id, dict(err.params)))
+        state.forecast_error.set(err.message)

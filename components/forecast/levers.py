@@ -20,7 +20,7 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
     """Draw the Improvements expander (inside a form); return {lever field: value} typed for ForecastConfig."""
     k = state.forecast_widget_key
     for field in LEVERS:
-        st.session_state.setdefault(k(field), getattr(base, field))
+        state.default_widget(k(field), getattr(base, field))
 
     labels = {"none": t("forecast.levers.choice.none"), "seasonal_mean": t("forecast.levers.choice.seasonal_mean"),
               "ets": t("forecast.levers.choice.ets"), "constant": t("forecast.levers.choice.constant"),
@@ -44,7 +44,7 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
                      help=t("forecast.levers.lr_schedule_help"))
         c3.number_input(t("forecast.levers.warm_start_epochs"), *map(int, BOUNDS["warm_start_epochs"]), step=1,
                         key=k("warm_start_epochs"), help=t("forecast.levers.warm_start_epochs_help"))
-    values = {field: st.session_state[k(field)] for field in LEVERS}
+    values = {field: state.widget_value(k(field)) for field in LEVERS}
     for field in ("fourier_order", "ensemble", "warm_start_epochs"):
         values[field] = int(values[field])
     return values

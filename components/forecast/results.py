@@ -108,7 +108,7 @@ def show_chart(run: ForecastRun) -> None:
     c1, c2 = st.columns([3, 1])
     if len(series) > 1:
         chosen = c1.selectbox(t("forecast.results.series"), series, key=state.FORECAST_SERIES, format_func=series_label)
-    st.session_state.setdefault(state.FORECAST_SHOW_BASELINES, False)
+    state.default_widget(state.FORECAST_SHOW_BASELINES, False)
     show_baselines = c2.toggle(t("forecast.results.show_baselines"), key=state.FORECAST_SHOW_BASELINES)
     baselines = [c for c in result.holdout.columns if c not in ("unique_id", "ds", "y", NETWORK, "lower", "upper")]
     st.plotly_chart(

@@ -10,11 +10,12 @@ import streamlit as st
 
 from components import state
 from components.common.jobs import collect_job, job_running, queued_text, show_job_progress, start_job
+from components.common.messages import show_message
 from components.common.workspace import open_saved_run
 from components.forecast.charts import plot_search_trials
 from ml.forecast import default_config
 from ml.forecast.run import CONFIG_FIELDS, PANDAS_FREQ
-from ml.i18n import format_number, render_error, t
+from ml.i18n import format_number, t
 from ml.jobs import Job, JobSnapshot
 from ml.schema import SalesLensError
 
@@ -24,7 +25,7 @@ def _current_config(freq: str):
     base = default_config(PANDAS_FREQ[freq])
     values = {}
     for name in CONFIG_FIELDS:
-        value = state.get(state.forecast_widget_key(name))
+        value = state.widget_value(state.forecast_widget_key(name))
         if value is not None:
             default = getattr(base, name)
             values[name] = type(default)(value) if isinstance(default, int | float) and not isinstance(
@@ -44,8 +45,8 @@ def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_tria
     base = _current_config(spec.freq).replace(epochs=int(epochs))
     base.validate()
     args = {"series": series, "config": base.to_dict(), "budget_minutes": float(budget_minutes),
-            "max_trials": int(max_trials), "folds": int(state.get(state.FORECAST_FOLDS, 0) or 0),
-            "level": float(state.get(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
+            "max_trials": int(max_trials), "folds": int(state.widget_value(state.FORECAST_FOLDS, 0) or 0),
+            "level": float(state.widget_value(state.FORECAST_INTERVAL, 0.9) or 0.9), "owner": state.owner(),
             "spec": dataclasses.asdict(spec), "fingerprint": ds.fingerprint, "name": ds.name}
     start_job("search", t("runs.search.job_label", spec=spec.describe()), "ml.tasks:search_forecast", args,
               state.FORECAST_SEARCH_JOB, state.FORECAST_SEARCH_ERROR)
@@ -53,7 +54,7 @@ def start_search(series: pd.DataFrame, spec, ds, budget_minutes: float, max_tria
 
 def _use_best(params: dict) -> None:
     for name, value in params.items():
-        st.session_state[state.forecast_widget_key(name)] = value
+        state.set_widget(state.forecast_widget_key(name), value)
 
 
 def show_search_progress() -> None:
@@ -82,13 +83,13 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
     """Hyperparameter search section: budget, trials, progress, the trials with the best highlighted."""
     collect_finished_search()
     running = search_in_progress()
-    result = state.get(state.FORECAST_SEARCH_RESULT)
+    result = state.forecast_search_result.get()
     with st.expander(t("runs.search.title"), expanded=running or result is not None):
         st.caption(t("runs.search.intro"))
         c1, c2, c3 = st.columns(3)
-        st.session_state.setdefault(state.FORECAST_SEARCH_BUDGET, 2.0)
-        st.session_state.setdefault(state.FORECAST_SEARCH_TRIALS, 10)
-        st.session_state.setdefault(state.FORECAST_SEARCH_EPOCHS, 20)
+        state.default_widget(state.FORECAST_SEARCH_BUDGET, 2.0)
+        state.default_widget(state.FORECAST_SEARCH_TRIALS, 10)
+        state.default_widget(state.FORECAST_SEARCH_EPOCHS, 20)
         budget = c1.number_input(t("runs.search.budget"), 0.5, 240.0, step=0.5, key=state.FORECAST_SEARCH_BUDGET,
                                  help=t("runs.search.budget_help"))
         trials = c2.number_input(t("runs.search.trials"), 1, 200, step=1, key=state.FORECAST_SEARCH_TRIALS)
@@ -99,20 +100,20 @@ def show_search(series: pd.DataFrame | None, spec, ds, training_running: bool) -
             try:
                 start_search(series, spec, ds, float(budget), int(trials), int(epochs))
             except SalesLensError as err:
-                state.put(state.FORECAST_SEARCH_ERROR, (err.message_id, err.params))
+                state.forecast_search_error.set(err.message)
             st.rerun()
         if running:
             show_search_progress()
-        error = state.get(state.FORECAST_SEARCH_ERROR)
+        error = state.forecast_search_error.get()
         if error:
-            st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
+            show_message(error)
         if result is None or running:
             return
         if not result.trials:
             st.info(t("runs.search.no_trials"))
             return
-        for message_id, params in result.save_errors:
-            st.warning(render_error(SalesLensError(message_id, **params)), icon=":material/database:")
+        for message in result.save_errors:
+            show_message(message, "warning", icon=":material/database:")
         best = result.best
         baseline = result.best_baseline_mase
         if best is not None:

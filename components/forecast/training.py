@@ -46,7 +46,7 @@ def forget_started(run_id: str) -> None:
 def start_forecast(series: pd.DataFrame, spec: SeriesSpec, config: ForecastConfig, folds: int, level: float, dataset_fingerprint: str, dataset_name: str) -> Job:
     """Queue a training in a worker process; it is recorded as started in the workspace first, so that a server
     killed meanwhile leaves it listed as interrupted, with its settings, instead of losing it without a word."""
-    number = int(state.get(state.FORECAST_RUN_COUNT, 0)) + 1
+    number = int(state.forecast_run_count.get(0)) + 1
     owner = state.owner()
     spec_dict = dataclasses.asdict(spec)
     run_id = record_started(owner, spec_dict, config, folds, level, dataset_fingerprint, dataset_name, spec.describe())
@@ -63,7 +63,7 @@ def collect_finished_job() -> None:
     """Move a finished job's result (or error) into the session; the previous good result survives a failure."""
     result = collect_job(state.FORECAST_JOB, state.FORECAST_RESULT, state.FORECAST_ERROR, convert=run_from_job)
     if result is not None and result.save_error:
-        state.put(state.WORKSPACE_ERROR, result.save_error)
+        state.workspace_error.set(result.save_error)
 
 
 def training_in_progress() -> bool:

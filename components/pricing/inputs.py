@@ -17,10 +17,10 @@ FREQ_OPTIONS = ("W", "D")  # weekly first: the default (see ElasticityConfig)
 
 
 def _defaults(has_cost: bool) -> None:
-    st.session_state.setdefault(state.PRICING_OBJECTIVE, "profit" if has_cost else "revenue")
-    st.session_state.setdefault(state.PRICING_MAX_CHANGE, 15)
-    st.session_state.setdefault(state.PRICING_ENDINGS, [])
-    st.session_state.setdefault(state.PRICING_INCLUDE_LOW, False)
+    state.default_widget(state.PRICING_OBJECTIVE, "profit" if has_cost else "revenue")
+    state.default_widget(state.PRICING_MAX_CHANGE, 15)
+    state.default_widget(state.PRICING_ENDINGS, [])
+    state.default_widget(state.PRICING_INCLUDE_LOW, False)
 
 
 def ending_label(ending: float) -> str:
@@ -63,7 +63,7 @@ def product_bounds(product_ids: list[str]) -> dict[str, tuple[float | None, floa
     """The per-product floors and ceilings the analyst has entered (read before the widgets are drawn)."""
     bounds = {}
     for pid in product_ids:
-        floor, ceiling = state.get(state.pricing_floor_key(pid)), state.get(state.pricing_ceiling_key(pid))
+        floor, ceiling = state.widget_value(state.pricing_floor_key(pid)), state.widget_value(state.pricing_ceiling_key(pid))
         if floor is not None or ceiling is not None:
             if floor is not None and ceiling is not None and floor > ceiling:
                 floor, ceiling = ceiling, floor
@@ -80,8 +80,8 @@ def input_product(table: pd.DataFrame) -> str | None:
     order = table.assign(_ok=table["status"] == "ok", _rev=recent).sort_values(["_ok", "_rev"], ascending=False)
     ids = order["product_id"].astype(str).tolist()
     names = dict(zip(table["product_id"], table["name"], strict=True))
-    if state.get(state.PRICING_PRODUCT) not in ids:
-        st.session_state[state.PRICING_PRODUCT] = ids[0]
+    if state.widget_value(state.PRICING_PRODUCT) not in ids:
+        state.set_widget(state.PRICING_PRODUCT, ids[0])
     return st.selectbox(t("pricing.input.product"), ids, format_func=lambda p: f"{p} · {names.get(p, '')}".rstrip(" ·"),
                         key=state.PRICING_PRODUCT)
 
@@ -101,8 +101,8 @@ def input_whatif_price(product_id: str, current_price: float, suggested_price: f
     high = math.ceil(current_price * 1.5 * 100) / 100
     start = suggested_price if math.isfinite(suggested_price) else current_price
     key = state.pricing_whatif_key(product_id)
-    value = state.get(key)
+    value = state.widget_value(key)
     if value is None or not low <= value <= high:
-        st.session_state[key] = round(min(max(start, low), high), 2)
+        state.set_widget(key, round(min(max(start, low), high), 2))
     step = 0.01 if current_price < 20 else (0.05 if current_price < 200 else 1.0)
     return float(st.slider(t("pricing.input.whatif_price"), low, high, step=step, format="%.2f", key=key))

@@ -20,8 +20,8 @@ def _algo(name: str) -> str:
 
 def _init(key: str, value: object) -> None:
     """Give a widget its first value through the session (not ``value=``), so values kept across pages don't clash."""
-    if state.get(key) is None:
-        state.put(key, value)
+    if state.widget_value(key) is None:
+        state.set_widget(key, value)
 
 
 def input_settings() -> RecommendSettings | None:
@@ -67,9 +67,9 @@ def input_list_algorithm(run: RecommendRun) -> str:
     options = list(dict.fromkeys([*([best] if best else []), *evaluated, *models]))
     default = best if best in models else run.fitted.algorithm
     token = (run.dataset_fingerprint, repr(run.settings), best)
-    if state.get(state.RECOMMEND_LIST_FOR) != token or state.get(state.RECOMMEND_LIST_ALGORITHM) not in options:
-        state.put(state.RECOMMEND_LIST_ALGORITHM, default)
-        state.put(state.RECOMMEND_LIST_FOR, token)
+    if state.recommend_list_for.get() != token or state.widget_value(state.RECOMMEND_LIST_ALGORITHM) not in options:
+        state.set_widget(state.RECOMMEND_LIST_ALGORITHM, default)
+        state.recommend_list_for.set(token)
 
     def label(name: str) -> str:
         return t("recommend.list.best", algorithm=_algo(name)) if name == best else _algo(name)

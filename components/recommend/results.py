@@ -6,10 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.messages import show_message
 from components.common.page import MISSING_CELL
 from components.recommend.charts import plot_evaluation, plot_scores, plot_segments
 from ml.export import to_safe_csv
-from ml.i18n import format_day, format_number, format_percent_value, get_language, render_error, t, translate
+from ml.i18n import format_day, format_number, format_percent_value, get_language, t, translate
 from ml.recommend import METRICS, segment_customers
 from ml.recommend.service import (
     RecommendRun,
@@ -38,10 +39,10 @@ def use_algorithm(run: RecommendRun, frame: pd.DataFrame, algorithm: str) -> Rec
             try:
                 model = fit_recommender(frame, algorithm, settings.weighting, settings.half_life_days, settings.seed)
             except SalesLensError as err:
-                st.warning(render_error(err))
+                show_message(err.message, "warning", icon=None)
                 return run
         run = run.using(model)
-        state.put(state.RECOMMEND_RESULT, run)
+        state.recommend_result.set(run)
         return run
     return run.using(models[algorithm])
 
@@ -144,8 +145,7 @@ def show_evaluation(run: RecommendRun, metric: str) -> None:
         return
     st.caption(t("recommend.evaluation.caption", days=result.test_days, customers=format_number(result.n_customers), k=result.k))
     if getattr(result, "new_launches", None) is not None:  # runs saved before the cold-start path have none
-        message_id, params = result.new_launches.note()
-        st.caption(t(message_id, **params))
+        st.caption(result.new_launches.note().render())
     table = result.table
     shown = pd.DataFrame({t("recommend.table.algorithm"): [t(f"recommend.algo.{a}") for a in table["algorithm"]]})
     for m in METRICS:
@@ -157,8 +157,8 @@ def show_evaluation(run: RecommendRun, metric: str) -> None:
     st.dataframe(styled, hide_index=True, width="stretch", placeholder=MISSING_CELL)
     if result.best:
         st.success(t("recommend.evaluation.best", algorithm=t(f"recommend.algo.{result.best}"), k=result.k))
-    for name, (message_id, params) in result.errors.items():
-        st.warning(f"{t(f'recommend.algo.{name}')}: {t(message_id, **params)}")
+    for name, message in result.errors.items():
+        st.warning(f"{t(f'recommend.algo.{name}')}: {message.render()}")
     st.plotly_chart(plot_evaluation(table, metric, result.k, result.best), width="stretch", key=state.RECOMMEND_EVAL_CHART)
 
 

@@ -9,12 +9,14 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common import messages
 from components.common.workspace import describe_run, open_saved_run, remember_error, workspace
 from components.runs.charts import plot_metrics_side_by_side, plot_runs_overlay
 from ml.forecast import BASELINES, NETWORK
 from ml.forecast.config import MODEL_TYPES
 from ml.i18n import format_day, format_number, render_error, t
 from ml.keras_runtime import backend_label
+from ml.messages import Message
 from ml.schema import SalesLensError
 from ml.workspace import RunRecord
 
@@ -168,7 +170,7 @@ def show_run_actions(records: list[RunRecord]) -> None:
         if st.button(t("runs.actions.save_label")):
             try:
                 workspace().rename_run(owner, run_id, label)
-                state.put(state.RUNS_MESSAGE, ("runs.message.renamed", {"label": label.strip()}))
+                state.runs_notice.set(state.RunsNotice(Message("runs.message.renamed", {"label": label.strip()})))
             except SalesLensError as err:
                 remember_error(err)
             st.rerun()
@@ -186,7 +188,7 @@ def show_run_actions(records: list[RunRecord]) -> None:
         if st.button(t("runs.actions.delete_now"), disabled=not sure, type="primary"):
             try:
                 workspace().delete_run(owner, run_id)
-                state.put(state.RUNS_MESSAGE, ("runs.message.deleted", {"name": describe_run(record)}))
+                state.runs_notice.set(state.RunsNotice(Message("runs.message.deleted", {"name": describe_run(record)})))
             except SalesLensError as err:
                 remember_error(err)
             st.rerun()
@@ -201,44 +203,40 @@ def show_import() -> None:
             return
         data = upload.getvalue()
         digest = hashlib.sha256(data).hexdigest()
-        last = state.get(state.RUNS_MESSAGE)
-        if last and last[1].get("digest") == digest:
+        last = state.runs_notice.get()
+        if last is not None and last.upload == digest:
             return  # this upload was handled on an earlier run of the script
         try:
             record = workspace().import_run(state.owner(), data)
         except SalesLensError as err:
-            state.put(state.RUNS_MESSAGE, ("error", {"digest": digest, "id": err.message_id, "params": err.params}))
+            state.runs_notice.set(state.RunsNotice(err.message, "error", upload=digest))
         else:
-            state.put(state.RUNS_MESSAGE, ("runs.message.imported",
-                                           {"digest": digest, "name": describe_run(record)}))
+            state.runs_notice.set(state.RunsNotice(Message("runs.message.imported", {"name": describe_run(record)}),
+                                                   upload=digest))
         st.rerun()
 
 
 def show_message() -> None:
-    message = state.get(state.RUNS_MESSAGE)
-    if not message:
+    notice = state.runs_notice.get()
+    if notice is None:
         return
-    kind, params = message
-    if kind == "error":
-        st.error(render_error(SalesLensError(params["id"], **params["params"])), icon=":material/error:")
-    else:
-        st.success(t(kind, **{k: v for k, v in params.items() if k != "digest"}))
-    if "digest" not in params:
-        state.put(state.RUNS_MESSAGE, None)
+    messages.show_message(notice.message, notice.kind, icon=":material/error:" if notice.kind == "error" else None)
+    if notice.upload is None:
+        state.runs_notice.set(None)
 
 
 def show_repair(err: SalesLensError) -> None:
     """The registry cannot be read: say so, and offer to rebuild it from the saved files."""
-    st.error(render_error(err), icon=":material/database:")
+    messages.show_message(err.message, icon=":material/database:")
     if err.message_id == "workspace.error.database_corrupt" and st.button(t("runs.repair.button"),
                                                                            key=state.RUNS_REPAIR):
         try:
             counts = workspace().recover_registry()
         except SalesLensError as again:
-            st.error(render_error(again))
+            messages.show_message(again.message, icon=None)
         else:
-            state.put(state.RUNS_MESSAGE, ("runs.repair.done", {"runs": counts["runs"],
-                                                                "datasets": counts["datasets"]}))
+            state.runs_notice.set(state.RunsNotice(Message("runs.repair.done", {"runs": counts["runs"],
+                                                                              "datasets": counts["datasets"]})))
             st.rerun()
 
 
@@ -252,6 +250,6 @@ def show_maintenance() -> None:
             except SalesLensError as err:
                 remember_error(err)
             else:
-                state.put(state.RUNS_MESSAGE, ("runs.repair.done", {"runs": counts["runs"],
-                                                                    "datasets": counts["datasets"]}))
+                state.runs_notice.set(state.RunsNotice(Message("runs.repair.done", {"runs": counts["runs"],
+                                                                              "datasets": counts["datasets"]})))
             st.rerun()

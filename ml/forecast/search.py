@@ -24,6 +24,7 @@ import pandas as pd
 from ml.forecast.config import ForecastConfig
 from ml.forecast.evaluation import HOLDOUT, NETWORK, aggregate_metrics, summarise_scorecard
 from ml.forecast.pipeline import ForecastResult, run_forecast
+from ml.messages import Message
 from ml.progress import Progress, ProgressSink, as_progress
 from ml.schema import ConfigError, SalesLensError
 
@@ -58,7 +59,7 @@ class Trial:
     metrics: dict[str, dict[str, float | None]] = field(default_factory=dict)
     seconds: float = 0.0
     run_id: str | None = None
-    error: tuple[str, dict[str, Any]] | None = None
+    error: Message | None = None
     epochs_run: int = 0  # epochs per network actually trained (fewer than configured when cut)
 
 
@@ -88,7 +89,7 @@ class SearchResult:
     elapsed: float
     stopped: bool
     budget_seconds: float
-    save_errors: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # set by the caller that saves
+    save_errors: list[Message] = field(default_factory=list)  # set by the caller that saves
     holdout: HoldoutScore | None = None  # None when no trial succeeded or the analyst stopped the search
     horizon: int = 0
     backtest_folds: int = 0
@@ -175,7 +176,7 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
             result = run_forecast(inner, config, baselines=not baselines, backtest_folds=backtest_folds,
                                   progress=Progress(stop=cut), interval_level=interval_level, refit=False)
         except SalesLensError as err:
-            trial.status, trial.error = "failed", (err.message_id, dict(err.params))
+            trial.status, trial.error = "failed", err.message
             trial.seconds = time.perf_counter() - t0
             trials.append(trial)
             sink.report("trial", len(trials), max_trials, budget_s=budget_seconds)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.messages import Message
 from ml.progress import ProgressSink, as_progress
 from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
 from ml.recommend.registry import ALGORITHMS, make_recommender
@@ -89,7 +90,7 @@ class EvaluationResult:
     n_customers: int  # customers evaluated (bought something new in the test period)
     n_products: int
     best: str | None  # algorithm with the highest NDCG@k
-    errors: dict[str, tuple[str, dict]] = field(default_factory=dict)  # algorithm -> (message id, params)
+    errors: dict[str, Message] = field(default_factory=dict)  # algorithm -> why it could not be evaluated
     # Products first sold after the cut: not candidates of the models above (unknown at the cut); their test-period
     # purchases are scored only by the content cold-start path (see ``evaluate_new_launches``).
     new_launches: NewLaunchResult | None = None
@@ -112,13 +113,13 @@ class NewLaunchResult:
     k: int  # min(k, launches)
     metrics: dict[str, float]
 
-    def note(self) -> tuple[str, dict[str, object]]:
-        """What the page and the CLI say about the launches: (message id, parameters)."""
+    def note(self) -> Message:
+        """What the page and the CLI say about the launches."""
         if not self.n_purchases:
-            return "evaluation.launches.none_bought", {"products": self.n_products}
-        return "evaluation.launches.note", {
+            return Message("evaluation.launches.none_bought", {"products": self.n_products})
+        return Message("evaluation.launches.note", {
             "products": self.n_products, "purchases": self.n_purchases, "customers": self.n_customers, "k": self.k,
-            "hit_rate": round(float(self.metrics["hit_rate"]), 3), "recall": round(float(self.metrics["recall"]), 3)}
+            "hit_rate": round(float(self.metrics["hit_rate"]), 3), "recall": round(float(self.metrics["recall"]), 3)})
 
     def to_json(self) -> dict[str, object]:
         return {"method": "content_cold_start", "products": self.n_products, "customers": self.n_customers,
@@ -173,7 +174,7 @@ def evaluate_algorithms(
             fitted = time.perf_counter()
             top = model.recommend_many(rows, k, exclude_seen=not repeat)
         except (DataError, ConfigError) as err:
-            errors[name] = (err.message_id, err.params)
+            errors[name] = err.message
             continue
         done = time.perf_counter()
         records.append({"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ml.messages import Message
 from ml.progress import ProgressSink, as_progress
 from ml.recommend.base import Ranked, Recommender
 from ml.recommend.basket import bought_together, co_purchase_pairs
@@ -149,7 +150,7 @@ class RecommendSettings:
 class RecommendRun:
     settings: RecommendSettings
     evaluation: object | None  # EvaluationResult, None when it could not run
-    evaluation_error: tuple[str, dict] | None
+    evaluation_error: Message | None
     fitted: FittedModel
     dataset_fingerprint: str = ""
     dataset_name: str = ""
@@ -198,7 +199,7 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
             if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases",
                                   "recommend.error.one_product", "recommend.error.k_too_large"):
                 raise  # the fit on all data would fail the same way: stop before it
-            error = (err.message_id, dict(err.params))
+            error = err.message
     sink.report("fit", round(100 * share), 100)
     best = getattr(evaluation, "best", None)
     also_best = best is not None and best != settings.algorithm and not sink.stopped

@@ -20,6 +20,7 @@ from ml.jobs import (
     default_max_workers,
     worker_environment,
 )
+from ml.messages import Message
 from ml.progress import ProgressEvent
 from ml.schema import ConfigError
 
@@ -99,8 +100,8 @@ def test_errors_are_kept_as_message_ids_not_tracebacks():
     registry = JobRegistry(max_workers=2)
     bad = registry.submit("train", "bad input", "a", f"{HERE}:diverge")
     bug = registry.submit("train", "bug", "a", f"{HERE}:divide_by_zero")
-    assert _wait(bad, FAILED).error == ("forecast.error.diverged", {"epoch": 3})
-    assert _wait(bug, FAILED).error == ("error.unexpected", {"detail": "ZeroDivisionError"})
+    assert _wait(bad, FAILED).error == Message("forecast.error.diverged", {"epoch": 3})
+    assert _wait(bug, FAILED).error == Message("error.unexpected", {"detail": "ZeroDivisionError"})
 
 
 def test_a_worker_that_dies_becomes_a_failed_job_and_frees_its_slot():
@@ -109,7 +110,7 @@ def test_a_worker_that_dies_becomes_a_failed_job_and_frees_its_slot():
     dead = registry.submit("train", "killed", "a", f"{HERE}:die", on_finish=finished.append)
     after = registry.submit("train", "next", "a", f"{HERE}:count_epochs", {"epochs": 1})
     snap = _wait(dead, FAILED)
-    assert snap.error == ("jobs.error.worker_died", {"code": -signal.SIGKILL})
+    assert snap.error == Message("jobs.error.worker_died", {"code": -signal.SIGKILL})
     assert _wait(after, DONE).status == DONE
     assert finished == [dead]
 
