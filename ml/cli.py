@@ -19,7 +19,7 @@ from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, 
 from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
 from ml.keras_runtime import backend_label, select_backend
-from ml.limits import LIMITS
+from ml.limits import DISK_LIMITS, LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
 from ml.schema import CANONICAL_COLUMNS, DataError, SalesLensError
@@ -62,6 +62,11 @@ def load_from_args(args: argparse.Namespace) -> Dataset:
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
+    from ml.outofcore.run import load_paths_isolated, wants_stream
+
+    if wants_stream(args.files):  # large files: streamed from disk by the worker (ml/outofcore)
+        return load_paths_isolated(args.files, parse_map_argument(args.map), options, DISK_LIMITS,
+                                   reserve=resident_bytes(os.getpid()) + 48 * 2**20, load_frame=getattr(args, "command", None) != "profile")
     files = read_files_argument(args.files)
     # The parse worker gets what is left of the budget after this process (the files and imports it holds, and a
     # margin for the watcher's 20 ms between looks), so that the command as a whole stays within it.

@@ -576,7 +576,7 @@ class _Cleaner:
                 continue
             _mix(h, _np(pc.fill_null(arr.indices, -1)))
         for arr in self.texts.values():
-            _mix(h, _np(pc.fill_null(pc.binary_length(arr), -1)))
+            _mix(h, _np(pc.fill_null(pc.dictionary_encode(arr).indices, -1)))  # value codes: few false candidates
         for flags in self.flags.values():
             _mix(h, flags)
         hashes = h[rows] if len(rows) < self.n else h

@@ -34,4 +34,16 @@ class IngestLimits:
         return self.max_total_inflated_mb * 1024 * 1024
 
 
-LIMITS = IngestLimits()
+LIMITS = IngestLimits()  # what a browser may upload
+
+# Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between, and the file is
+# streamed, never held in memory, so the caps are what the disk and the time allow. An archive is unpacked into the
+# temporary folder (free space there must exceed the unpacked size) and the cleaned Parquet is ~1/5 of the text.
+# Rows are bounded by the parse budget: the typed columns take ~60-100 bytes a line (20M lines fit in 1.5 GB), and
+# by time: ~2-3 s per million lines on 2 busy cores (bench/RESULTS.md, issue 17).
+DISK_LIMITS = IngestLimits(
+    max_upload_mb=16 * 1024,
+    max_inflated_mb=16 * 1024,
+    max_rows=25_000_000,
+    max_total_inflated_mb=16 * 1024,
+)

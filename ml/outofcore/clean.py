@@ -12,6 +12,7 @@ and its totals summed the way ``Dataset.control_totals`` sums them.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import tempfile
@@ -47,12 +48,17 @@ from ml.dataset import (
 )
 from ml.limits import LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
-from ml.outofcore.source import Inflater, NotUtf8, TextSource, describe_text, iter_batches, to_utf8
+from ml.outofcore.source import BLOCK_BYTES, Inflater, NotUtf8, TextSource, describe_text, iter_batches, to_utf8
 from ml.parsing import detect_number_style, parse_dates_keyed, parse_numbers
 from ml.schema import CANONICAL_COLUMNS, NUMERIC_COLUMNS, Col, DataError
 
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _ISO = "%Y-%m-%d"
+# Text columns held dictionary-encoded (a description or a customer repeats on many lines; the cleaner's steps read
+# them through take, is_null, dictionary codes and to_pandas, which give the same answers on either form). Order ids
+# are mostly unique and are tested with starts_with: plain text.
+DICTIONARY_TEXTS = frozenset({Col.CUSTOMER_ID, Col.DESCRIPTION})
+ROW_GROUP = 1_000_000
 
 
 class _TextKeys(Exception):
@@ -91,7 +97,9 @@ class StoredDataset(Dataset):
         return self.totals.date_max
 
     def has(self, column: str) -> bool:
-        return column in pq.read_schema(self.path).names if self.path else False
+        if "frame" in self.__dict__ or self.path is None:
+            return column in self.frame.columns if "frame" in self.__dict__ else False
+        return column in pq.read_schema(self.path).names
 
     def control_totals(self) -> dict:
         t = self.totals
@@ -105,6 +113,16 @@ class StoredDataset(Dataset):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+def _trim() -> None:
+    """Arrow's and the C library's freed pages back to the system (numpy's temporaries, freed in the converting
+    threads, otherwise stay in glibc's per-thread arenas and count in the parse's resident memory)."""
+    _release_memory()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 # ---------------------------------------------------------------------------------------------------- reading
@@ -163,14 +181,17 @@ def _sample(source: TextSource, rows: int, n: int = SAMPLE_ROWS) -> dict[str, pa
 def load_large_dataset(paths: list[str | Path], mapping_overrides: dict[str, str | None] | None = None,
                        options: CleaningOptions | None = None, limits: IngestLimits = LIMITS,
                        name: str | None = None, output: str | Path | None = None,
-                       names: list[str] | None = None, block_bytes: int | None = None) -> StoredDataset:
+                       names: list[str] | None = None, block_bytes: int | None = None,
+                       workdir: str | Path | None = None) -> StoredDataset:
     """``load_dataset`` for files on disk, streamed: the cleaned frame is written to ``output`` (Parquet) when
-    given. ``names``: the files' names as the user knows them (default: their base names)."""
+    given. ``names``: the files' names as the user knows them (default: their base names). ``workdir``: where
+    archives are unpacked (default: a temporary folder removed afterwards; a caller that may kill this process
+    passes its own and removes it)."""
     options = options or CleaningOptions()
     paths = [Path(p) for p in paths]
     names = list(names) if names is not None else [p.name for p in paths]
     legacy: frozenset[str] = frozenset()
-    with tempfile.TemporaryDirectory(prefix="saleslens-import-") as work:
+    with tempfile.TemporaryDirectory(prefix="saleslens-import-", dir=workdir) as work:
         for _attempt in range(3):
             try:
                 sources = open_sources(paths, names, limits, options.encoding, Path(work), legacy)
@@ -184,7 +205,7 @@ def load_large_dataset(paths: list[str | Path], mapping_overrides: dict[str, str
 
 
 def _load(sources, paths, names, mapping_overrides, options, limits, name, output, block_bytes) -> StoredDataset:
-    block = block_bytes or 16 * 2**20
+    block = block_bytes or BLOCK_BYTES
     first = sources[0]
     try:
         rows = _count_rows(first)
@@ -247,7 +268,7 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
         _refuse_empty(report, mapping, cleaner.heads, first.format.name)
         digest = hashing.result()
     if output is not None:
-        pq.write_table(table, str(output), compression="zstd")
+        write_parquet(table, Path(output))
     del table
     digest.update(repr(sorted(mapping.columns.items())).encode())
     digest.update(repr((str(options.returns), options.day_first, options.drop_duplicates)).encode())
@@ -323,7 +344,7 @@ class StreamCleaner(_Cleaner):
                         jobs[name] = self.pool.submit(parse_numbers, col, self.number_style)
                     elif name == Col.PROMO:
                         jobs[name] = self.pool.submit(_parse_flags, col)
-                    elif name in CATEGORICAL_COLUMNS:
+                    elif name in CATEGORICAL_COLUMNS or name in DICTIONARY_TEXTS:
                         jobs[name] = self.pool.submit(_encode_categorical, col)
                     elif name != Col.DATE:
                         jobs[name] = self.pool.submit(_clean_text, col)
@@ -352,6 +373,7 @@ class StreamCleaner(_Cleaner):
                     else:
                         parts[name].append(result)
                 offset += n
+                _trim()
             source.format.malformed_rows = counts["rows"]
             source.format.short_rows = counts["short"]
             self.origin.append((source.format.name, offset - before))
@@ -379,6 +401,8 @@ class StreamCleaner(_Cleaner):
                 self.flags[name] = _cat(parts.pop(name), bool)
             elif name in CATEGORICAL_COLUMNS:
                 self.cats[name] = _combine_dictionaries(parts.pop(name))
+            elif name in DICTIONARY_TEXTS:
+                self.texts[name] = _combine_dictionaries(parts.pop(name))
             else:
                 self.texts[name] = _as_array(pa.chunked_array(parts.pop(name), pa.string()))
         if Col.PRODUCT_ID not in self.cats and Col.PRODUCT_NAME in self.cats:
@@ -386,20 +410,20 @@ class StreamCleaner(_Cleaner):
             self.product_from_name = True
         else:
             self.product_from_name = False
-        _release_memory()
+        _trim()
 
     def _format_examples(self, found: list) -> list[str]:
         return [f"{self._locate(i)}: {v!r}" if v is not None else f"{self._locate(i)}: (empty)" for i, v in found]
 
     def finish(self) -> tuple[pa.Table, StoredTotals]:
         """The cleaner's remaining steps, then the cleaned table (the frame ``_Cleaner._frame`` builds, as Arrow)."""
-        self._drop_unusable()
-        self._derive_measures()
+        steps = [self._drop_unusable, self._derive_measures, self._find_non_products, self._apply_returns_policy,
+                 self._flag]
         if self.options.drop_duplicates:
-            self._drop_duplicates()
-        self._find_non_products()
-        self._apply_returns_policy()
-        self._flag()
+            steps.insert(2, self._drop_duplicates)
+        for step in steps:
+            step()
+            _trim()  # each step's temporaries go before the next one's
         return self._table()
 
     def _table(self) -> tuple[pa.Table, StoredTotals]:
@@ -431,6 +455,18 @@ class StreamCleaner(_Cleaner):
         last = pd.Timestamp(days[-1], unit="s") if len(days) else pd.NaT
         return table, StoredTotals(rows=len(days), total_quantity=totals.get(Col.QUANTITY),
                                    total_revenue=totals.get(Col.REVENUE), date_min=first, date_max=last)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """The cleaned table as Parquet, row group by row group: text held as a dictionary is written as plain text
+    (the frame's schema), one row group decoded at a time."""
+    schema = pa.schema([pa.field(f.name, f.type.value_type) if pa.types.is_dictionary(f.type) and
+                        f.name in DICTIONARY_TEXTS else f for f in table.schema])
+    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+        for start in range(0, max(table.num_rows, 1), ROW_GROUP):
+            part = table.slice(start, ROW_GROUP)
+            writer.write_table(pa.table([c.cast(f.type) for c, f in zip(part.columns, schema, strict=True)],
+                                        schema=schema))
 
 
 def _collect(found: list, mask: np.ndarray, offset: int, source: pa.Array | None) -> None:
