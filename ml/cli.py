@@ -55,13 +55,17 @@ def read_files_argument(paths: Sequence[str]) -> list[tuple[str, bytes]]:
     return files
 
 
-def load_from_args(args: argparse.Namespace) -> Dataset:
-    options = CleaningOptions(
+def cleaning_options_from_args(args: argparse.Namespace) -> CleaningOptions:
+    return CleaningOptions(
         returns=ReturnsPolicy(args.returns),
         day_first=args.day_first,
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
+
+
+def load_from_args(args: argparse.Namespace) -> Dataset:
+    options = cleaning_options_from_args(args)
     from ml.outofcore.run import load_paths_isolated, wants_stream
 
     if wants_stream(args.files):  # large files: streamed from disk by the worker (ml/outofcore)
@@ -270,7 +274,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 # Commands of the later areas live beside their engine: each module defines HELP_ID (a message id),
 # add_arguments(parser) and run(args) -> exit code, and is imported only when its command runs or help is shown.
-AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli"}
+AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli", "import": "ml.outofcore.cli"}
 
 
 def _area_commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]:

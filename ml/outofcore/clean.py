@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -105,6 +106,12 @@ class StoredDataset(Dataset):
         t = self.totals
         return {"total_quantity": t.total_quantity, "total_revenue": t.total_revenue,
                 "date_min": t.date_min.date().isoformat(), "date_max": t.date_max.date().isoformat()}
+
+    def write_frame(self, target: Path) -> None:
+        """The cleaned Parquet copied to ``target`` (how ``Workspace.save_dataset`` stores it)."""
+        if self.path is None:
+            raise DataError("ingest.error.parse_failed", code=0)
+        shutil.copyfile(self.path, target)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
