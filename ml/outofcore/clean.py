@@ -38,9 +38,9 @@ from ml.dataset import (
     Problem,
     ValidationReport,
     _as_array,
-    _Cleaner,
     _choose_date_style,
     _clean_text,
+    _Cleaner,
     _encode_categorical,
     _np,
     _parse_flags,
@@ -49,7 +49,15 @@ from ml.dataset import (
 )
 from ml.limits import LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
-from ml.outofcore.source import BLOCK_BYTES, Inflater, NotUtf8, TextSource, describe_text, iter_batches, to_utf8
+from ml.outofcore.source import (
+    BLOCK_BYTES,
+    Inflater,
+    NotUtf8,
+    TextSource,
+    describe_text,
+    iter_batches,
+    to_utf8,
+)
 from ml.parsing import detect_number_style, parse_dates_keyed, parse_numbers
 from ml.schema import CANONICAL_COLUMNS, NUMERIC_COLUMNS, Col, DataError
 

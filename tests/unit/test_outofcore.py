@@ -87,7 +87,7 @@ def _planted(rows: int, seed: int, day_first: bool = False, late_bad_date: bool 
              for i in range(rows)]
     bad = {
         3: f"{stamps[3]},O3,P001,Mug 1,abc,2.25,C101",  # unreadable quantity
-        5: f",O5,P002,Mug 2,1,2.25,C101",  # no date
+        5: ",O5,P002,Mug 2,1,2.25,C101",  # no date
         7: f"{stamps[7]},O7,P002,Mug 2,0,2.25,C101",  # zero quantity
         11: f"{stamps[11]},O11,P003,Mug 3,1,-4.00,C101",  # negative price
         13: f"{stamps[13]},O13,POST,POSTAGE,1,18.00,C101",  # not a product
