@@ -224,7 +224,12 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
     first = sources[0]
     try:
         rows = _count_rows(first)
-        if rows > limits.max_rows:
+        total = rows
+        for source in sources[1:]:  # every file's lines, before any is converted: a refusal costs one read
+            if total > limits.max_rows:
+                break
+            total += _count_rows(source)
+        if total > limits.max_rows:
             raise DataError("ingest.error.too_many_rows", name=names[0], limit=limits.max_rows)
         samples = _sample(first, rows)
     except NotUtf8 as exc:
@@ -373,7 +378,9 @@ class StreamCleaner(_Cleaner):
                 days.append(d_np)
                 failed.append(f_np)
                 missing.append(m_np)
-                keys.append(k)
+                dated = ~f_np & ~m_np
+                plain_days = not self.text_keys and bool((k[dated] == d_np[dated] * 1000).all())
+                keys.append(None if plain_days else k)  # None: dates without a time, the key is the day (below)
                 _collect(examples[Col.DATE], f_np, offset, cols[Col.DATE])
                 _collect(examples["_missing"], m_np, offset, None)
                 keep = ~f_np & ~m_np
@@ -395,7 +402,12 @@ class StreamCleaner(_Cleaner):
         self.n = offset
         self.keep = np.ones(self.n, dtype=bool)
         self.days = _cat(days, np.int64)
-        self.date_key = _cat(keys, np.int64)
+        if all(k is None for k in keys):
+            # Only rows with a date are compared as duplicates, and for them the key is the day in ms: the day
+            # numbers tell the same rows apart, without a second array as long as the file.
+            self.date_key = self.days
+        else:
+            self.date_key = _cat([d * 1000 if k is None else k for d, k in zip(days, keys, strict=True)], np.int64)
         failed_all, missing_all = _cat(failed, bool), _cat(missing, bool)
         self.heads = heads
         self._drop("bad_date", failed_all, examples=self._format_examples(examples[Col.DATE]))
