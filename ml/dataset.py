@@ -562,7 +562,7 @@ class _Cleaner:
     def _drop_duplicates(self) -> None:
         """Exact repeats of an earlier row (every mapped column equal, the date to the time written).
 
-        A 64-bit hash over cheap per-column keys (numbers' bits, category codes, text lengths) finds the few rows
+        A 64-bit hash over cheap per-column keys (numbers' bits, category and text codes) finds the few rows
         that *might* repeat another; only those are compared value by value, so the answer is exact."""
         rows = np.flatnonzero(self.keep)
         if len(rows) < 2:
@@ -576,7 +576,7 @@ class _Cleaner:
                 continue
             _mix(h, _np(pc.fill_null(arr.indices, -1)))
         for arr in self.texts.values():
-            _mix(h, _np(pc.fill_null(pc.dictionary_encode(arr).indices, -1)))  # value codes: few false candidates
+            _mix(h, self._text_key(arr))
         for flags in self.flags.values():
             _mix(h, flags)
         hashes = h[rows] if len(rows) < self.n else h
@@ -596,6 +596,10 @@ class _Cleaner:
         dup = np.zeros(self.n, dtype=bool)
         dup[cand[pd.DataFrame(exact).duplicated(keep="first").to_numpy()]] = True
         self._drop("duplicates", dup)
+
+    def _text_key(self, arr) -> np.ndarray:
+        """Equal texts get equal keys (their value codes: unlike lengths, few false duplicate candidates)."""
+        return _np(pc.fill_null(pc.dictionary_encode(arr).indices, -1))
 
     def _find_non_products(self) -> None:
         """Postage, fees, adjustments and write-off notes (``ml.products``): dropped, or flagged when kept."""

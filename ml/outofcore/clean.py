@@ -439,6 +439,21 @@ class StreamCleaner(_Cleaner):
             self.product_from_name = False
         _trim()
 
+    def _text_key(self, arr) -> np.ndarray:
+        """DuckDB's 64-bit hash of each plain text (order ids: millions of distinct values, whose dictionary would
+        cost several times the column); equal texts, equal keys, which is all the duplicate search needs."""
+        if pa.types.is_dictionary(arr.type):
+            return super()._text_key(arr)
+        import duckdb
+
+        con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
+        try:
+            texts = pa.table({"t": arr})  # noqa: F841 - scanned by name below (zero copy)
+            hashed = con.sql("SELECT hash(t) AS h FROM texts").to_arrow_table().column("h")
+        finally:
+            con.close()
+        return hashed.to_numpy().view(np.int64)
+
     def _format_examples(self, found: list) -> list[str]:
         return [f"{self._locate(i)}: {v!r}" if v is not None else f"{self._locate(i)}: (empty)" for i, v in found]
 
