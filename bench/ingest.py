@@ -130,9 +130,9 @@ def run_streamed(path: Path):
         out = Path(tmp) / "data.parquet"
         ds = load_large_dataset([path], output=out)
         con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
-        daily = con.execute(
+        daily = con.sql(
             "SELECT date_trunc('day', date) AS day, product_id, sum(quantity) AS units, sum(revenue) AS revenue "
-            f"FROM read_parquet('{out}') GROUP BY ALL").arrow()
+            f"FROM read_parquet('{out}') GROUP BY ALL").to_arrow_table()
         con.close()
     return ds, daily
 

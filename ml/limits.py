@@ -40,9 +40,9 @@ LIMITS = IngestLimits()  # what a browser may upload
 # Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between and the text is
 # streamed, never held in memory, so size is bounded by the disk (an archive is unpacked into the temporary folder,
 # which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time (the streamed path
-# reads ~1 GB of text in 1-6 minutes on 2 cores, depending on their load). Rows are bounded by the parse budget: the
-# typed columns and the cleaning steps over all rows need ~150-250 bytes a line at their peak (measured 1.37 GB
-# for the 5.4M-line near-cap zip), so 6M lines fit in the default 1.5 GB (bench/RESULTS.md, issue 17).
+# reads ~1 GB of text in 1-8 minutes on 2 cores, depending on their load). Rows are bounded by the parse budget: the
+# typed columns and the cleaning steps over all rows need ~200 bytes a line at their peak (measured: the parse
+# worker 1.22 GB on the 5.4M-line near-cap zip), so 6M lines fit in the default 1.5 GB (bench/RESULTS.md, issue 17).
 DISK_LIMITS = IngestLimits(
     max_upload_mb=16 * 1024,
     max_inflated_mb=16 * 1024,
