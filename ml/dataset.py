@@ -562,7 +562,7 @@ class _Cleaner:
     def _drop_duplicates(self) -> None:
         """Exact repeats of an earlier row (every mapped column equal, the date to the time written).
 
-        A 64-bit hash over cheap per-column keys (numbers' bits, category and text codes) finds the few rows
+        A 64-bit hash over cheap per-column keys (numbers' bits, category codes, text lengths) finds the few rows
         that *might* repeat another; only those are compared value by value, so the answer is exact."""
         rows = np.flatnonzero(self.keep)
         if len(rows) < 2:
@@ -598,8 +598,8 @@ class _Cleaner:
         self._drop("duplicates", dup)
 
     def _text_key(self, arr) -> np.ndarray:
-        """Equal texts get equal keys (their value codes: unlike lengths, few false duplicate candidates)."""
-        return _np(pc.fill_null(pc.dictionary_encode(arr).indices, -1))
+        """Equal texts get equal keys (here their lengths: cheap; ml/outofcore hashes the values)."""
+        return _np(pc.fill_null(pc.binary_length(arr), -1))
 
     def _find_non_products(self) -> None:
         """Postage, fees, adjustments and write-off notes (``ml.products``): dropped, or flagged when kept."""

@@ -443,7 +443,7 @@ class StreamCleaner(_Cleaner):
         """DuckDB's 64-bit hash of each plain text (order ids: millions of distinct values, whose dictionary would
         cost several times the column); equal texts, equal keys, which is all the duplicate search needs."""
         if pa.types.is_dictionary(arr.type):
-            return super()._text_key(arr)
+            return _np(pc.fill_null(arr.indices, -1))
         import duckdb
 
         con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
