@@ -247,7 +247,7 @@ def main() -> None:
     STREAMED_PATH = path if args.streamed else None
 
     times = measure_times(data, args.reps)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: statistics.median(v) for k, v in times.items() if v}
     ratio = med["b"] / med["a"]
     # Ratio per interleaved pair as well: less sensitive to load changing during the run.
     pair_ratios = [b / a for a, b in zip(times["a"], times["b"], strict=True)]
