@@ -19,7 +19,7 @@ from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, 
 from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
 from ml.keras_runtime import backend_label, select_backend
-from ml.limits import LIMITS
+from ml.limits import DISK_LIMITS, LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
 from ml.schema import CANONICAL_COLUMNS, DataError, SalesLensError
@@ -57,14 +57,24 @@ def read_files_argument(paths: Sequence[str]) -> list[tuple[str, bytes]]:
     return files
 
 
-def load_from_args(args: argparse.Namespace) -> Dataset:
-    options = CleaningOptions(
+def cleaning_options_from_args(args: argparse.Namespace) -> CleaningOptions:
+    return CleaningOptions(
         returns=ReturnsPolicy(args.returns),
         day_first=args.day_first,
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
-    files = sql_files(args) or read_files_argument(args.files)
+
+
+def load_from_args(args: argparse.Namespace) -> Dataset:
+    options = cleaning_options_from_args(args)
+    from ml.outofcore.run import load_paths_isolated, wants_stream
+
+    query_files = sql_files(args)  # a query's result, or [] when the command reads files
+    if not query_files and wants_stream(args.files):  # large files: streamed from disk by the worker (ml/outofcore)
+        return load_paths_isolated(args.files, parse_map_argument(args.map), options, DISK_LIMITS,
+                                   reserve=resident_bytes(os.getpid()) + 48 * 2**20, load_frame=getattr(args, "command", None) != "profile")
+    files = query_files or read_files_argument(args.files)
     # The parse worker gets what is left of the budget after this process (the files and imports it holds, and a
     # margin for the watcher's 20 ms between looks), so that the command as a whole stays within it.
     reserve = resident_bytes(os.getpid()) + 48 * 2**20
@@ -270,7 +280,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 # Commands of the later areas live beside their engine: each module defines HELP_ID (a message id),
 # add_arguments(parser) and run(args) -> exit code, and is imported only when its command runs or help is shown.
-AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli"}
+AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli", "import": "ml.outofcore.cli"}
 
 
 def _area_commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]:

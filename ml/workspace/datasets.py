@@ -97,7 +97,11 @@ def save_dataset(ws: Storage, owner: str, ds: Dataset, files: list[tuple[str, by
     rel = f"datasets/{dataset_id}"
     keep_sources = files is not None and sum(len(b) for _, b in files) <= MAX_SOURCE_BYTES
     with staged_folder(ws.root, ws.root / rel) as tmp:
-        write_frame(ds.frame, tmp / "data.parquet")
+        copy = getattr(ds, "write_frame", None)  # a dataset streamed to Parquet (ml/outofcore): its file
+        if copy:
+            copy(tmp / "data.parquet")
+        else:
+            write_frame(ds.frame, tmp / "data.parquet")
         sources = []
         if keep_sources:
             (tmp / "sources").mkdir()
@@ -109,7 +113,7 @@ def save_dataset(ws: Storage, owner: str, ds: Dataset, files: list[tuple[str, by
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())
     row = {
         "id": dataset_id, "owner": owner, "fingerprint": ds.fingerprint, "name": ds.name[:500],
-        "rows": len(ds.frame), "size_bytes": int(size),
+        "rows": ds.report.rows_kept if copy else len(ds.frame), "size_bytes": int(size),
         "date_min": ds.date_min.date().isoformat(), "date_max": ds.date_max.date().isoformat(),
         "created_at": utc_now(), "path": rel,
     }
