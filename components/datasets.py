@@ -12,7 +12,7 @@ import streamlit as st
 
 from components import state
 from components.page import MISSING_CELL
-from ml.dataset import CleaningOptions, Dataset, load_dataset
+from ml.dataset import CleaningOptions, Dataset, code_digest, load_dataset
 from ml.i18n import format_day, format_number, render_error, t
 from ml.isolated import load_dataset_isolated
 from ml.schema import SalesLensError
@@ -22,16 +22,10 @@ SAMPLE_NAME = "sample_sales.csv.gz"
 _log = logging.getLogger(__name__)
 
 
-# The engine code whose output the cached sample is: a change in any of them reads the CSV again.
-_INGEST_SOURCES = ("dataset.py", "ingest.py", "parsing.py", "mapping.py", "schema.py", "limits.py")
-
-
 def _sample_cache_key(data: bytes, options: CleaningOptions) -> str:
     digest = hashlib.sha256(data)
     digest.update(repr((sorted(vars(options).items()), pd.__version__, pa.__version__)).encode())
-    engine = Path(__file__).resolve().parent.parent / "ml"
-    for name in _INGEST_SOURCES:
-        digest.update((engine / name).read_bytes())
+    digest.update(code_digest().encode())  # a change to the reading or cleaning code reads the CSV again
     return f"sample-{digest.hexdigest()[:32]}"
 
 

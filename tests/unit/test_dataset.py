@@ -233,7 +233,8 @@ def test_report_counts_and_rows_dropped():
 
 def test_reasons_given_to_drop_are_translated():
     # The i18n scanner looks for report.add("..."); dropped rows go through _drop("...") instead.
-    source = (Path(__file__).resolve().parents[2] / "ml" / "dataset.py").read_text(encoding="utf-8")
+    package = Path(__file__).resolve().parents[2] / "ml" / "dataset"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
     reasons = set(re.findall(r"""_drop\(\s*["']([a-z0-9_]+)["']""", source))
     assert {"bad_date", "duplicates", "netted_purchases"} <= reasons
     for lang in ("en", "zh"):
