@@ -25,7 +25,7 @@ from ml.schema import Col, ColumnMapping, DataError
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _ENGINE = Path(__file__).resolve().parent.parent
 # The engine code whose output a loaded dataset is (folders: every module in them).
-_SOURCES = ("dataset", "ingest.py", "parsing.py", "mapping.py", "schema.py", "limits.py", "products.py", "currency.py")
+_SOURCES = ("dataset", "ingest", "parsing.py", "mapping.py", "schema.py", "limits.py", "products.py", "currency.py")
 
 
 @dataclass

@@ -240,3 +240,12 @@ def test_reasons_given_to_drop_are_translated():
     for lang in ("en", "zh"):
         catalogue = i18n.load_catalogue(lang)
         assert not [r for r in reasons if f"report.reason.{r}" not in catalogue], lang
+
+
+def test_code_digest_reads_every_source_it_names():
+    """The sample cache is keyed on it: a missing file would raise and silently turn the cache off."""
+    from ml.dataset import load as load_module
+
+    engine = load_module._ENGINE
+    assert all((engine / name).exists() for name in load_module._SOURCES)
+    assert len(load_module.code_digest()) == 64
