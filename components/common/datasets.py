@@ -12,7 +12,7 @@ import streamlit as st
 
 from components import state
 from components.common.workspace import SAMPLE, point_at, restore_session
-from ml.dataset import CleaningOptions, Dataset, load_dataset
+from ml.dataset import CleaningOptions, Dataset, code_digest, load_dataset
 from ml.i18n import format_day, format_number, t
 from ml.messages import Message
 from ml.schema import SalesLensError
@@ -22,16 +22,10 @@ SAMPLE_PATH = ROOT / "data" / "sample_sales.csv.gz"
 SAMPLE_NAME = "sample_sales.csv.gz"
 
 
-# The engine code whose output the cached sample is: a change in any of them reads the CSV again.
-_INGEST_SOURCES = ("dataset.py", "ingest.py", "parsing.py", "mapping.py", "schema.py", "limits.py")
-
-
 def _sample_cache_key(data: bytes, options: CleaningOptions) -> str:
     digest = hashlib.sha256(data)
     digest.update(repr((sorted(vars(options).items()), pd.__version__, pa.__version__)).encode())
-    engine = ROOT / "ml"
-    for name in _INGEST_SOURCES:
-        digest.update((engine / name).read_bytes())
+    digest.update(code_digest().encode())  # a change to the reading or cleaning code reads the CSV again
     return f"sample-{digest.hexdigest()[:32]}"
 
 

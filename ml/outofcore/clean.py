@@ -5,7 +5,7 @@ The file is read three times as a stream of record batches (``ml.outofcore.sourc
 to take the same evenly spread sample the in-memory path detects on, and once to convert each batch with the same
 functions (``ml.parsing``, the cleaner's encoders). Only the typed columns are kept (numbers, day numbers, category
 codes, the text columns), never the raw text: a 1 GB export needs a few hundred MB instead of ~7x its size. The
-checks that look at every row at once (duplicates, non-products, returns, outliers) are ``ml.dataset._Cleaner``'s
+checks that look at every row at once (duplicates, non-products, returns, outliers) are ``ml.dataset.Cleaner``'s
 own steps on those arrays, so the answer is the same row for row; the result is written to Parquet with pyarrow
 and its totals summed the way ``Dataset.control_totals`` sums them.
 """
@@ -33,20 +33,23 @@ from ml.dataset import (
     CATEGORICAL_COLUMNS,
     MAX_EXAMPLES,
     SAMPLE_ROWS,
+    Cleaner,
     CleaningOptions,
     Dataset,
+    MappedTable,
     Problem,
     ValidationReport,
-    _as_array,
-    _choose_date_style,
-    _clean_text,
-    _Cleaner,
-    _encode_categorical,
-    _np,
-    _parse_flags,
-    _refuse_empty,
-    _release_memory,
+    choose_date_style,
 )
+from ml.dataset.convert import (
+    _as_array,
+    clean_text,
+    encode_categorical,
+    parse_flags,
+    release_memory,
+    to_numpy,
+)
+from ml.dataset.load import _refuse_empty
 from ml.limits import LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
 from ml.outofcore.source import (
@@ -133,7 +136,7 @@ class StoredDataset(Dataset):
 def _trim() -> None:
     """Arrow's and the C library's freed pages back to the system (numpy's temporaries, freed in the converting
     threads, otherwise stay in glibc's per-thread arenas and count in the parse's resident memory)."""
-    _release_memory()
+    release_memory()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
@@ -253,7 +256,7 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
              for v in samples[mapping.columns[c]].drop_null().to_pylist()]
     regions = samples[mapping.columns[Col.REGION]].to_pylist() if mapping.has(Col.REGION) else None
     report.currency = detect_currency(money, regions)
-    date_style = _choose_date_style(samples[mapping.columns[Col.DATE]], options.day_first)
+    date_style = choose_date_style(samples[mapping.columns[Col.DATE]], options.day_first)
     report.date_format = date_style.format
     report.date_ambiguous = date_style.ambiguous
     report.date_alternative = date_style.alternative
@@ -285,7 +288,9 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
         table, totals = cleaner.finish()
         report.problems[:0] = [Problem(r, int(c), "dropped") for r, c in head]
         report.rows_kept = totals.rows
-        _refuse_empty(report, mapping, cleaner.heads, first.format.name)
+        _refuse_empty(report, MappedTable(table=None, mapping=mapping, number_style=style, date_style=date_style,
+                                          currency=report.currency, formats=report.formats, origin=cleaner.origin,
+                                          source_columns=first.columns, heads=cleaner.heads))
         digest = hashing.result()
     if output is not None:
         write_parquet(table, Path(output))
@@ -305,8 +310,8 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
 # ---------------------------------------------------------------------------------------------------- cleaning
 
 
-class StreamCleaner(_Cleaner):
-    """``_Cleaner`` whose conversion step reads batches from the stream; every later step is the cleaner's own."""
+class StreamCleaner(Cleaner):
+    """``Cleaner`` whose conversion step reads batches from the stream; every later step is the cleaner's own."""
 
     def __init__(self, sources, mapping, date_style, number_style, options, report, pool, block, text_keys):
         super().__init__(pa.table({}), date_style, number_style, options, report, [], pool)
@@ -341,7 +346,7 @@ class StreamCleaner(_Cleaner):
 
     def convert(self) -> None:
         """The columns of every batch to their types; the unreadable values are counted and quoted as
-        ``_Cleaner._convert`` does (examples: the first rows over the whole upload)."""
+        ``Cleaner._convert`` does (examples: the first rows over the whole upload)."""
         names = list(self.mapping.columns.keys())
         sources_cols = list(self.mapping.columns.values())
         days, failed, missing, keys = [], [], [], []
@@ -363,18 +368,18 @@ class StreamCleaner(_Cleaner):
                     if name in nums:
                         jobs[name] = self.pool.submit(parse_numbers, col, self.number_style)
                     elif name == Col.PROMO:
-                        jobs[name] = self.pool.submit(_parse_flags, col)
+                        jobs[name] = self.pool.submit(parse_flags, col)
                     elif name in CATEGORICAL_COLUMNS or name in DICTIONARY_TEXTS:
-                        jobs[name] = self.pool.submit(_encode_categorical, col)
+                        jobs[name] = self.pool.submit(encode_categorical, col)
                     elif name != Col.DATE:
-                        jobs[name] = self.pool.submit(_clean_text, col)
+                        jobs[name] = self.pool.submit(clean_text, col)
                 for name, values in heads.items():
                     if len(values) < MAX_EXAMPLES:
                         values.extend(cols[name].drop_null().slice(0, MAX_EXAMPLES - len(values)).to_pylist())
                 d, f, k = jobs.pop(Col.DATE).result()
-                d_np = _np(pc.fill_null(d.cast(pa.int64()), 0)) if d.null_count else _np(d.cast(pa.int64()))
-                f_np = _np(f)
-                m_np = _np(pc.is_null(d)) & ~f_np
+                d_np = to_numpy(pc.fill_null(d.cast(pa.int64()), 0)) if d.null_count else to_numpy(d.cast(pa.int64()))
+                f_np = to_numpy(f)
+                m_np = to_numpy(pc.is_null(d)) & ~f_np
                 days.append(d_np)
                 failed.append(f_np)
                 missing.append(m_np)
@@ -388,8 +393,8 @@ class StreamCleaner(_Cleaner):
                     result = job.result()
                     if name in nums:
                         values, b = result
-                        nums[name].append(_np(values.cast(pa.float64())))
-                        b = _np(b) & keep
+                        nums[name].append(to_numpy(values.cast(pa.float64())))
+                        b = to_numpy(b) & keep
                         bad[name].append(b)
                         _collect(examples[name], b, offset, cols[name])
                     else:
@@ -443,7 +448,7 @@ class StreamCleaner(_Cleaner):
         """DuckDB's 64-bit hash of each plain text (order ids: millions of distinct values, whose dictionary would
         cost several times the column); equal texts, equal keys, which is all the duplicate search needs."""
         if pa.types.is_dictionary(arr.type):
-            return _np(pc.fill_null(arr.indices, -1))
+            return to_numpy(pc.fill_null(arr.indices, -1))
         import duckdb
 
         con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
@@ -458,9 +463,9 @@ class StreamCleaner(_Cleaner):
         return [f"{self._locate(i)}: {v!r}" if v is not None else f"{self._locate(i)}: (empty)" for i, v in found]
 
     def finish(self) -> tuple[pa.Table, StoredTotals]:
-        """The cleaner's remaining steps, then the cleaned table (the frame ``_Cleaner._frame`` builds, as Arrow)."""
+        """The cleaner's remaining steps, then the cleaned table (the frame ``Cleaner._frame`` builds, as Arrow)."""
         steps = [self._drop_unusable, self._derive_measures, self._find_non_products, self._apply_returns_policy,
-                 self._flag]
+                 self._flag_outliers, self._flag_missing_customers]
         if self.options.drop_duplicates:
             steps.insert(2, self._drop_duplicates)
         for step in steps:

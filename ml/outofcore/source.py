@@ -20,28 +20,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ml.ingest import (
-    _MAGIC,
-    _NON_SPACE,
-    _OLE,
-    _SNIFF_BYTES,
-    _TAIL_BYTES,
-    _ZIP_EMPTY,
-    NULL_VALUES,
-    FileFormat,
-    _detect_legacy_encoding,
-    _fields,
-    _find_footer,
-    _fit_header,
-    _hidden_member,
-    _refuse_binary,
-    _split_lines,
-    _unique_names,
-    _unsafe_member,
-    detect_delimiter,
-    detect_encoding,
-    detect_header_line,
-)
+from ml.ingest import NULL_VALUES, FileFormat, detect_delimiter, detect_encoding, detect_header_line
+from ml.ingest.archives import _hidden_member, _unsafe_member
+from ml.ingest.encoding import detect_legacy_encoding
+from ml.ingest.formats import SNIFF_BYTES, TAIL_BYTES
+from ml.ingest.layout import find_footer, fit_header, split_fields, unique_names
+from ml.ingest.text import _NON_SPACE, _split_lines
+from ml.ingest.upload import _MAGIC, _OLE, _ZIP_EMPTY, _refuse_binary
 from ml.limits import IngestLimits
 from ml.schema import DataError
 
@@ -167,22 +152,22 @@ def _probe(path: Path) -> bytes:
     """The head and the tail of a file: what ``detect_encoding`` looks at."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
-        if size <= _SNIFF_BYTES + _TAIL_BYTES:
+        if size <= SNIFF_BYTES + TAIL_BYTES:
             return fh.read()
-        head = fh.read(_SNIFF_BYTES)
-        fh.seek(size - _TAIL_BYTES)
+        head = fh.read(SNIFF_BYTES)
+        fh.seek(size - TAIL_BYTES)
         return head + fh.read()
 
 
 def _legacy_sample(path: Path) -> bytes:
-    """From the line holding the first non-ASCII byte: what ``_detect_legacy_encoding`` samples."""
+    """From the line holding the first non-ASCII byte: what ``detect_legacy_encoding`` samples."""
     with open(path, "rb") as fh:
         pos = 0
         while chunk := fh.read(_CHUNK):
             hit = next((i for i, b in enumerate(chunk) if b >= 0x80), None) if not chunk.isascii() else None
             if hit is not None:
                 fh.seek(max(0, pos + hit - 64 * 1024))
-                return fh.read(64 * 1024 + _SNIFF_BYTES)
+                return fh.read(64 * 1024 + SNIFF_BYTES)
             pos += len(chunk)
     return b""
 
@@ -202,7 +187,7 @@ def _transcode(path: Path, out: Path, encoding: str) -> None:
 
 
 def to_utf8(name: str, path: Path, workdir: Path, encoding: str | None, legacy: bool) -> tuple[Path, int, str]:
-    """(UTF-8 file, offset of its text, encoding read with), like ``ml.ingest._to_utf8`` but on disk."""
+    """(UTF-8 file, offset of its text, encoding read with), like ``ml.ingest.encoding.to_utf8`` but on disk."""
     with open(path, "rb") as fh:
         head = fh.read(8192)
     for magic, what in _MAGIC.items():
@@ -210,7 +195,7 @@ def to_utf8(name: str, path: Path, workdir: Path, encoding: str | None, legacy: 
             raise DataError("ingest.error.binary_file", name=name, kind=what)
     _refuse_binary(name, head, encoding)
     if legacy:
-        enc = _detect_legacy_encoding(_legacy_sample(path))
+        enc = detect_legacy_encoding(_legacy_sample(path))
     else:
         enc = encoding or detect_encoding(_probe(path))
     norm = enc.lower().replace("_", "-")
@@ -234,27 +219,27 @@ def to_utf8(name: str, path: Path, workdir: Path, encoding: str | None, legacy: 
 
 
 def describe_text(name: str, path: Path, offset: int, enc: str, limits: IngestLimits) -> TextSource:
-    """Header, title lines and footer of a UTF-8 file, as ``ml.ingest._parse_text`` finds them."""
+    """Header, title lines and footer of a UTF-8 file, as ``ml.ingest.text._parse_text`` finds them."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
         fh.seek(offset)
-        head_bytes = fh.read(_SNIFF_BYTES)
+        head_bytes = fh.read(SNIFF_BYTES)
         text_len = size - offset
-        tail_off = max(0, text_len - _TAIL_BYTES - 4096)
+        tail_off = max(0, text_len - TAIL_BYTES - 4096)
         fh.seek(offset + tail_off)
         tail = fh.read()
     head_text = codecs.utf_8_decode(head_bytes, "replace", False)[0]
     lines = _split_lines(head_text, 400)
-    if len(lines) > 1 and text_len > _SNIFF_BYTES:
+    if len(lines) > 1 and text_len > SNIFF_BYTES:
         lines = lines[:-1]
     if not any(ln.strip() for ln in lines):
         raise DataError("ingest.error.empty_file", name=name)
     delimiter = detect_delimiter(lines)
     header_idx = detect_header_line(lines, delimiter)
-    header = _fields(lines[header_idx], delimiter)
+    header = split_fields(lines[header_idx], delimiter)
     if len(header) > limits.max_columns:
         raise DataError("ingest.error.too_many_columns", name=name, count=len(header), limit=limits.max_columns)
-    header = _fit_header(header, lines[header_idx + 1 :], delimiter)
+    header = fit_header(header, lines[header_idx + 1 :], delimiter)
     if len(header) < 2:
         raise DataError("ingest.error.one_column", name=name)
     start = 0
@@ -264,7 +249,7 @@ def describe_text(name: str, path: Path, offset: int, enc: str, limits: IngestLi
             start = text_len
             break
     rel_start = max(0, start - tail_off)
-    footer_rel, footer = _find_footer(tail, rel_start, delimiter, len(header))
+    footer_rel, footer = find_footer(tail, rel_start, delimiter, len(header))
     body_end = tail_off + footer_rel
     with open(path, "rb") as fh:
         fh.seek(offset + start)
@@ -285,7 +270,7 @@ def describe_text(name: str, path: Path, offset: int, enc: str, limits: IngestLi
     fmt = FileFormat(name=name, encoding=enc, delimiter=delimiter, header_line=header_idx,
                      skipped_title_lines=header_idx, skipped_footer_lines=footer)
     quoted = _has_quote(path, offset + start, offset + body_end)
-    return TextSource(path=path, start=offset + start, end=offset + body_end, columns=_unique_names(header),
+    return TextSource(path=path, start=offset + start, end=offset + body_end, columns=unique_names(header),
                       format=fmt, newlines_in_values=quoted)
 
 

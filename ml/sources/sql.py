@@ -277,9 +277,9 @@ def _reason(exc: Exception, url) -> str:
 
 def _column_names(keys: list[str]) -> list[str]:
     # The header rule of files: blanks named by position, repeats numbered.
-    from ml.ingest import _unique_names
+    from ml.ingest.layout import unique_names
 
-    return _unique_names([str(k) for k in keys])
+    return unique_names([str(k) for k in keys])
 
 
 # ------------------------------------------------------------------------------------------------ values -> text

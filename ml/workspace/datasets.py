@@ -23,9 +23,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ml.dataset import Dataset
+from ml.dataset import CleaningOptions, Dataset, ValidationReport
 from ml.schema import ColumnMapping, DataError
-from ml.workspace.codecs import options_from_dict, options_to_dict, report_from_dict, report_to_dict
 from ml.workspace.files import remove_folder, staged_folder, utc_now
 from ml.workspace.formats import (
     DATASET_FORMAT,
@@ -62,8 +61,8 @@ def dataset_meta(ds: Dataset) -> dict[str, Any]:
     """``meta.json`` of a dataset, less what only a registered one has (id, owner, sources)."""
     return {
         "format": DATASET_FORMAT, "format_version": FORMAT_VERSION, "name": ds.name, "fingerprint": ds.fingerprint,
-        "mapping": ds.mapping.to_dict(), "report": report_to_dict(ds.report),
-        "source_columns": list(ds.source_columns), "options": options_to_dict(ds.options),
+        "mapping": ds.mapping.to_dict(), "report": ds.report.to_dict(),
+        "source_columns": list(ds.source_columns), "options": ds.options.to_dict(),
         "created_at": utc_now().isoformat(),
     }
 
@@ -71,9 +70,9 @@ def dataset_meta(ds: Dataset) -> dict[str, Any]:
 def dataset_from_folder(folder: Path, meta: dict[str, Any]) -> Dataset:
     """The Dataset saved in ``folder`` (``data.parquet``) with its ``meta.json`` already read."""
     return Dataset(name=meta["name"], frame=read_frame(folder / "data.parquet"),
-                   mapping=ColumnMapping.from_dict(meta["mapping"]), report=report_from_dict(meta["report"]),
+                   mapping=ColumnMapping.from_dict(meta["mapping"]), report=ValidationReport.from_dict(meta["report"]),
                    source_columns=list(meta.get("source_columns", [])), fingerprint=meta["fingerprint"],
-                   options=options_from_dict(meta.get("options", {})))
+                   options=CleaningOptions.from_dict(meta.get("options", {})))
 
 
 def dataset_entry(row: dict[str, Any]) -> DatasetEntry:

@@ -233,9 +233,19 @@ def test_report_counts_and_rows_dropped():
 
 def test_reasons_given_to_drop_are_translated():
     # The i18n scanner looks for report.add("..."); dropped rows go through _drop("...") instead.
-    source = (Path(__file__).resolve().parents[2] / "ml" / "dataset.py").read_text(encoding="utf-8")
+    package = Path(__file__).resolve().parents[2] / "ml" / "dataset"
+    source = "\n".join(path.read_text(encoding="utf-8") for path in sorted(package.glob("*.py")))
     reasons = set(re.findall(r"""_drop\(\s*["']([a-z0-9_]+)["']""", source))
     assert {"bad_date", "duplicates", "netted_purchases"} <= reasons
     for lang in ("en", "zh"):
         catalogue = i18n.load_catalogue(lang)
         assert not [r for r in reasons if f"report.reason.{r}" not in catalogue], lang
+
+
+def test_code_digest_reads_every_source_it_names():
+    """The sample cache is keyed on it: a missing file would raise and silently turn the cache off."""
+    from ml.dataset import load as load_module
+
+    engine = load_module._ENGINE
+    assert all((engine / name).exists() for name in load_module._SOURCES)
+    assert len(load_module.code_digest()) == 64

@@ -13,7 +13,7 @@ from string import Formatter
 import pytest
 
 from ml import i18n
-from ml.dataset import ReturnsPolicy
+from ml.dataset import Action, ReturnsPolicy
 from ml.forecast import BASELINES, NETWORK, PRESETS
 from ml.forecast.config import MODEL_TYPES, SCALERS
 from ml.schema import CANONICAL_COLUMNS, DataError
@@ -37,7 +37,7 @@ _DYNAMIC = re.compile(r"""\bt\(\s*f["']([^"'{]*)\{""")
 # Message-id families built at run time, with every value they can take.
 DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "field.": list(CANONICAL_COLUMNS),
-    "report.action.": ["dropped", "changed", "flagged", "kept", "netted", "info"],
+    "report.action.": [a.value for a in Action],
     "report.reason.": [],  # filled from report.add(...) calls below
     "data.options.returns_": [p.value for p in ReturnsPolicy],
     "forecast.level.": ["total", "category", "categories", "product", "products"],

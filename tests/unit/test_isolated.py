@@ -68,13 +68,13 @@ def test_one_upload_cannot_unpack_past_the_total_cap_across_its_files(export):
 
 def test_text_columns_of_2_gib_or_more_are_combined_without_offset_overflow(monkeypatch):
     """The real threshold needs 2 GiB of text (three near-cap files); the same branch with a 1 KiB threshold."""
-    from ml import dataset
+    from ml.dataset import convert
 
-    assert dataset._MAX_STRING_BYTES == 2**31 - 1  # 32-bit string offsets
+    assert convert._MAX_STRING_BYTES == 2**31 - 1  # 32-bit string offsets
     chunk = pa.array(["x" * 100] * 8)
     column = pa.chunked_array([chunk, chunk])
     assert pa.types.is_string(_as_array(column).type)  # small: unchanged
-    monkeypatch.setattr(dataset, "_MAX_STRING_BYTES", 1024)
+    monkeypatch.setattr(convert, "_MAX_STRING_BYTES", 1024)
     combined = _as_array(column)
     assert pa.types.is_large_string(combined.type) and combined.to_pylist() == ["x" * 100] * 16
 
