@@ -9,6 +9,7 @@ the catalogue recommended to anyone.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.engine import Engine, LocalEngine
 from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
 from ml.recommend.registry import ALGORITHMS, make_recommender
 from ml.schema import Col, ConfigError, DataError
@@ -136,11 +138,13 @@ def evaluate_algorithms(
     repeat: bool = False,
     progress: Callable[[str, float], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    engine: Engine | None = None,
 ) -> EvaluationResult:
     """Fit every algorithm on the training period and score its top-k against the test period, in one table.
 
     ``repeat``: recommendations may include products the customer already bought, and a repeat purchase in the test
-    period counts as relevant; otherwise both sides leave out what was bought before.
+    period counts as relevant; otherwise both sides leave out what was bought before. ``engine`` fits the
+    algorithms (``ml.engine``; Ray: side by side).
     """
     algorithms = list(algorithms or [a for a in ALGORITHMS if a != "gru"])
     for name in algorithms:
@@ -158,30 +162,46 @@ def evaluate_algorithms(
         raise DataError("recommend.error.empty_test", days=test_days)
     rows = np.fromiter(relevant.keys(), dtype=np.int64)
     truth = [relevant[int(r)] for r in rows]
-    records, errors = [], {}
-    for i, name in enumerate(algorithms):
-        if stop is not None and stop():
-            break
-        report = (lambda f, name=name, i=i: progress(name, (i + f) / len(algorithms))) if progress else None
-        started = time.perf_counter()
-        try:
-            model = make_recommender(name, seed).fit(interactions, report)
-            fitted = time.perf_counter()
-            top = model.recommend_many(rows, k, exclude_seen=not repeat)
-        except (DataError, ConfigError) as err:
-            errors[name] = (err.message_id, err.params)
-            continue
-        done = time.perf_counter()
-        records.append({"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
-                        "fit_seconds": fitted - started, "eval_seconds": done - fitted})
-        if progress:
-            progress(name, (i + 1) / len(algorithms))
+    engine = engine or LocalEngine()
+    local = isinstance(engine, LocalEngine)  # progress and stop reach the fits in this process only
+    score = functools.partial(score_algorithm, interactions=interactions, rows=rows, truth=truth, k=k, repeat=repeat,
+                              seed=seed, count=len(algorithms), progress=progress if local else None,
+                              stop=stop if local else None)
+
+    def done(i: int, outcome: dict | None) -> None:
+        if progress and outcome is not None and "error" not in outcome:
+            progress(algorithms[i], (i + 1) / len(algorithms))
+
+    outcomes = [o for o in engine.map(score, list(enumerate(algorithms)), on_result=done) if o is not None]
+    records = [o for o in outcomes if "error" not in o]
+    errors = {o["algorithm"]: o["error"] for o in outcomes if "error" in o}
     table = pd.DataFrame(records, columns=["algorithm", *METRICS, "fit_seconds", "eval_seconds"])
     best = None
     if not table.empty and table["ndcg"].notna().any():
         best = str(table.loc[table["ndcg"].idxmax(), "algorithm"])
     launches = evaluate_new_launches(frame, train, test, interactions, k)
     return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors, launches)
+
+
+def score_algorithm(item: tuple[int, str], interactions: Interactions, rows: np.ndarray, truth: list[np.ndarray],
+                    k: int, repeat: bool, seed: int, count: int,
+                    progress: Callable[[str, float], None] | None = None,
+                    stop: Callable[[], bool] | None = None) -> dict | None:
+    """Fit one algorithm (``item``: its position and name) and score its top-k: a table row, {algorithm, error} for
+    a typed error, or None when stopped before it started."""
+    i, name = item
+    if stop is not None and stop():
+        return None
+    report = (lambda f: progress(name, (i + f) / count)) if progress else None
+    started = time.perf_counter()
+    try:
+        model = make_recommender(name, seed).fit(interactions, report)
+        fitted = time.perf_counter()
+        top = model.recommend_many(rows, k, exclude_seen=not repeat)
+    except (DataError, ConfigError) as err:
+        return {"algorithm": name, "error": (err.message_id, err.params)}
+    return {"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
+            "fit_seconds": fitted - started, "eval_seconds": time.perf_counter() - fitted}
 
 
 def evaluate_new_launches(frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, interactions: Interactions,

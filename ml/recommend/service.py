@@ -181,6 +181,7 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
     A data problem that only stops the evaluation (a test period with no purchases) is kept as ``evaluation_error``;
     the recommendations are still fitted. Progress is (step, fraction of the whole run).
     """
+    from ml.engine import get_engine
     from ml.recommend.evaluation import evaluate_algorithms
     from ml.schema import SalesLensError
 
@@ -191,7 +192,8 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
         try:
             evaluation = evaluate_algorithms(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
                                              settings.half_life_days, settings.seed, settings.repeat,
-                                             progress=lambda algo, f: report(algo, share * f), stop=stop)
+                                             progress=lambda algo, f: report(algo, share * f), stop=stop,
+                                             engine=get_engine())
         except SalesLensError as err:
             if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases",
                                   "recommend.error.one_product", "recommend.error.k_too_large"):
