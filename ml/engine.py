@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
 from ml.schema import ConfigError, SalesLensError
@@ -83,10 +83,10 @@ class RayEngine:
     def start(self) -> RayEngine:
         import ray
 
-        if ray.is_initialized():
-            return self
         if self.address and self.address != "auto":
             check_reachable(self.address)
+        if ray.is_initialized():  # this process is already connected (a test's local Ray, an earlier call)
+            return self
         try:
             if self.address:
                 ray.init(address=self.address, log_to_driver=False)
@@ -188,14 +188,3 @@ def get_engine(name: str | None = None, address: str | None = None) -> Engine:
     cpus = os.environ.get(ENV_CPUS, "").strip()
     return RayEngine(address, num_cpus=int(cpus) if cpus.isdigit() else None).start()
 
-
-def split_evenly(items: Sequence[T], parts: int) -> list[list[T]]:
-    """``items`` in ``parts`` contiguous chunks whose sizes differ by at most one (no empty chunk)."""
-    parts = max(1, min(parts, len(items)))
-    size, extra = divmod(len(items), parts)
-    chunks, start = [], 0
-    for i in range(parts):
-        end = start + size + (1 if i < extra else 0)
-        chunks.append(list(items[start:end]))
-        start = end
-    return chunks
