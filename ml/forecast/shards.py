@@ -21,7 +21,7 @@ import pandas as pd
 
 from ml.engine import Engine, LocalEngine
 from ml.forecast.config import ForecastConfig
-from ml.forecast.data import ID, Y
+from ml.forecast.data import DS, ID, Y
 from ml.forecast.evaluation import aggregate_metrics, make_verdicts
 from ml.forecast.metrics import coverage
 from ml.forecast.pipeline import EpochCallback, ForecastResult, run_forecast
@@ -107,8 +107,11 @@ def join_results(results: list[ForecastResult], seconds: float) -> ForecastResul
     if len(results) == 1:
         return results[0]
     first = results[0]
-    summary = pd.concat([r.summary for r in results], ignore_index=True)
-    holdout = pd.concat([r.holdout for r in results], ignore_index=True)
+    summary = _stack([r.summary for r in results], [ID, "model"])
+    holdout = _stack([r.holdout for r in results], [ID, DS])
+    scorecard = pd.concat([r.scorecard for r in results], ignore_index=True)
+    fold_rank = scorecard["fold"].map({f: i for i, f in enumerate(pd.unique(scorecard["fold"]))})
+    scorecard = scorecard.assign(_rank=fold_rank).sort_values(["_rank", ID], kind="stable").drop(columns="_rank")
     cov = dict(first.coverage)
     if "lower" in holdout.columns and holdout["lower"].notna().any():
         cov["holdout"] = coverage(holdout[Y], holdout["lower"], holdout["upper"])
@@ -119,12 +122,17 @@ def join_results(results: list[ForecastResult], seconds: float) -> ForecastResul
     cov["reliable"] = all(bool(r.coverage.get("reliable")) for r in results)
     return ForecastResult(
         config=first.config, freq=first.freq, season_length=first.season_length,
-        metrics=aggregate_metrics(summary), scorecard=pd.concat([r.scorecard for r in results], ignore_index=True),
-        summary=summary, history=pd.concat([r.history for r in results], ignore_index=True), holdout=holdout,
-        future=pd.concat([r.future for r in results], ignore_index=True), verdicts=make_verdicts(summary),
+        metrics=aggregate_metrics(summary), scorecard=scorecard.reset_index(drop=True), summary=summary,
+        history=_stack([r.history for r in results], [ID, DS]), holdout=holdout,
+        future=_stack([r.future for r in results], [ID, DS]), verdicts=make_verdicts(summary),
         coverage=cov, train_seconds=sum(r.train_seconds for r in results),
         epochs_run=sum(r.epochs_run for r in results), loss_history=first.loss_history,
         baseline_models={k: v for r in results for k, v in r.baseline_models.items()},
         cancelled=any(r.cancelled for r in results), forecaster=ShardedForecaster([r.forecaster for r in results]),
         total_seconds=seconds, backend=first.backend,
     )
+
+
+def _stack(frames: list[pd.DataFrame], order: list[str]) -> pd.DataFrame:
+    """The shards' frames in the order one run over every series gives (sorted by series, then date or model)."""
+    return pd.concat(frames, ignore_index=True).sort_values(order, kind="stable").reset_index(drop=True)
