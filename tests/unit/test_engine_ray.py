@@ -129,9 +129,12 @@ def planted_products(n_products: int = 6, days: int = 180, seed: int = 0) -> pd.
 
 SMALL = ("--epochs", "8", "--window", "14", "--horizon", "7", "--units", "16", "--patience", "8", "--seed", "7",
          "--combine", "none")
-# Network MASE on planted_products() with SMALL, one global model on the 6 series (local) against one global model
-# per shard of 3 (Ray, 2 shards): the seed spread is being measured (bench/ray_scale.py --spread).
-SEED_SPREAD = 0.5
+# Network MASE on planted_products() with SMALL (bench/ray_scale.py --spread; the shards run in one process there,
+# which is what Ray runs): seed 1: one global model 4.726, two shards 4.686; seed 2: 3.743 and 5.219; naive 8.678.
+# Seed range of one model 0.98 over these 2 seeds, largest same-seed difference between one and two shards 1.48:
+# 8 epochs leave the network noisy. Only 2 seeds were measured in time (machine at load ~25), so the tolerance is the
+# largest measured difference, rounded up; naive is 8.68, so a network that learned nothing fails the last check.
+SEED_SPREAD = 1.5
 
 
 def _cli(*args: str) -> dict:
