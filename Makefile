@@ -28,7 +28,7 @@ setup: $(VENV)/.app-installed
 
 ## run: install and start SalesLens on the bundled sample data (http://localhost:8501)
 run: $(VENV)/.app-installed
-	$(PY) -m components.server
+	$(PY) -m server
 
 ## test: install test needs (Python packages, Debian's Chromium) and run the whole suite
 test: $(VENV)/.test-installed

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access, show_signed_in
-from components.datasets import ensure_sample_loaded, show_dataset_status
-from components.locale import currency, input_currency, input_language
-from components.workspace import offer_linked_workspace
+from components.common.access import require_access, show_signed_in
+from components.common.datasets import ensure_sample_loaded, show_dataset_status
+from components.common.locale import currency, input_currency, input_language
+from components.common.workspace import offer_linked_workspace
 from ml.i18n import t
 
 st.set_page_config(page_title="SalesLens", page_icon=":material/insights:", layout="wide")

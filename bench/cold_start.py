@@ -3,7 +3,7 @@
     .venv/bin/python bench/cold_start.py            # 5 rounds, medians
     .venv/bin/python bench/cold_start.py --runs 3 --fresh-workspace --json bench/out/cold_start.json
 
-Each round starts two fresh servers, one after the other: ``python -m components.server`` (what ``make run`` uses:
+Each round starts two fresh servers, one after the other: ``python -m server`` (what ``make run`` uses:
 warms the first page's modules and the parsed sample before listening) and plain ``streamlit run app.py``. For each it
 waits for the health endpoint, then opens
 the root URL in Debian's Chromium (Playwright) and waits until the Data page's title, the sidebar's dataset status (the
@@ -116,7 +116,7 @@ def main() -> None:
         browser.close()
     shutil.rmtree(scratch, ignore_errors=True)
     result = {
-        "warm (python -m components.server)": summarise(runs["warm"]),
+        "warm (python -m server)": summarise(runs["warm"]),
         "plain (streamlit run app.py)": summarise(runs["plain"]),
         "workspace": "fresh per server (first start)" if args.fresh_workspace else "kept between servers (restart)",
         "command": f"{os.path.relpath(sys.executable, ROOT)} {' '.join(sys.argv)}",

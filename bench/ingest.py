@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 SEED = 20241122
+STREAMED_PATH: Path | None = None
 REGIONS = ("North", "South", "East", "West", "Central", "North-East", "South-West", "Islands")
 CATEGORIES = (
     "Coffee", "Tea", "Kitchenware", "Snacks", "Personal care", "Home & Garden", "Toys", "Stationery",
@@ -116,6 +117,26 @@ def run_saleslens(data: bytes, name: str = "transactions.csv"):
     return ds, daily_product_totals(ds.frame)
 
 
+def run_streamed(path: Path):
+    """(c) the streamed path (ml/outofcore, what files above 64 MB take): the file read from disk in batches,
+    cleaned, written to Parquet; the daily x product totals summed by DuckDB over that Parquet."""
+    import tempfile
+
+    import duckdb
+
+    from ml.outofcore.clean import load_large_dataset
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "data.parquet"
+        ds = load_large_dataset([path], output=out)
+        con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
+        daily = con.sql(
+            "SELECT date_trunc('day', date) AS day, product_id, sum(quantity) AS units, sum(revenue) AS revenue "
+            f"FROM read_parquet('{out}') GROUP BY ALL").to_arrow_table()
+        con.close()
+    return ds, daily
+
+
 def _timed(fn, *args) -> float:
     start = time.perf_counter()
     fn(*args)
@@ -128,8 +149,10 @@ def measure_times(data: bytes, reps: int) -> dict[str, list[float]]:
 
     run_baseline(data)  # warm-up: imports, allocator, page faults
     run_saleslens(data)
-    times: dict[str, list[float]] = {"a": [], "b": [], "b_load": [], "b_daily": []}
+    times: dict[str, list[float]] = {"a": [], "b": [], "b_load": [], "b_daily": [], "c": []}
     for rep in range(reps):
+        if STREAMED_PATH is not None:
+            times["c"].append(_timed(run_streamed, STREAMED_PATH))
         order = ("a", "b") if rep % 2 == 0 else ("b", "a")
         for which in order:
             if which == "a":
@@ -161,9 +184,18 @@ def _maxrss_bytes() -> int:
 
 
 def memory_child(path: str, which: str) -> None:
-    """Run in a fresh process: print the ru_maxrss growth of one run of (a) or (b), in bytes."""
+    """Run in a fresh process: print the ru_maxrss growth of one run of (a), (b) or (c), in bytes."""
+    import duckdb  # noqa: F401
+
     from ml.dataset import load_dataset  # noqa: F401  (imports count in the baseline, not in the run)
+    from ml.outofcore.clean import load_large_dataset  # noqa: F401
     from ml.series import daily_product_totals  # noqa: F401
+
+    if which == "c":
+        before = _maxrss_bytes()
+        run_streamed(Path(path))
+        print(_maxrss_bytes() - before)
+        return
 
     data = Path(path).read_bytes()
     before = _maxrss_bytes()
@@ -198,7 +230,8 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=None)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--memory-child", choices=["a", "b"], help=argparse.SUPPRESS)
+    parser.add_argument("--streamed", action="store_true", help="also (c): the streamed path of ml/outofcore")
+    parser.add_argument("--memory-child", choices=["a", "b", "c"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.file or OUT / ("transactions_1m.csv" if args.rows == 1_000_000 else f"transactions_{args.rows}.csv")
     if args.memory_child:
@@ -210,18 +243,21 @@ def main() -> None:
         print(f"generated {path.relative_to(ROOT)} in {time.perf_counter() - t:.1f} s")
     data = path.read_bytes()
     size = len(data)
+    global STREAMED_PATH
+    STREAMED_PATH = path if args.streamed else None
 
     times = measure_times(data, args.reps)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {k: statistics.median(v) for k, v in times.items() if v}
     ratio = med["b"] / med["a"]
     # Ratio per interleaved pair as well: less sensitive to load changing during the run.
     pair_ratios = [b / a for a, b in zip(times["a"], times["b"], strict=True)]
 
     ds, daily = run_saleslens(data)
-    mem_a = mem_b = None
+    mem_a = mem_b = mem_c = None
     if not args.no_memory:
         mem_a = measure_memory(path, "a")
         mem_b = measure_memory(path, "b")
+        mem_c = measure_memory(path, "c") if args.streamed else None
 
     import pandas as pd
 
@@ -235,6 +271,12 @@ def main() -> None:
         ("ratio (b)/(a), medians", f"{ratio:.2f}x   (target <= 1.5x: {'met' if ratio <= 1.5 else 'NOT met'})"),
         ("ratio per interleaved pair", f"median {statistics.median(pair_ratios):.2f}x, range {min(pair_ratios):.2f}-{max(pair_ratios):.2f}x"),
     ]
+    if times["c"]:
+        med_c = statistics.median(times["c"])
+        rows += [("(c) streamed: load_large_dataset + DuckDB daily totals",
+                  f"{med_c:.3f} s = {med_c / med['a']:.2f}x (a)  (runs: {', '.join(f'{x:.3f}' for x in times['c'])})")]
+    if mem_c is not None:
+        rows += [("peak memory (c), RSS growth", f"{mem_c / 1e6:.0f} MB = {mem_c / size:.2f}x file")]
     if mem_b is not None:
         rows += [
             ("peak memory (a), RSS growth", f"{mem_a / 1e6:.0f} MB = {mem_a / size:.2f}x file"),

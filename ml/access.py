@@ -1,5 +1,5 @@
 """Who may enter a signed-in SalesLens, and which workspace is theirs (pure functions; the UI side is
-``components/access.py``).
+``components/common/access.py``).
 
 The allow-list lives beside Streamlit's ``[auth]`` section in ``.streamlit/secrets.toml``::
 

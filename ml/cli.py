@@ -19,10 +19,11 @@ from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, 
 from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
 from ml.keras_runtime import backend_label, select_backend
-from ml.limits import LIMITS
+from ml.limits import DISK_LIMITS, LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
 from ml.schema import CANONICAL_COLUMNS, ConfigError, DataError, SalesLensError
+from ml.sources.cli import add_sql_arguments, print_source, sql_files
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 _log = logging.getLogger("ml.cli")
@@ -30,7 +31,8 @@ _log = logging.getLogger("ml.cli")
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments every command that reads sales files shares."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help=t("cli.arg.files"))
+    parser.add_argument("files", nargs="*", metavar="FILE", help=t("cli.arg.files"))
+    add_sql_arguments(parser)
     parser.add_argument("--map", default="", metavar="FIELD=COLUMN,...", help=t("cli.arg.map"))
     parser.add_argument("--returns", choices=[p.value for p in ReturnsPolicy], default=ReturnsPolicy.KEEP.value, help=t("cli.arg.returns"))
     order = parser.add_mutually_exclusive_group()
@@ -55,14 +57,24 @@ def read_files_argument(paths: Sequence[str]) -> list[tuple[str, bytes]]:
     return files
 
 
-def load_from_args(args: argparse.Namespace) -> Dataset:
-    options = CleaningOptions(
+def cleaning_options_from_args(args: argparse.Namespace) -> CleaningOptions:
+    return CleaningOptions(
         returns=ReturnsPolicy(args.returns),
         day_first=args.day_first,
         drop_duplicates=not args.keep_duplicates,
         encoding=args.encoding,
     )
-    files = read_files_argument(args.files)
+
+
+def load_from_args(args: argparse.Namespace) -> Dataset:
+    options = cleaning_options_from_args(args)
+    from ml.outofcore.run import load_paths_isolated, wants_stream
+
+    query_files = sql_files(args)  # a query's result, or [] when the command reads files
+    if not query_files and wants_stream(args.files):  # large files: streamed from disk by the worker (ml/outofcore)
+        return load_paths_isolated(args.files, parse_map_argument(args.map), options, DISK_LIMITS,
+                                   reserve=resident_bytes(os.getpid()) + 48 * 2**20, load_frame=getattr(args, "command", None) != "profile")
+    files = query_files or read_files_argument(args.files)
     # The parse worker gets what is left of the budget after this process (the files and imports it holds, and a
     # margin for the watcher's 20 ms between looks), so that the command as a whole stays within it.
     reserve = resident_bytes(os.getpid()) + 48 * 2**20
@@ -75,6 +87,8 @@ def load_from_args(args: argparse.Namespace) -> Dataset:
 def print_profile(ds: Dataset) -> None:
     report = ds.report
     for fmt in report.formats:
+        if print_source(fmt):
+            continue
         print(
             t(
                 "cli.profile.format",
@@ -198,6 +212,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     select_backend(args.backend)
     from ml.forecast import save_bundle
     from ml.forecast.shards import ShardedForecaster, forecast_many
+    from ml.progress import Progress, ProgressEvent
     from ml.series import describe_partial, make_series
 
     engine = engine_from_args(args)  # an unreachable cluster is said before the files are read
@@ -205,14 +220,15 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     config = forecast_config_from_args(args)
     series = make_series(ds.frame, args.target, args.level, args.freq)
 
-    def progress(epoch: int, logs: dict, total: int) -> None:
+    def on_progress(event: ProgressEvent) -> None:
         if not args.json:
-            print(f"\r{t('cli.forecast.epoch', epoch=epoch, total=total, loss=format_number(logs.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
+            print(f"\r{t('cli.forecast.epoch', epoch=event.done, total=event.total, loss=format_number(event.metrics.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
 
     if args.search:
         return run_search_command(args, series, config, engine)
     result = forecast_many(series, config, engine, shards=args.shards, baselines=not args.no_baselines,
-                           backtest_folds=args.backtest_folds, callback=progress, interval_level=args.interval)
+                           backtest_folds=args.backtest_folds, progress=Progress(on_progress),
+                           interval_level=args.interval)
     if not args.json:
         print(file=sys.stderr)
     if args.save and isinstance(result.forecaster, ShardedForecaster):
@@ -248,7 +264,7 @@ def run_forecast_command(args: argparse.Namespace) -> int:
 def run_search_command(args: argparse.Namespace, series, config, engine) -> int:
     """``forecast --search N``: choose settings on validation periods before the holdout, score the choice once on
     the holdout next to the baselines, and say so."""
-    from ml.workspace.search import run_search
+    from ml.forecast.search import run_search
 
     result = run_search(series, config, budget_seconds=args.search_minutes * 60, max_trials=args.search,
                         backtest_folds=args.backtest_folds, interval_level=args.interval, seed=config.seed,
@@ -287,7 +303,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 
 # Commands of the later areas live beside their engine: each module defines HELP_ID (a message id),
 # add_arguments(parser) and run(args) -> exit code, and is imported only when its command runs or help is shown.
-AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli"}
+AREA_COMMANDS: dict[str, str] = {"recommend": "ml.recommend.cli", "price": "ml.pricing.cli", "import": "ml.outofcore.cli"}
 
 
 def _area_commands() -> dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]]:
@@ -307,8 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description=t("cli.help.description"))
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_id, add_arguments, _) in {**COMMANDS, **_area_commands()}.items():
-        add_arguments(sub.add_parser(name, help=t(help_id), description=t(help_id)))
+        command = sub.add_parser(name, help=t(help_id), description=t(help_id))
+        add_arguments(command)
+        _escape_help(command)
     return parser
+
+
+def _escape_help(parser: argparse.ArgumentParser) -> None:
+    """argparse %-formats help texts; a catalogue text such as "decays to 5% of its value" must print as written."""
+    for action in parser._actions:
+        if action.help and "%" in action.help and "%(" not in action.help:
+            action.help = action.help.replace("%", "%%")
 
 
 def _language_from_argv(argv: Sequence[str]) -> str:

@@ -576,7 +576,7 @@ class _Cleaner:
                 continue
             _mix(h, _np(pc.fill_null(arr.indices, -1)))
         for arr in self.texts.values():
-            _mix(h, _np(pc.fill_null(pc.binary_length(arr), -1)))
+            _mix(h, self._text_key(arr))
         for flags in self.flags.values():
             _mix(h, flags)
         hashes = h[rows] if len(rows) < self.n else h
@@ -596,6 +596,10 @@ class _Cleaner:
         dup = np.zeros(self.n, dtype=bool)
         dup[cand[pd.DataFrame(exact).duplicated(keep="first").to_numpy()]] = True
         self._drop("duplicates", dup)
+
+    def _text_key(self, arr) -> np.ndarray:
+        """Equal texts get equal keys (here their lengths: cheap; ml/outofcore hashes the values)."""
+        return _np(pc.fill_null(pc.binary_length(arr), -1))
 
     def _find_non_products(self) -> None:
         """Postage, fees, adjustments and write-off notes (``ml.products``): dropped, or flagged when kept."""

@@ -110,11 +110,11 @@ def t(message_id: str, /, **params: object) -> str:
 
 
 def render_error(error: Exception, language: str | None = None) -> str:
-    """The user-facing text of an engine error (a SalesLensError), in the given or current language."""
-    message_id = getattr(error, "message_id", None)
-    if message_id is None:
-        return translate("error.unexpected", language or get_language(), detail=type(error).__name__)
-    return translate(message_id, language or get_language(), **getattr(error, "params", {}))
+    """The user-facing text of an error in the given or current language: the Message a SalesLensError carries,
+    ``error.unexpected`` for anything else."""
+    from ml.messages import message_of
+
+    return message_of(error).render(language)
 
 
 # ---------------------------------------------------------------------------------------------- formatting

@@ -74,6 +74,7 @@ class FileFormat:
     sheet: str | None = None
     malformed_rows: int = 0  # lines whose number of fields differs from the header's (skipped)
     short_rows: int = 0  # of which: lines with fewer fields than the header
+    source: dict | None = None  # a database query's result (ml/sources/sql.py): dialect, URL without password, query
 
     def to_json_dict(self) -> dict:
         return {
@@ -87,6 +88,7 @@ class FileFormat:
             "skipped_footer_lines": self.skipped_footer_lines,
             "sheet": self.sheet,
             "malformed_rows": self.malformed_rows,
+            "source": self.source,
         }
 
 
@@ -106,6 +108,10 @@ def read_upload(
     name: str, data: bytes, limits: IngestLimits = LIMITS, encoding: str | None = None
 ) -> list[RawTable]:
     """Read one uploaded file into one or more string tables (a zip may hold several CSVs)."""
+    if data[:6] == b"ARROW1":  # a database query's result (ml/sources/sql.py), under its own caps
+        from ml.sources.sql import read_query_table
+
+        return [read_query_table(name, data, limits)]
     if len(data) > limits.max_upload_bytes:
         raise DataError(
             "ingest.error.file_too_large", name=name, size_mb=round(len(data) / 2**20), limit_mb=limits.max_upload_mb

@@ -1,7 +1,7 @@
 """Parsing an upload without letting it grow the server: a one-shot worker process under a memory budget.
 
 ``load_dataset_isolated`` runs ``ml.dataset.load_dataset`` in a fresh ``python -m ml.worker`` whose resident memory
-is watched; past the budget (``IngestLimits.parse_memory_mb``, ``SALESLENS_PARSE_MEMORY_MB``; 2 GB by default) it
+is watched; past the budget (``IngestLimits.parse_memory_mb``, ``SALESLENS_PARSE_MEMORY_MB``; 1.5 GB by default) it
 is killed and the upload refused with one clear message. Only the cleaned frame comes back; the worker exits and
 its memory goes back to the system whatever it parsed. Small plain-text uploads, whose worst case is a small
 multiple of their size, are parsed in this process (no interpreter to start). Not a job of ``ml.jobs``: a parse
@@ -89,9 +89,10 @@ def run_isolated(work: str, kwargs: dict[str, Any], budget: int, poll: float = 0
         raise DataError("ingest.error.parse_failed", code=code)
     if message[0] == "result":
         return message[1], peak[0]
-    if message[1] == "error.unexpected":
-        raise RuntimeError(f"parsing failed in its worker: {message[2].get('detail')}")
-    raise DataError(message[1], **message[2])
+    failure = message[1]  # ("error", Message)
+    if failure.id == "error.unexpected":
+        raise RuntimeError(f"parsing failed in its worker: {failure.params.get('detail')}")
+    raise DataError(failure)
 
 
 def parse_upload(job: Any, **kwargs: Any):

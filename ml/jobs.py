@@ -4,8 +4,8 @@ A job is a module-level function named by its path (``"ml.tasks:train_forecast"`
 arguments. Each job runs in a fresh interpreter, ``python -m ml.worker`` (fork+exec like multiprocessing's spawn,
 never a fork of the threaded server, and without re-running the server's ``__main__``). Its environment caps the
 thread pools of OpenMP, BLAS, XLA and TensorFlow before anything is imported, the worker lowers its own priority
-(``os.nice(10)``) and exits when the job ends, handing its memory back. Progress rows, the result and errors come
-back over a pipe; Stop goes the other way. At most ``max_workers`` jobs run at once (``SALESLENS_MAX_WORKERS``;
+(``os.nice(10)``) and exits when the job ends, handing its memory back. Progress events (``ml.progress``), the
+result and errors come back over a pipe; Stop goes the other way. At most ``max_workers`` jobs run at once (``SALESLENS_MAX_WORKERS``;
 default 1 on a 2-core machine, else cores - 1); the others wait and know their place in the queue. A worker that
 dies (killed, out of memory) becomes a FAILED job with a message, never a hang.
 
@@ -28,6 +28,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ml.messages import Message
+from ml.progress import ProgressEvent
 
 _log = logging.getLogger(__name__)
 
@@ -90,17 +93,22 @@ class JobSnapshot:
     label: str
     owner: str
     status: str
-    progress: dict[str, Any]
+    progress: ProgressEvent | None  # the latest event the worker sent
     history: list[dict[str, float]]
     created_at: float
     started_at: float | None
     finished_at: float | None
-    error: tuple[str, dict[str, Any]] | None
+    error: Message | None
     queue_position: int | None = None  # 1 = next to start; None once running or finished
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def done(self) -> int:
+        """Units done in the latest event (0 before the first)."""
+        return self.progress.done if self.progress is not None else 0
 
     @property
     def elapsed(self) -> float:
@@ -120,10 +128,10 @@ class Job:
     args: dict[str, Any] = field(default_factory=dict, repr=False)
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     status: str = QUEUED
-    progress: dict[str, Any] = field(default_factory=dict)
-    history: list[dict[str, float]] = field(default_factory=list)
+    progress: ProgressEvent | None = None
+    history: list[dict[str, float]] = field(default_factory=list)  # one row per event that carried metrics
     result: Any = None
-    error: tuple[str, dict[str, Any]] | None = None
+    error: Message | None = None
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -135,12 +143,13 @@ class Job:
     _send_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one message at a time
     _position: Callable[[Job], int | None] = field(default=lambda job: None, repr=False)
 
-    def report(self, history_row: dict[str, float] | None = None, **progress: Any) -> None:
-        """Update progress (and append one row of the loss history): what the worker sent."""
+    def on_progress(self, event: ProgressEvent) -> None:
+        """Keep the worker's latest event; one that carries metrics also becomes a history row
+        ``{step: done, **metrics, "t": time received}`` (the loss curve, the trials' scores)."""
         with self._lock:
-            self.progress.update(progress)
-            if history_row is not None:
-                self.history.append(dict(history_row))
+            self.progress = event
+            if event.metrics:
+                self.history.append({event.step: event.done, **event.metrics, "t": time.time()})
 
     def stop(self) -> None:
         """Ask the job to stop: a queued job never starts; a running one stops at its next check, keeping what it
@@ -160,7 +169,7 @@ class Job:
         with self._lock:
             return JobSnapshot(
                 id=self.id, kind=self.kind, label=self.label, owner=self.owner, status=self.status,
-                progress=dict(self.progress), history=list(self.history), created_at=self.created_at,
+                progress=self.progress, history=list(self.history), created_at=self.created_at,
                 started_at=self.started_at, finished_at=self.finished_at, error=self.error,
                 queue_position=position if self.status == QUEUED else None,
             )
@@ -242,11 +251,11 @@ class JobRegistry:
             final = self._relay(job)
             if final is None:
                 with job._lock:
-                    job.status, job.error = FAILED, job.error or ("jobs.error.worker_died", {"code": "?"})
+                    job.status, job.error = FAILED, job.error or Message("jobs.error.worker_died", {"code": "?"})
         except Exception:  # the server's side of a job must never take a slot down with it
             _log.exception("job %s (%s) could not run", job.id, job.kind)
             with job._lock:
-                job.status, job.error = FAILED, ("error.unexpected", {"detail": "worker"})
+                job.status, job.error = FAILED, Message("error.unexpected", {"detail": "worker"})
         finally:
             with job._lock:
                 job.finished_at = time.time()
@@ -277,7 +286,7 @@ class JobRegistry:
                 except Exception as exc:  # a result that cannot be read back here
                     _log.exception("job %s sent something unreadable", job.id)
                     with job._lock:
-                        job.status, job.error = FAILED, ("error.unexpected", {"detail": type(exc).__name__})
+                        job.status, job.error = FAILED, Message("error.unexpected", {"detail": type(exc).__name__})
                     final = FAILED
                     break
                 final = self._apply(job, message)
@@ -291,21 +300,21 @@ class JobRegistry:
             with job._lock:
                 job.pid = None
                 if final is None:
-                    job.error = ("jobs.error.worker_died", {"code": code})
+                    job.error = Message("jobs.error.worker_died", {"code": code})
         return final
 
     @staticmethod
     def _apply(job: Job, message: tuple) -> str | None:
         kind = message[0]
         if kind == "progress":
-            job.report(message[1], **message[2])
+            job.on_progress(message[1])
             return None
         with job._lock:
             if kind == "result":
                 job.result = message[1]
                 job.status = STOPPED if job.stop_event.is_set() or message[2] else DONE
-            else:  # ("error", message_id, params)
-                job.status, job.error = FAILED, (message[1], dict(message[2]))
+            else:  # ("error", Message)
+                job.status, job.error = FAILED, message[1]
             return job.status
 
     def _finished(self, job: Job) -> None:

@@ -19,7 +19,9 @@ class IngestLimits:
     max_files: int = 36  # e.g. three years of monthly exports
     max_zip_members: int = 100
     max_total_inflated_mb: int = 1024  # all files of one upload together, unpacked
-    parse_memory_mb: int = 2048  # resident memory one parse may use (ml/isolated.py; SALESLENS_PARSE_MEMORY_MB)
+    parse_memory_mb: int = 1536  # resident memory one parse may use (ml/isolated.py; SALESLENS_PARSE_MEMORY_MB):
+    # with the server's ~0.5 GB, the server and its parse worker stay under 2 GB together
+    query_timeout_s: int = 300  # one database query, to its last row (ml/sources/sql.py)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -34,4 +36,17 @@ class IngestLimits:
         return self.max_total_inflated_mb * 1024 * 1024
 
 
-LIMITS = IngestLimits()
+LIMITS = IngestLimits()  # what a browser may upload
+
+# Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between and the text is
+# streamed, never held in memory, so size is bounded by the disk (an archive is unpacked into the temporary folder,
+# which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time (the streamed path
+# reads ~1 GB of text in 1-8 minutes on 2 cores, depending on their load). Rows are bounded by the parse budget: the
+# typed columns and the cleaning steps over all rows need ~200 bytes a line at their peak (measured: the parse
+# worker 1.22 GB on the 5.4M-line near-cap zip), so 6M lines fit in the default 1.5 GB (bench/RESULTS.md, issue 17).
+DISK_LIMITS = IngestLimits(
+    max_upload_mb=16 * 1024,
+    max_inflated_mb=16 * 1024,
+    max_rows=6_000_000,
+    max_total_inflated_mb=16 * 1024,
+)

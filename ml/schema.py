@@ -6,8 +6,12 @@ forecasting, recommendation, pricing) reads only canonical names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from ml.messages import Message
 
 
 class Col(StrEnum):
@@ -63,21 +67,29 @@ class ColumnMapping:
 
 
 class SalesLensError(Exception):
-    """An error written for the analyst: a message id from the catalogues plus its parameters.
+    """An error written for the analyst: it carries a ``Message`` (a catalogue id plus its parameters).
 
-    The UI and the CLI render it in the user's language with ``ml.i18n.render_error``; ``str(err)`` gives the
-    English text so logs and tracebacks stay readable.
+    Raised as ``DataError("ingest.error.empty_file", name=...)`` or ``DataError(Message(...))``. The UI and the CLI render
+    ``err.message`` in the user's language; ``str(err)`` gives the English text so logs and tracebacks stay readable.
     """
 
-    def __init__(self, message_id: str, /, **params: object) -> None:
-        self.message_id = message_id
-        self.params = params
-        super().__init__(message_id)
+    def __init__(self, message_id: str | Message, /, **params: object) -> None:
+        self.message = message_id if isinstance(message_id, Message) else Message(message_id, params)
+        super().__init__(self.message.id)
+
+    def __reduce__(self) -> tuple:  # pickles through the Message (errors cross the worker pipe)
+        return type(self), (self.message,)
+
+    @property
+    def message_id(self) -> str:
+        return self.message.id
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.message.params
 
     def __str__(self) -> str:  # English rendering for logs
-        from ml.i18n import translate
-
-        return translate(self.message_id, "en", **self.params)
+        return self.message.render("en")
 
 
 class DataError(SalesLensError):

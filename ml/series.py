@@ -57,21 +57,6 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     raise ConfigError("series.error.unknown_freq", freq=freq)
 
 
-def resample_totals(frame: pd.DataFrame, freq: str = "D") -> pd.DataFrame:
-    """Revenue, units, orders and customers per period, every period present (no sales = 0)."""
-    if frame.empty:
-        return pd.DataFrame(columns=["revenue", "units", "orders", "customers"])
-    period = period_start(frame[Col.DATE], freq)
-    grouped = frame.groupby(period.rename("period"), sort=True)
-    out = pd.DataFrame(index=grouped.size().index)
-    out["revenue"] = grouped[Col.REVENUE].sum() if Col.REVENUE in frame else np.nan
-    out["units"] = grouped[Col.QUANTITY].sum() if Col.QUANTITY in frame else np.nan
-    out["orders"] = grouped[Col.ORDER_ID].nunique() if Col.ORDER_ID in frame else np.nan
-    out["customers"] = grouped[Col.CUSTOMER_ID].nunique() if Col.CUSTOMER_ID in frame else np.nan
-    full = pd.date_range(out.index.min(), out.index.max(), freq=FREQUENCIES[freq])
-    return out.reindex(full, fill_value=0).rename_axis("period")
-
-
 _BLOCK_CELLS = 1_000_000  # grid cells summed at once when rows are in date order
 _MAX_DENSE_CELLS = 50_000_000  # days x products above which the grouping falls back to a hash group-by
 

@@ -1,5 +1,6 @@
 """The long work of the app as job functions for ``ml.jobs`` worker processes: forecast training, hyperparameter
-search, recommendation runs. Each takes the worker's ``job`` (``report``, ``stop_event``) and plain data, saves what
+search, recommendation runs. Each takes the worker's ``job`` (a ``ml.progress.Progress``: events go to the server,
+``stop`` is set by it), hands it to the engine as its ``progress``, and takes plain data; it saves what
 it made to the workspace from the worker, and returns plain data: no Keras object ever crosses back to the server
 (a trained forecaster stays in the workspace as weights + JSON, or travels as bundle bytes when it could not be
 saved; the GRU recommender travels as weights + shapes and is rebuilt on first use)."""
@@ -7,22 +8,21 @@ saved; the GRU recommender travels as weights + shapes and is rebuilt on first u
 from __future__ import annotations
 
 import logging
-import math
-import time
 from typing import Any
 
 import pandas as pd
 
+from ml.messages import Message
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
 
 
-def _error(err: Exception) -> tuple[str, dict[str, Any]]:
+def _error(err: Exception) -> Message:
     if isinstance(err, SalesLensError):
-        return err.message_id, dict(err.params)
+        return err.message
     _log.exception("saving to the workspace failed")
-    return "error.unexpected", {"detail": "workspace"}
+    return Message("error.unexpected", {"detail": "workspace"})
 
 
 def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds: int, level: float, owner: str,
@@ -33,15 +33,9 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
     from ml.forecast import ForecastConfig, run_forecast
     from ml.workspace import get_workspace
 
-    def on_epoch_end(epoch: int, logs: dict[str, float], total: int) -> None:
-        loss = float(logs.get("loss", math.nan))
-        val = float(logs.get("val_loss", math.nan))
-        job.report({"epoch": epoch, "loss": loss, "val_loss": val, "t": time.time()}, epoch=epoch, total=total,
-                   loss=loss, val_loss=val, per_training=int(config.get("epochs") or 0))
-
     result = run_forecast(series, ForecastConfig.from_dict(config), baselines=True, backtest_folds=folds,
-                          callback=on_epoch_end, stop_event=job.stop_event, interval_level=level)
-    stopped = job.stop_event.is_set()
+                          progress=job, interval_level=level)
+    stopped = job.stopped
     saved, save_error, bundle = None, None, None
     try:
         ws = get_workspace()
@@ -66,15 +60,14 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
 
 def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budget_minutes: float, max_trials: int,
                     folds: int, level: float, owner: str, spec: dict[str, str], fingerprint: str, name: str):
-    """A hyperparameter search (``ml.workspace.search.run_search``), each trial saved as a run of kind 'trial'."""
+    """A hyperparameter search (``ml.forecast.search.run_search``), each trial saved as a run of kind 'trial'."""
     from ml.engine import get_engine
     from ml.forecast import ForecastConfig
+    from ml.forecast.search import run_search
     from ml.workspace import get_workspace
-    from ml.workspace.search import run_search
 
-    job.report(budget=budget_minutes * 60, trials=0, total=max_trials)
     ws = get_workspace()
-    failures: list[tuple[str, dict]] = []
+    failures: list[Message] = []
 
     def save(result, trial, search_id):
         try:
@@ -83,16 +76,12 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
                                label=f"#{search_id[:6]} · {trial.number}" + (" · holdout" if final else ""),
                                details={"trial": trial.number, "scored_on": "holdout" if final else "validation"}).id
         except SalesLensError as err:
-            failures.append((err.message_id, dict(err.params)))
+            failures.append(err.message)
             return None
-
-    def on_trial(trial, total):
-        job.report({"trial": trial.number, "mase": trial.mase if trial.mase is not None else float("nan")},
-                   trials=trial.number, total=total, status=trial.status)
 
     result = run_search(series, ForecastConfig.from_dict(config), budget_seconds=budget_minutes * 60,
                         max_trials=max_trials, backtest_folds=folds, interval_level=level,
-                        stop_event=job.stop_event, on_trial=on_trial, save_trial=save,
+                        progress=job, save_trial=save,
                         engine=get_engine())  # Ray when SALESLENS_RAY_ADDRESS is set
     result.save_errors = failures[:1]
     return result
@@ -102,7 +91,4 @@ def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, na
     """Evaluate recommenders, fit the chosen one and the best (``ml.recommend.service.run_recommendations``)."""
     from ml.recommend.service import run_recommendations
 
-    def progress(step: str, fraction: float) -> None:
-        job.report(step=step, fraction=float(fraction))
-
-    return run_recommendations(frame, settings, progress, job.stop_event.is_set, fingerprint, name)
+    return run_recommendations(frame, settings, job, fingerprint, name)

@@ -2,11 +2,12 @@
 
 The server started it with thread caps in its environment (``ml.jobs.worker_environment``); here it lowers its own
 priority (``SALESLENS_WORKER_NICE``, 10 by default), receives ``("run", "module:function", kwargs, sys.path)`` on
-the pipe, calls ``function(job, **kwargs)`` and sends back progress rows and then ``("result", value, stopped)`` or
-``("error", message_id, params)``. A ``("stop",)`` from the server sets ``job.stop_event``; the pipe closing (the
-server died) ends the worker at once, so no orphan keeps training. Keras is imported only by the job itself
+the pipe, calls ``function(job, **kwargs)`` and sends back ``("progress", ProgressEvent)`` messages and then
+``("result", value, stopped)`` or ``("error", Message)``. The job is a ``ml.progress.Progress``: the
+function reports through it and hands it to the engine as is. A ``("stop",)`` from the server sets ``job.stop``; the
+pipe closing (the server died) ends the worker at once, so no orphan keeps training. Keras is imported only by the job itself
 (through ``ml.keras_runtime.load_keras``), so the backend is fixed per worker from the environment. Only the
-standard library is imported before the job.
+standard library (and ``ml.progress``, which uses only it) is imported before the job.
 """
 
 from __future__ import annotations
@@ -18,21 +19,22 @@ import sys
 import threading
 import traceback
 from multiprocessing.connection import Connection
-from typing import Any
+
+from ml.progress import Progress, ProgressEvent
 
 PARENT_GONE = 3
 
 
-class WorkerJob:
-    """What a job function gets: ``report`` progress, watch ``stop_event``."""
+class WorkerJob(Progress):
+    """What a job function gets: a ``Progress`` whose events go to the server and whose ``stop`` the server sets."""
 
     def __init__(self, conn: Connection) -> None:
-        self.stop_event = threading.Event()
+        super().__init__()
         self._conn = conn
         self._send_lock = threading.Lock()
 
-    def report(self, history_row: dict[str, float] | None = None, **progress: Any) -> None:
-        self._send(("progress", None if history_row is None else dict(history_row), progress))
+    def on_progress(self, event: ProgressEvent) -> None:
+        self._send(("progress", event))
 
     def _send(self, message: tuple) -> None:
         with self._send_lock:
@@ -45,7 +47,7 @@ class WorkerJob:
             except (EOFError, OSError):
                 os._exit(PARENT_GONE)  # the server is gone: nobody will read what this job makes
             if message and message[0] == "stop":
-                self.stop_event.set()
+                self.stop.set()
 
 
 def resolve(path: str):
@@ -67,21 +69,22 @@ def main(fd: int) -> int:
     sys.path[:0] = [p for p in sys_path if p not in sys.path]
     job = WorkerJob(conn)
     threading.Thread(target=job._listen, name="saleslens-worker-listen", daemon=True).start()
+    from ml.messages import Message
     from ml.schema import SalesLensError
 
     try:
         result = resolve(path)(job, **kwargs)
-        message: tuple = ("result", result, job.stop_event.is_set())
+        message: tuple = ("result", result, job.stopped)
     except SalesLensError as err:
-        message = ("error", err.message_id, dict(err.params))
+        message = ("error", err.message)
     except Exception as exc:  # a bug, not bad input: the traceback goes to the server's log, the user a message
         traceback.print_exc()
-        message = ("error", "error.unexpected", {"detail": type(exc).__name__})
+        message = ("error", Message("error.unexpected", {"detail": type(exc).__name__}))
     try:
         job._send(message)
     except Exception as exc:  # a result that cannot be pickled
         traceback.print_exc()
-        job._send(("error", "error.unexpected", {"detail": type(exc).__name__}))
+        job._send(("error", Message("error.unexpected", {"detail": type(exc).__name__})))
     return 0
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.datasets import load_files, load_sample, show_data_error, show_saved_datasets
-from components.reports import show_mapping_form, show_preview, show_validation_report
-from components.workspace import show_workspace_error
+from components.common.access import require_access
+from components.common.datasets import load_sample
+from components.common.workspace import show_workspace_error
+from components.data.loading import load_files, show_data_error, show_saved_datasets
+from components.data.reports import show_mapping_form, show_preview, show_validation_report
+from components.data.sql_source import show_sql_source
 from ml.dataset import CleaningOptions, ReturnsPolicy
 from ml.i18n import t
 from ml.parsing import describe_date_format
@@ -37,11 +39,12 @@ with sample_col:
 
 if uploaded:
     signature = tuple((f.name, f.size, f.file_id) for f in uploaded)
-    if signature != state.get(state.UPLOAD_SIGNATURE):
-        state.put(state.UPLOAD_SIGNATURE, signature)
+    if signature != state.upload_signature.get():
+        state.upload_signature.set(signature)
         files = [(f.name, f.getvalue()) for f in uploaded]
         state.put(state.MAPPING_OVERRIDES, {})
         load_files(files, options=state.cleaning_options())
+show_sql_source()  # "From a database", when the administrator configured a connection
 
 show_saved_datasets()
 show_data_error()
@@ -101,17 +104,17 @@ with st.expander(t("data.options.title"), expanded=report.date_ambiguous):
                 encoding=None if encoding == "auto" else encoding,
                 keep_non_products=non_products,
             )
-            if not state.get(state.DATASET_FILES):
+            if not state.dataset_files.get():
                 st.warning(t("data.saved.no_sources"))
-            elif load_files(state.get(state.DATASET_FILES), state.mapping_overrides(), options):
+            elif load_files(state.dataset_files.get(), state.mapping_overrides(), options):
                 state.put(state.CLEANING_OPTIONS, options)
             st.rerun()
 
 overrides = show_mapping_form(ds)
-if overrides is not None and not state.get(state.DATASET_FILES):
+if overrides is not None and not state.dataset_files.get():
     st.warning(t("data.saved.no_sources"))
 elif overrides is not None:
-    if load_files(state.get(state.DATASET_FILES), overrides, state.cleaning_options()):
+    if load_files(state.dataset_files.get(), overrides, state.cleaning_options()):
         state.put(state.MAPPING_OVERRIDES, overrides)
     st.rerun()
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.forecast_form import remember_settings, restore_running_settings
-from components.forecast_inputs import form_snapshot, input_model_config, input_series
-from components.forecast_results import show_results
-from components.interrupted import show_interrupted, start_requested_rerun
-from components.page import page_header_with_dataset
-from components.training import collect_finished_job, show_training, start_forecast, training_in_progress
-from components.workspace import show_workspace_error
-from components.workspace_forecast import search_in_progress, show_bundle_forecast, show_search
+from components.common.access import require_access
+from components.common.messages import show_message
+from components.common.page import page_header_with_dataset
+from components.common.workspace import show_workspace_error
+from components.forecast.bundle import show_bundle_forecast
+from components.forecast.form import remember_settings, restore_running_settings
+from components.forecast.inputs import form_snapshot, input_model_config, input_series
+from components.forecast.interrupted import show_interrupted, start_requested_rerun
+from components.forecast.results import show_results
+from components.forecast.search import search_in_progress, show_search
+from components.forecast.training import (
+    collect_finished_job,
+    show_training,
+    start_forecast,
+    training_in_progress,
+)
 from ml.forecast import prepare_frame
-from ml.i18n import render_error, t
+from ml.i18n import t
 from ml.schema import SalesLensError
 from ml.series import describe_partial, make_series
 
@@ -40,7 +47,7 @@ try:
     if describe_partial(series):
         st.caption(describe_partial(series))
 except SalesLensError as err:
-    st.error(render_error(err), icon=":material/error:")
+    show_message(err.message)
 
 st.markdown(f"**{t('forecast.section.model')}**")
 several = series is not None and series["unique_id"].nunique() > 1
@@ -55,7 +62,7 @@ if request is not None and series is not None:
             job = start_forecast(series, spec, config, folds, level, ds.fingerprint, ds.name)
             remember_settings(job.id, form_snapshot())
         except SalesLensError as err:
-            state.put(state.FORECAST_ERROR, (err.message_id, err.params))
+            state.forecast_error.set(err.message)
 
 if not (training_in_progress() or search_in_progress()):
     start_requested_rerun(series, spec, ds)
@@ -67,11 +74,11 @@ else:
 show_search(series, spec, ds, training_in_progress())
 
 show_workspace_error()
-error = state.get(state.FORECAST_ERROR)
+error = state.forecast_error.get()
 if error:
-    st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
+    show_message(error)
 
-run = state.get(state.FORECAST_RESULT)
+run = state.forecast_result.get()
 if run is not None:
     if run.dataset_fingerprint != ds.fingerprint:
         st.info(t("forecast.results.other_dataset", name=run.dataset_name))  # not drawn over this dataset's series

@@ -6,11 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.filters import filters_key
-from components.locale import currency as current_currency
-from components.page import page_header_with_dataset
-from components.pricing_compute import (
+from components.common.access import require_access
+from components.common.filters import filters_key
+from components.common.locale import currency as current_currency
+from components.common.messages import show_message
+from components.common.page import page_header_with_dataset
+from components.pricing.caches import (
     cached_estimates,
     cached_forecast,
     cached_ml_curve,
@@ -18,14 +19,14 @@ from components.pricing_compute import (
     cached_suggestions,
     suggestions_key,
 )
-from components.pricing_inputs import (
+from components.pricing.inputs import (
     input_bounds,
     input_product,
     input_settings,
     input_whatif_price,
     product_bounds,
 )
-from components.pricing_results import (
+from components.pricing.results import (
     show_charts,
     show_cross,
     show_estimate,
@@ -34,7 +35,7 @@ from components.pricing_results import (
     show_table,
     show_whatif,
 )
-from ml.i18n import format_money, render_error, t
+from ml.i18n import format_money, t
 from ml.pricing import (
     ElasticityModel,
     adjusted_observations,
@@ -56,7 +57,7 @@ if not filters.is_empty():
 try:
     check_pricing_columns(frame)
 except SalesLensError as err:
-    st.error(render_error(err), icon=":material/error:")
+    show_message(err.message)
     st.stop()
 
 money = current_currency()
@@ -74,7 +75,7 @@ try:
     table_key = suggestions_key((ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type), ocfg, bounds)
     table = cached_suggestions(estimates, ocfg, bounds, table_key)
 except SalesLensError as err:
-    st.error(render_error(err), icon=":material/error:")
+    show_message(err.message)
     st.stop()
 per30 = ecfg.periods_per_30_days
 
@@ -82,7 +83,7 @@ st.subheader(t("pricing.section.portfolio"))
 show_summary(summarise_portfolio(table, per30, ocfg.include_low_confidence), money)
 
 st.subheader(t("pricing.section.products"))
-st.session_state.setdefault(state.PRICING_SHOW_NOT_ESTIMABLE, True)
+state.default_widget(state.PRICING_SHOW_NOT_ESTIMABLE, True)
 show_all = st.toggle(t("pricing.input.show_not_estimable"), key=state.PRICING_SHOW_NOT_ESTIMABLE)
 show_table(table, table_key, show_all, ocfg.objective)
 
@@ -110,7 +111,7 @@ show_whatif(row, whatif_price, per30, money)
 show_charts(row, observations, ml, whatif_price, per30, money)
 
 st.subheader(t("pricing.section.forecast"))
-st.session_state.setdefault(state.PRICING_HORIZON, 8)
+state.default_widget(state.PRICING_HORIZON, 8)
 horizon = st.slider(t("pricing.input.horizon"), 4, 26, key=state.PRICING_HORIZON)
 target_price = row["suggested_price"] if row["suggestion_status"] == "ok" else row["current_price"]
 try:
@@ -118,7 +119,7 @@ try:
                                float(row["elasticity"]), (float(row["ci_low"]), float(row["ci_high"])), int(horizon))
     show_forecast(forecast, label)
 except SalesLensError as err:
-    st.info(render_error(err))
+    show_message(err.message, "info", icon=None)
 st.page_link("pages/forecast_page.py", label=t("pricing.forecast.link"), icon=":material/timeline:")
 
 st.subheader(t("pricing.section.cross"))

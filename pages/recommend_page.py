@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.page import page_header_with_dataset
-from components.recommend_inputs import (
+from components.common.access import require_access
+from components.common.messages import show_message
+from components.common.page import page_header_with_dataset
+from components.recommend.inputs import (
     input_customer,
     input_list_algorithm,
     input_metric,
@@ -17,8 +18,8 @@ from components.recommend_inputs import (
     input_settings,
     input_view,
 )
-from components.recommend_jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
-from components.recommend_results import (
+from components.recommend.jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
+from components.recommend.results import (
     show_customer,
     show_download,
     show_evaluation,
@@ -26,7 +27,7 @@ from components.recommend_results import (
     show_segments,
     use_algorithm,
 )
-from ml.i18n import render_error, t
+from ml.i18n import t
 from ml.products import product_names
 from ml.recommend import co_purchase_pairs
 from ml.schema import Col, SalesLensError
@@ -51,7 +52,7 @@ if not has_customers:
     try:
         pairs = order_pairs(ds.fingerprint, frame)
     except SalesLensError as err:
-        st.error(render_error(err), icon=":material/error:")
+        show_message(err.message)
         st.stop()
     st.subheader(t("recommend.view.product"))
     products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
@@ -72,11 +73,11 @@ if settings is not None:
 if job_in_progress():
     show_progress()
 
-error = state.get(state.RECOMMEND_ERROR)
+error = state.recommend_error.get()
 if error:
-    st.error(render_error(SalesLensError(error[0], **error[1])), icon=":material/error:")
+    show_message(error)
 
-run = state.get(state.RECOMMEND_RESULT)
+run = state.recommend_result.get()
 if run is None:
     if not job_in_progress():
         st.info(t("recommend.page.none_yet"))
@@ -87,7 +88,7 @@ if run.dataset_fingerprint != ds.fingerprint:
 if run.stopped:
     st.info(t("recommend.page.stopped"))
 if run.evaluation_error:  # the recommendations were still fitted; say why there is no evaluation
-    st.warning(t("recommend.page.evaluation_failed", reason=t(run.evaluation_error[0], **run.evaluation_error[1])))
+    st.warning(t("recommend.page.evaluation_failed", reason=run.evaluation_error.render()))
 
 view = input_view()
 if view in ("customer", "product"):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state
-from components.access import require_access
-from components.interrupted import show_interrupted
-from components.page import MISSING_CELL
-from components.runs_views import (
+from components.common.access import require_access
+from components.common.jobs import job_running
+from components.common.page import MISSING_CELL
+from components.common.workspace import show_workspace_error, workspace
+from components.forecast.interrupted import show_interrupted
+from components.runs.views import (
     input_run_filters,
     runs_table,
     show_comparison,
@@ -18,8 +20,6 @@ from components.runs_views import (
     show_repair,
     show_run_actions,
 )
-from components.session_jobs import job_running
-from components.workspace import show_workspace_error, workspace
 from ml.i18n import t
 from ml.schema import SalesLensError
 

@@ -1,8 +1,13 @@
 """Every ``st.session_state`` key the app uses, defined once, with typed accessors.
 
-Widget keys carry their page's name (``explore_freq``); keys holding app state are the constants below. The
-areas added later (recommendations, pricing, workspace) keep their keys in the sibling modules of this package, which
-are re-exported here, so ``state.X`` names every key and no page or component writes a key as a literal string.
+Widget keys carry their page's name (``explore_freq``); keys holding app state are the constants below and in the
+area modules of this package (access, jobs, pricing, recommend, workspace), all re-exported here, so ``state.X`` names
+every key and no page or component writes a key as a literal string or touches ``st.session_state`` itself.
+
+App state is read and written through typed slots, one module per area (data, forecast, recommend, runs, workspace,
+access: ``state.forecast_error.get()`` is a ``Message`` or None); tuple-like values have dataclasses (``values``);
+widget values go through ``widget_value``/``set_widget``/``default_widget`` (``slot``); the widget keys kept across a
+page switch are listed in ``persist``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ DATASET_FILES = "dataset_files"  # list[(name, bytes)] behind DATASET, to re-rea
 MAPPING_OVERRIDES = "mapping_overrides"  # dict canonical -> source column chosen by the user
 CLEANING_OPTIONS = "cleaning_options"  # ml.dataset.CleaningOptions
 UPLOAD_SIGNATURE = "upload_signature"  # identity of the last processed upload, so a rerun does not re-read it
-DATA_ERROR = "data_error"  # last ingestion error message, shown until the next successful load
+DATA_ERROR = "data_error"  # ml.messages.Message of the last ingestion error, shown until the next successful load
 FILTERS = "filters"  # ml.series.Filters shared by Explore and the model pages
 SAMPLE_OFFERED = "sample_offered"  # the bundled sample was loaded once for this session
 
@@ -97,7 +102,7 @@ def mapping_widget_key(field: str) -> str:
 OWNER = "owner"  # an id for this browser session, so background jobs know whose they are
 FORECAST_JOB = "forecast_job"  # id of the training job in ml.jobs.REGISTRY
 FORECAST_RESULT = "forecast_result"  # last completed ForecastRun (kept when a later run fails)
-FORECAST_ERROR = "forecast_error"  # (message id, params) of the last failed run
+FORECAST_ERROR = "forecast_error"  # ml.messages.Message: why the last run failed
 FORECAST_RUN_COUNT = "forecast_run_count"  # trainings started in this session (numbers the runs)
 FORECAST_TARGET = "forecast_target"
 FORECAST_LEVEL = "forecast_level"
@@ -150,24 +155,19 @@ def explore_top_chart_key(dimension: str) -> str:
     return f"explore_top_{dimension}"
 
 
-# Streamlit forgets a widget's value when its page is not drawn; re-assigning the keys each run keeps the
-# analyst's settings when they visit another page and come back.
-_PERSISTENT_PREFIXES = ("forecast_", "explore_", "recommend_", "pricing_", "runs_")
-_NOT_VALUES = ("_chart", "_stop", "_upload", "_download_csv", "_download_model", "_live_loss", "_reset", "_train")
-
-
-def keep_widget_values() -> None:
-    for key in list(st.session_state.keys()):
-        if isinstance(key, str) and key.startswith(_PERSISTENT_PREFIXES) and not key.endswith(_NOT_VALUES):
-            try:
-                st.session_state[key] = st.session_state[key]
-            except st.errors.StreamlitAPIException:  # elements whose state cannot be set (charts, buttons)
-                pass
-
-
 # Keys of the later areas, each in its own module of this package.
 from components.state.access import *  # noqa: E402,F403
 from components.state.jobs import *  # noqa: E402,F403
 from components.state.pricing import *  # noqa: E402,F403
 from components.state.recommend import *  # noqa: E402,F403
 from components.state.workspace import *  # noqa: E402,F403
+
+# isort: split
+# Typed accessors per area (state.forecast_error.get() -> Message | None, ...), the slots' value types, the widget
+# helpers and the keys kept across pages: these read the keys above.
+from components.state.data import *  # noqa: E402,F403
+from components.state.forecast import *  # noqa: E402,F403
+from components.state.persist import PERSISTENT_FAMILIES, PERSISTENT_KEYS, is_persistent, keep_widget_values  # noqa: E402,F401
+from components.state.runs import *  # noqa: E402,F403
+from components.state.slot import default_widget, forget_widget, has_widget, set_widget, widget_value  # noqa: E402,F401
+from components.state.values import BundleForecast, LinkSummary, RunsNotice  # noqa: E402,F401

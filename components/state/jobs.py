@@ -7,5 +7,5 @@ FORECAST_RERUN = "forecast_rerun"  # StartedRun to train again on the Forecast p
 
 def interrupted_key(action: str, run_id: str, page: str = "forecast") -> str:
     """Widget key of a button ('rerun' | 'dismiss') beside one interrupted training on a page ('forecast', 'runs').
-    Not prefixed with the page: keep_widget_values re-assigns those keys each run, which buttons refuse."""
+    Buttons refuse a value, so the key is not among those kept across pages (components.state.persist)."""
     return f"interrupted_{page}_{action}_{run_id}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Widget keys (kept across page switches by state.keep_widget_values unless they end in _chart/_download_csv)
+# Widget keys (those kept across page switches are listed in components.state.persist)
 PRICING_OBJECTIVE = "pricing_objective"
 PRICING_MAX_CHANGE = "pricing_max_change"
 PRICING_MIN_MARGIN = "pricing_min_margin"

@@ -5,7 +5,7 @@ from __future__ import annotations
 # App state
 RECOMMEND_JOB = "recommend_job"  # id of the fit-and-evaluate job in ml.jobs.REGISTRY
 RECOMMEND_RESULT = "recommend_result"  # last finished RecommendRun (kept when a later run fails)
-RECOMMEND_ERROR = "recommend_error"  # (message id, params) of the last failed run
+RECOMMEND_ERROR = "recommend_error"  # ml.messages.Message: why the last run failed
 
 # Widget keys: settings
 RECOMMEND_ALGORITHMS = "recommend_algorithms"  # algorithms to evaluate
@@ -15,7 +15,7 @@ RECOMMEND_TEST_DAYS = "recommend_test_days"
 RECOMMEND_WEIGHTING = "recommend_weighting"
 RECOMMEND_HALF_LIFE = "recommend_half_life"
 RECOMMEND_REPEAT = "recommend_repeat"
-RECOMMEND_RUN_BUTTON = "recommend_run_reset"  # a button: its value is not kept across pages
+RECOMMEND_RUN_BUTTON = "recommend_run"  # a button
 RECOMMEND_STOP = "recommend_stop"
 # Widget keys: results
 RECOMMEND_VIEW = "recommend_view"  # customer | product | segments | evaluation
@@ -31,3 +31,13 @@ RECOMMEND_EVAL_CHART = "recommend_eval_chart"
 RECOMMEND_SCORES_CHART = "recommend_scores_chart"
 RECOMMEND_SEGMENT_CHART = "recommend_segment_chart"
 RECOMMEND_DOWNLOAD_CSV = "recommend_download_csv"
+
+
+# Typed accessors of the app state above
+from components.state.slot import Slot  # noqa: E402
+from ml.messages import Message  # noqa: E402
+
+recommend_job: Slot[str] = Slot(RECOMMEND_JOB)
+recommend_result: Slot[object] = Slot(RECOMMEND_RESULT)  # an ml.recommend.service.RecommendRun
+recommend_error: Slot[Message] = Slot(RECOMMEND_ERROR)
+recommend_list_for: Slot[str] = Slot(RECOMMEND_LIST_FOR)

@@ -27,12 +27,12 @@ LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
 BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
 COMBINE_KINDS: tuple[str, ...] = ("none", "ets")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
-# The improvements that wrap around the analyst's network (issue 18); the Forecast form's "Improvements" expander
+# The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
 # and the CLI expose exactly these fields.
 LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "ensemble", "lr_schedule", "warm_start_epochs")
 
-# What the levers were before they existed: a run or bundle saved without them is read back with these values, so it
-# rebuilds the same network and forecasts what it forecast then.
+# The plain network, without any lever: a run or bundle whose config lacks these fields is read back with these
+# values, so it rebuilds the network it was trained as and forecasts what it forecast when saved.
 LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "ensemble": 1,
                                  "lr_schedule": "constant", "warm_start_epochs": 0}
 

@@ -8,8 +8,6 @@ Every model, the network included, is refitted on each fold's training rows only
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +19,10 @@ from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y
 from ml.forecast.forecaster import NeuralForecaster
 from ml.forecast.metrics import score
+from ml.progress import ProgressSink
 
 NETWORK = "network"
 HOLDOUT = "holdout"
-EpochCallback = Callable[[int, dict[str, float], int], None]
 
 
 @dataclass
@@ -47,13 +45,12 @@ class FoldResult:
 
 
 def run_fold(name: str, train: pd.DataFrame, actual: pd.DataFrame, freq: str, config: ForecastConfig,
-             baselines: tuple[str, ...], network: bool = True, callback: EpochCallback | None = None,
-             stop_event: threading.Event | None = None) -> FoldResult:
+             baselines: tuple[str, ...], network: bool = True, progress: ProgressSink | None = None) -> FoldResult:
     """Fit the network and the baselines on ``train`` and predict the ``horizon`` periods in ``actual``."""
     predictions = actual[[ID, DS, Y]].copy()
     forecaster = None
     if network:
-        forecaster = NeuralForecaster(config).fit(train, callback=callback, stop_event=stop_event)
+        forecaster = NeuralForecaster(config).fit(train, progress)
         net = forecaster.predict_with_scale(train).rename(columns={"yhat": NETWORK})
         predictions = predictions.merge(net, on=[ID, DS], how="left")
     else:

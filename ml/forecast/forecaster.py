@@ -6,10 +6,8 @@ the first ``fit``/``predict``/load (through ``ml.forecast.network``), never when
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,12 +36,12 @@ from ml.forecast.windows import (
     seasonal_baseline,
     split_train_validation,
 )
+from ml.progress import ProgressSink, as_progress
 from ml.schema import ConfigError, DataError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-EpochCallback = Callable[[int, dict[str, float], int], None]
 GLOBAL_KEY = "__global__"
 WEIGHT_GRID = np.linspace(0.0, 1.0, 11)  # network share in the combination with exponential smoothing
 
@@ -79,7 +77,7 @@ class NeuralForecaster:
     ``epochs_run_``, ``train_seconds_``, ``freq_``, ``series_``, ``covariates_``, ``calendar_names_``,
     ``fingerprint_`` (sha256 of the training frame), ``calibration_residuals_`` ([n, horizon] signed residuals on
     the validation windows, divided by each window's mean absolute level; used for conformal intervals),
-    ``cancelled_`` (stopped through ``stop_event``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it),
+    ``cancelled_`` (stopped through ``progress.stop``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it),
     ``combine_weights_`` (series id -> network share in the blend with exponential smoothing, chosen on the validation
     windows; 1.0 when ``combine`` is off) and ``smoothers_`` (series id -> SmootherParams).
 
@@ -94,11 +92,12 @@ class NeuralForecaster:
         self.config = config if config is not None else ForecastConfig()
 
     # ------------------------------------------------------------------------------------------------ fit
-    def fit(self, df: pd.DataFrame, callback: EpochCallback | None = None,
-            stop_event: threading.Event | None = None, warm_start: NeuralForecaster | None = None) -> NeuralForecaster:
+    def fit(self, df: pd.DataFrame, progress: ProgressSink | None = None,
+            warm_start: NeuralForecaster | None = None) -> NeuralForecaster:
         """Train on a long frame (unique_id, ds, y[, price, promo]) — all of it: split off any holdout first.
 
-        ``callback(epoch, logs, total_epochs)`` is called after each epoch; setting ``stop_event`` stops training
+        ``progress`` gets an "epoch" event after each epoch, counted over every network this fit trains (ensemble
+        members, per-series models) with the epochs' ``loss``/``val_loss``; setting ``progress.stop`` stops training
         at the next batch and keeps the best weights so far. ``warm_start``: a forecaster fitted with the same
         config on an earlier part of the same series (the holdout model); its weights are trained on for
         ``warm_start_epochs`` more epochs over every window of ``df`` (no validation windows are kept back), and
@@ -161,6 +160,7 @@ class NeuralForecaster:
         total_epochs = run_config.epochs * len(keys) * config.ensemble
         start = time.perf_counter()
         done = 0
+        sink = as_progress(progress)
         for key in keys:
             train = Windows.concat(train_parts[key])
             val = Windows.concat(val_parts[key])
@@ -171,13 +171,12 @@ class NeuralForecaster:
                 if warm:
                     model.set_weights(warm_start.models_[mkey].get_weights())
 
-                def progress(epoch: int, logs: dict[str, float], _total: int, _offset: int = done * run_config.epochs):
-                    if callback is not None:
-                        callback(_offset + epoch, logs, total_epochs)
-
+                offset = done * run_config.epochs
+                member_progress = sink.mapped(
+                    lambda event, offset=offset: replace(event, done=offset + event.done, total=total_epochs))
                 monitor = net.train_network(
                     model, self._inputs(train), train.target, self._inputs(val) if len(val) else None,
-                    val.target if len(val) else None, run_config, progress, stop_event,
+                    val.target if len(val) else None, run_config, member_progress,
                 )
                 done += 1
                 if monitor.diverged:

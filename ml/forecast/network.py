@@ -9,16 +9,14 @@ on either.
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from ml.forecast.config import ForecastConfig
 from ml.keras_runtime import load_keras, set_random_seed
+from ml.progress import ProgressSink, as_progress
 
 keras = load_keras()  # backend from SALESLENS_BACKEND (see ml.keras_runtime); safe next to Streamlit's clear_session
 
-EpochCallback = Callable[[int, dict[str, float], int], None]
 PREDICT_CHUNK = 128
 
 
@@ -102,21 +100,20 @@ def compile_options(model: keras.Model) -> dict[str, Any]:
 class TrainingMonitor(keras.callbacks.Callback):
     """Progress, cancellation, divergence and early stopping in one callback.
 
-    Keeps the weights of the best epoch (by ``monitor``) and restores them when training ends, whether it ended
-    normally, by patience, or because ``stop_event`` was set (checked after every batch).
+    Each epoch end becomes a ``ProgressEvent("epoch", epochs done, total_epochs, logs)`` for ``progress``. Keeps
+    the weights of the best epoch (by ``monitor``) and restores them when training ends, whether it ended
+    normally, by patience, or because ``progress.stop`` was set (checked after every batch).
     """
 
-    def __init__(self, total_epochs: int, monitor: str, patience: int, on_epoch_end: EpochCallback | None = None,
-                 stop_event: threading.Event | None = None, validation: tuple[list[Any], Any] | None = None,
-                 loss: str = "mae") -> None:
+    def __init__(self, total_epochs: int, monitor: str, patience: int, progress: ProgressSink | None = None,
+                 validation: tuple[list[Any], Any] | None = None, loss: str = "mae") -> None:
         super().__init__()
         self.validation = validation
         self.loss = loss
         self.total_epochs = total_epochs
         self.monitor = monitor
         self.patience = patience
-        self.user_callback = on_epoch_end
-        self.stop_event = stop_event
+        self.progress = as_progress(progress)
         self.history: dict[str, list[float]] = {}
         self.best_value = math.inf
         self.best_epoch = -1
@@ -127,7 +124,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         self.cancelled = False
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.stop_event is not None and self.stop_event.is_set():
+        if self.progress.stopped:
             self.cancelled = True
             self.model.stop_training = True
 
@@ -150,9 +147,8 @@ class TrainingMonitor(keras.callbacks.Callback):
             self.wait += 1
             if self.patience and self.wait >= self.patience:
                 self.model.stop_training = True
-        if self.user_callback is not None:
-            self.user_callback(epoch, logs, self.total_epochs)
-        if self.stop_event is not None and self.stop_event.is_set():
+        self.progress.report("epoch", epoch + 1, self.total_epochs, **logs)
+        if self.progress.stopped:
             self.cancelled = True
             self.model.stop_training = True
 
@@ -162,17 +158,17 @@ class TrainingMonitor(keras.callbacks.Callback):
 
 
 def train_network(model: keras.Model, inputs: list[Any], target: Any, val_inputs: list[Any] | None,
-                  val_target: Any | None, config: ForecastConfig, on_epoch_end: EpochCallback | None = None,
-                  stop_event: threading.Event | None = None) -> TrainingMonitor:
+                  val_target: Any | None, config: ForecastConfig,
+                  progress: ProgressSink | None = None) -> TrainingMonitor:
     """Fit ``model`` in place; returns the monitor (history, epochs run, divergence, cancellation)."""
     import numpy as np
 
     has_val = val_inputs is not None and len(val_target) > 0
     # Validation loss is computed by the monitor through ``predict`` (one compiled shape shared with forecasting)
     # rather than Keras' validation_data, which compiles a separate evaluation step (~2 s here).
-    monitor = TrainingMonitor(config.epochs, "val_loss" if has_val else "loss", config.patience, on_epoch_end,
-                              stop_event, (val_inputs, val_target) if has_val else None, config.loss)
-    if stop_event is not None and stop_event.is_set():
+    monitor = TrainingMonitor(config.epochs, "val_loss" if has_val else "loss", config.patience, progress,
+                              (val_inputs, val_target) if has_val else None, config.loss)
+    if monitor.progress.stopped:
         monitor.cancelled = True
         return monitor
     # Pad the training set to whole batches with randomly repeated windows: a smaller last batch would trigger a
@@ -220,10 +216,6 @@ def predict(model: keras.Model, inputs: list[Any]) -> Any:
     out = [np.asarray(model.predict_on_batch([a[i * PREDICT_CHUNK:(i + 1) * PREDICT_CHUNK] for a in padded]))
            for i in range(chunks)]
     return np.concatenate(out)[:n]
-
-
-def weight_shapes(model: keras.Model) -> list[list[int]]:
-    return [list(w.shape) for w in model.get_weights()]
 
 
 def versions() -> dict[str, str]:

@@ -8,10 +8,8 @@ intervals.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -40,9 +38,10 @@ from ml.forecast.intervals import (
     min_calibration_size,
 )
 from ml.forecast.metrics import coverage
+from ml.jsonable import to_jsonable
+from ml.keras_runtime import DEFAULT_BACKEND
+from ml.progress import ProgressSink, as_progress
 from ml.schema import ConfigError
-
-EpochCallback = Callable[[int, dict[str, float], int], None]
 
 
 @dataclass
@@ -112,6 +111,44 @@ class ForecastResult:
             "backend": self.backend,
         }
 
+    # A saved run (``ml.workspace.runs``) keeps the frames as Parquet and the rest in run.json: its record holds
+    # config, metrics, train_seconds, epochs_run and backend; ``saved_details`` is the rest, under "result".
+    def saved_details(self) -> dict[str, Any]:
+        """What a saved run keeps of this result besides its frames and its record (plain JSON data)."""
+        return {
+            "freq": self.freq, "season_length": int(self.season_length),
+            "coverage": to_jsonable(self.coverage), "verdicts": [v.to_dict() for v in self.verdicts],
+            "loss_history": to_jsonable(self.loss_history), "baseline_models": to_jsonable(self.baseline_models),
+            "cancelled": bool(self.cancelled), "total_seconds": float(self.total_seconds),
+        }
+
+    @classmethod
+    def from_saved(cls, details: dict[str, Any], frames: dict[str, pd.DataFrame],
+                   record: dict[str, Any]) -> ForecastResult:
+        """The result a saved run holds, without its forecaster: ``details`` as ``saved_details`` wrote them, the
+        frames by field name, and the run's record."""
+        coverage = dict(details["coverage"])
+        for key in _COVERAGE_FLOATS:
+            coverage[key] = float("nan") if coverage.get(key) is None else float(coverage[key])
+        metrics = {m: {k: (None if v is None else float(v)) for k, v in vals.items()}
+                   for m, vals in record["metrics"].items()}
+        return cls(
+            config=ForecastConfig.from_dict(record["config"]), freq=str(details["freq"]),
+            season_length=int(details["season_length"]), metrics=metrics,
+            scorecard=frames["scorecard"], summary=frames["summary"], history=frames["history"],
+            holdout=frames["holdout"], future=frames["future"],
+            verdicts=[Verdict(str(v["message_id"]), dict(v["params"])) for v in details["verdicts"]],
+            coverage=coverage, train_seconds=float(record["train_seconds"]), epochs_run=int(record["epochs_run"]),
+            loss_history={k: [float("nan") if x is None else float(x) for x in v]
+                          for k, v in details.get("loss_history", {}).items()},
+            baseline_models=dict(details.get("baseline_models", {})), cancelled=bool(details.get("cancelled")),
+            forecaster=None, total_seconds=float(details.get("total_seconds", 0.0)),
+            backend=record.get("backend") or DEFAULT_BACKEND,
+        )
+
+
+_COVERAGE_FLOATS = ("level", "holdout", "backtest")  # saved as null when NaN, read back as NaN
+
 
 def _num(value: Any) -> float | None:
     value = float(value)
@@ -119,15 +156,15 @@ def _num(value: Any) -> float | None:
 
 
 def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, baselines: bool | tuple[str, ...] = True,
-                 backtest_folds: int = 0, callback: EpochCallback | None = None,
-                 stop_event: threading.Event | None = None, interval_level: float = 0.9,
+                 backtest_folds: int = 0, progress: ProgressSink | None = None, interval_level: float = 0.9,
                  refit: bool = True) -> ForecastResult:
     """Train, evaluate against baselines, calibrate intervals and forecast the next horizon.
 
     ``baselines``: True for all of naive/snaive/ma/ets/arima, False for none, or a tuple of names.
     ``backtest_folds``: extra rolling-origin folds before the holdout (each retrains the network).
     ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window).
-    ``callback(epoch, logs, total_epochs)`` counts epochs across all trainings. Setting ``stop_event`` stops the
+    ``progress`` gets "epoch" events counted across all trainings (metrics: ``loss``, ``val_loss`` and
+    ``epochs_per_training``, the epochs the analyst set, so a view can say "training 2 of 3"). Setting ``progress.stop`` stops the
     current training (best weights kept), skips the remaining ones and reuses the holdout model.
     """
     started = time.perf_counter()
@@ -147,20 +184,19 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     final_epochs = (config.warm_start_epochs or config.epochs) if refit else 0
     total_epochs = (config.epochs * (backtest_folds + 1) + final_epochs) * config.ensemble
     offset = {"epochs": 0}
-
-    def progress(epoch: int, logs: dict[str, float], _total: int) -> None:
-        if callback is not None:
-            callback(offset["epochs"] + epoch, logs, total_epochs)
+    sink = as_progress(progress)
+    counted = sink.mapped(lambda event: replace(event, done=offset["epochs"] + event.done, total=total_epochs,
+                                                metrics={**event.metrics, "epochs_per_training": config.epochs}))
 
     def stopped() -> bool:
-        return stop_event is not None and stop_event.is_set()
+        return sink.stopped
 
     folds: list[FoldResult] = []
     train_seconds, epochs_run = 0.0, 0
     for name, train, actual in fold_splits(frame, config.horizon, backtest_folds):
         if folds and stopped():
             break
-        fold = run_fold(name, train, actual, freq, config, models, True, progress, stop_event)
+        fold = run_fold(name, train, actual, freq, config, models, True, counted)
         folds.append(fold)
         offset["epochs"] += config.epochs * config.ensemble
         train_seconds += fold.forecaster.train_seconds_
@@ -198,8 +234,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     final = holdout_fold.forecaster
     if refit and not stopped():
         # warm start (config.warm_start_epochs > 0): continue the holdout model on every row instead of a new fit
-        final = NeuralForecaster(config).fit(frame, callback=progress, stop_event=stop_event,
-                                             warm_start=holdout_fold.forecaster)
+        final = NeuralForecaster(config).fit(frame, counted, warm_start=holdout_fold.forecaster)
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
     future = final.predict_with_scale(frame)

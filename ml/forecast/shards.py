@@ -24,7 +24,8 @@ from ml.forecast.config import ForecastConfig
 from ml.forecast.data import DS, ID, Y
 from ml.forecast.evaluation import aggregate_metrics, make_verdicts
 from ml.forecast.metrics import coverage
-from ml.forecast.pipeline import EpochCallback, ForecastResult, run_forecast
+from ml.forecast.pipeline import ForecastResult, run_forecast
+from ml.progress import Progress, ProgressSink
 
 
 @dataclass
@@ -63,14 +64,13 @@ def shard_ids(series: pd.DataFrame, shards: int) -> list[list[str]]:
 
 def forecast_shard(frame: pd.DataFrame, config: ForecastConfig, baselines: bool | tuple[str, ...],
                     backtest_folds: int, interval_level: float, refit: bool,
-                    callback: EpochCallback | None = None, stop_event: threading.Event | None = None,
-                    deadline: float | None = None) -> ForecastResult:
-    """One shard's ``run_forecast``. On a remote worker there is no stop event to share: ``deadline`` (wall-clock
-    seconds) stops the training in flight the way the local stop event does."""
-    if stop_event is None and deadline is not None:
-        stop_event = _deadline_event(deadline)
-    return run_forecast(frame, config, baselines=baselines, backtest_folds=backtest_folds, callback=callback,
-                        stop_event=stop_event, interval_level=interval_level, refit=refit)
+                    progress: ProgressSink | None = None, deadline: float | None = None) -> ForecastResult:
+    """One shard's ``run_forecast``. On a remote worker there is no progress sink to share: without one,
+    ``deadline`` (wall-clock seconds) sets the stop of a local ``Progress`` the way the caller's stop does."""
+    if progress is None and deadline is not None:
+        progress = Progress(stop=_deadline_event(deadline))
+    return run_forecast(frame, config, baselines=baselines, backtest_folds=backtest_folds, progress=progress,
+                        interval_level=interval_level, refit=refit)
 
 
 def _deadline_event(deadline: float) -> threading.Event:
@@ -83,11 +83,11 @@ def _deadline_event(deadline: float) -> threading.Event:
 
 def forecast_many(series: pd.DataFrame, config: ForecastConfig | None = None, engine: Engine | None = None,
                   shards: int | None = None, baselines: bool | tuple[str, ...] = True, backtest_folds: int = 0,
-                  callback: EpochCallback | None = None, stop_event: threading.Event | None = None,
-                  interval_level: float = 0.9, refit: bool = True, deadline: float | None = None) -> ForecastResult:
-    """``run_forecast`` over shards of ``series`` on ``engine`` (local: one shard, today's path). ``callback`` and
-    ``stop_event`` reach the trainings on the local engine only; on Ray, ``deadline`` (``time.time()`` seconds)
-    stops them."""
+                  progress: ProgressSink | None = None, interval_level: float = 0.9, refit: bool = True,
+                  deadline: float | None = None) -> ForecastResult:
+    """``run_forecast`` over shards of ``series`` on ``engine`` (local: one shard, today's path). ``progress``
+    (events and stop) reaches the trainings on the local engine only; on Ray, ``deadline`` (``time.time()``
+    seconds) stops them."""
     engine = engine or LocalEngine()
     config = config if config is not None else ForecastConfig()
     local = isinstance(engine, LocalEngine)
@@ -95,7 +95,7 @@ def forecast_many(series: pd.DataFrame, config: ForecastConfig | None = None, en
     frames = [series] if len(parts) == 1 else [series.loc[series[ID].astype(str).isin(ids)] for ids in parts]
     task = functools.partial(forecast_shard, config=config, baselines=baselines, backtest_folds=backtest_folds,
                              interval_level=interval_level, refit=refit, deadline=deadline,
-                             **({"callback": callback, "stop_event": stop_event} if local else {}))
+                             progress=progress if local else None)
     started = time.perf_counter()
     results = engine.map(task, frames)
     return join_results(results, time.perf_counter() - started)

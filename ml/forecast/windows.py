@@ -125,20 +125,6 @@ def make_windows(
                    target.astype(np.float32), loc, scale)
 
 
-def make_input_window(
-    y: np.ndarray, past_features: np.ndarray, future_features: np.ndarray, window: int, scaler: SeriesScaler,
-) -> Windows:
-    """The single most recent input window of one series (no target): y and past_features cover the history,
-    future_features [steps, f] the dates to forecast."""
-    y_win = np.asarray(y[-window:], dtype=np.float64)[None, :]
-    loc, scale = scaler.loc_scale(y_win)
-    y_scaled = (y_win - loc[:, None]) / scale[:, None]
-    past = np.concatenate([y_scaled[..., None], past_features[-window:][None]], axis=2)
-    steps = future_features.shape[0]
-    return Windows(past.astype(np.float32), future_features[None].astype(np.float32),
-                   np.zeros((1, steps), np.float32), loc, scale)
-
-
 def seasonal_baseline(y_windows: np.ndarray, steps: int, m: int, cycles: int = 4) -> np.ndarray:
     """The seasonal mean each look-back window implies for its next ``steps`` values: [n, steps].
 

@@ -10,9 +10,7 @@ get status ``not_estimable`` and a reason id, never a number.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
@@ -22,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from ml.pricing.config import ElasticityConfig
 from ml.pricing.panel import PricePanel
+from ml.progress import Progress, ProgressSink, as_progress
 
 OK, NOT_ESTIMABLE = "ok", "not_estimable"
 STATUSES = (OK, NOT_ESTIMABLE)
@@ -295,12 +294,14 @@ def estimate_elasticities(
     panel: PricePanel,
     config: ElasticityConfig | None = None,
     products: list[str] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    stop_event: threading.Event | None = None,
+    progress: ProgressSink | None = None,
     second_opinion: bool = False,
 ) -> pd.DataFrame:
     """One row per product: the ElasticityEstimate fields plus name, unit_cost and confidence (and
     ``ml_elasticity``, the gradient-boosting model's implied elasticity, with ``second_opinion``).
+
+    ``progress`` gets "elasticity" events (products done of all, every 25 products and at the end); once
+    ``progress.stop`` is set no further product is fitted and the table holds those done so far.
 
     Products that sold but never at a valid price are listed as not estimable with reason ``no_price``.
     """
@@ -321,7 +322,7 @@ def estimate_elasticities(
     rows = []
     # Many small regressions: a multi-threaded BLAS only fights the other threads of a shared machine.
     with threadpool_limits(1):
-        _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, on_progress, stop_event)
+        _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, as_progress(progress))
     table = pd.DataFrame(rows, columns=[*ElasticityEstimate.__dataclass_fields__, "confidence"])
     table.insert(1, "name", [panel.names.get(p, "") for p in table["product_id"]])
     table["unit_cost"] = [panel.unit_cost.get(p, np.nan) for p in table["product_id"]]
@@ -335,9 +336,9 @@ def estimate_elasticities(
     return table
 
 
-def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, on_progress, stop_event) -> None:
+def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, progress: Progress) -> None:
     for i, pid in enumerate(wanted):
-        if stop_event is not None and stop_event.is_set():
+        if progress.stopped:
             break
         if pid not in bounds:
             est = ElasticityEstimate(pid, NOT_ESTIMABLE, "no_price")
@@ -350,5 +351,5 @@ def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, 
                                                     window_start=window_start)
             est = model.estimate_
         rows.append(est.to_dict())
-        if on_progress is not None and (i % 25 == 0 or i == len(wanted) - 1):
-            on_progress(i + 1, len(wanted))
+        if i % 25 == 0 or i == len(wanted) - 1:
+            progress.report("elasticity", i + 1, len(wanted))

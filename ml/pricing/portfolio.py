@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -14,6 +12,7 @@ from ml.pricing.config import ElasticityConfig, OptimiserConfig
 from ml.pricing.elasticity import OK, estimate_elasticities
 from ml.pricing.optimise import PriceSuggestion, optimise_price
 from ml.pricing.panel import PricePanel, make_price_panel
+from ml.progress import ProgressSink
 
 SUGGESTION_COLUMNS = tuple(PriceSuggestion.__dataclass_fields__)
 # Units that move more than 4% per 1% of price (log units change / log price change) is more than retail price
@@ -183,17 +182,17 @@ def price_products(
     elasticity_config: ElasticityConfig | None = None,
     optimiser_config: OptimiserConfig | None = None,
     bounds: dict[str, tuple[float | None, float | None]] | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
-    stop_event: threading.Event | None = None,
+    progress: ProgressSink | None = None,
 ) -> PricingResult:
-    """Transactions -> elasticities, suggestions and the portfolio summary (the CLI's and the page's one call)."""
+    """Transactions -> elasticities, suggestions and the portfolio summary (the CLI's and the page's one call).
+    ``progress``: as ``estimate_elasticities`` (the estimation is the long part)."""
     import time
 
     started = time.perf_counter()
     ecfg = (elasticity_config or ElasticityConfig()).validate()
     ocfg = (optimiser_config or OptimiserConfig()).validate()
     panel = make_price_panel(frame, ecfg.freq)
-    estimates = estimate_elasticities(panel, ecfg, on_progress=on_progress, stop_event=stop_event)
+    estimates = estimate_elasticities(panel, ecfg, progress=progress)
     table = suggest_prices(estimates, ocfg, bounds)
     summary = summarise_portfolio(table, ecfg.periods_per_30_days, ocfg.include_low_confidence)
     return PricingResult(panel, table, summary, ecfg, ocfg, time.perf_counter() - started)

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ml.recommend.base import Progress, Recommender, cosine_columns, normalise_rows, stable_top_k
+from ml.progress import Progress
+from ml.recommend.base import Recommender, cosine_columns, normalise_rows, stable_top_k
 from ml.recommend.interactions import Interactions
 from ml.schema import ConfigError
 
@@ -51,7 +52,7 @@ class PopularityRecommender(Recommender):
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
         base = interactions.popularity / (interactions.popularity.max() + 1.0)  # breaks ties among recent counts
         self.scores_ = (interactions.recent_popularity + base) if self.recent else interactions.popularity.astype(float)
-        progress(1.0)
+        progress.report(self.name, 1, 1)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         return np.tile(self.scores_, (len(rows), 1))
@@ -82,13 +83,13 @@ class ItemKNNRecommender(Recommender):
                 idx = np.arange(start, start + cols.shape[1])
                 sim[idx, idx - start] = 0.0  # an item is not its own neighbour
                 parts.append(sp.csc_matrix(_prune_columns(sim, self.neighbours)))
-                progress(min(1.0, (start + self.block) / n))
+                progress.report(self.name, start // self.block + 1, -(-n // self.block))
                 continue
             product = product.tocoo()  # sparse: most pairs of a large catalogue never co-occur
             keep = product.row != product.col + start
             rows, columns, values = product.row[keep], product.col[keep], product.data[keep].astype(np.float32)
             parts.append(_top_k_per_column(rows, columns, values, n, cols.shape[1], self.neighbours))
-            progress(min(1.0, (start + self.block) / n))
+            progress.report(self.name, start // self.block + 1, -(-n // self.block))
         self.similarity_ = sp.hstack(parts).tocsr() if parts else sp.csr_matrix((n, n))  # [products, products]
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
@@ -118,7 +119,7 @@ class UserKNNRecommender(Recommender):
         norms[norms == 0] = 1.0
         self.norms_ = norms
         self.xt_ = x.T.tocsr()
-        progress(1.0)
+        progress.report(self.name, 1, 1)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         x = self.interactions_.matrix
@@ -161,7 +162,7 @@ class ALSRecommender(Recommender):
 
         def callback(iteration: int, elapsed: float, loss: float) -> None:
             done[0] += 1
-            progress(done[0] / self.iterations)
+            progress.report(self.name, done[0], self.iterations)
 
         # implicit asks for single-threaded BLAS (its own loop is the parallel part); it checks when fitting
         with threadpool_limits(1, "blas"):
@@ -207,7 +208,7 @@ class FactorizationRecommender(Recommender):
 
         with threadpool_limits(1, "blas"):  # many small BLAS calls: threads only contend (3 s vs 0.7 s on UCI, 2 busy cores)
             self._factorize(interactions.matrix.astype(np.float64))
-        progress(1.0)
+        progress.report(self.name, 1, 1)
 
     def _factorize(self, x) -> None:
         from sklearn.decomposition import NMF, TruncatedSVD
@@ -236,7 +237,7 @@ class ContentRecommender(Recommender):
 
     def _fit(self, interactions: Interactions, progress: Progress) -> None:
         self.vectors_ = interactions.content_vectors()  # [products, terms]
-        progress(1.0)
+        progress.report(self.name, 1, 1)
 
     def _score(self, rows: np.ndarray) -> np.ndarray:
         profile = normalise_rows(self.interactions_.matrix[rows].astype(np.float64)) @ self.vectors_  # [rows, terms]

@@ -7,16 +7,14 @@ what a customer bought, top-n, cold start, products with no sales) lives here on
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
+from ml.progress import Progress, ProgressSink, as_progress
 from ml.recommend.interactions import Interactions
 from ml.schema import ConfigError
-
-Progress = Callable[[float], None]  # fraction done, 0..1
 
 
 @dataclass
@@ -92,9 +90,11 @@ class Recommender:
 
     name = "base"
 
-    def fit(self, interactions: Interactions, progress: Progress | None = None) -> Recommender:
+    def fit(self, interactions: Interactions, progress: ProgressSink | None = None) -> Recommender:
+        """Learn from ``interactions``; ``progress`` gets events named after the algorithm (done of total in its
+        own units: iterations, epochs, blocks of products; 1 of 1 for a single pass)."""
         self.interactions_ = interactions
-        self._fit(interactions, progress or (lambda fraction: None))
+        self._fit(interactions, as_progress(progress))
         return self
 
     # -- what subclasses implement

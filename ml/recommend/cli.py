@@ -68,7 +68,7 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
             "k": result.k, "test_days": result.test_days, "customers": result.n_customers, "products": result.n_products,
             "best": result.best, "metrics": result.metrics_json(),
             "fit_seconds": {a: round(float(s), 4) for a, s in zip(table["algorithm"], table["fit_seconds"], strict=True)},
-            "errors": {a: t(mid, **params) for a, (mid, params) in result.errors.items()},
+            "errors": {a: message.render() for a, message in result.errors.items()},
             "new_launches": result.new_launches.to_json() if result.new_launches is not None else None,
             **_backend_field(args), "engine": engine.name,
         }
@@ -81,12 +81,11 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
         mark = "*" if row["algorithm"] == result.best else " "
         cells = [format_number(row[m], 4) for m in METRICS] + [format_number(row["fit_seconds"] + row["eval_seconds"], 2)]
         print(f"{mark}{_name(row['algorithm']):<25}" + "".join(f"{c:>14}" for c in cells))
-    for algorithm, (message_id, params) in result.errors.items():
-        print(f"{_name(algorithm)}: {t(message_id, **params)}")
+    for algorithm, message in result.errors.items():
+        print(f"{_name(algorithm)}: {message.render()}")
     if result.new_launches is not None:
         print()
-        message_id, params = result.new_launches.note()
-        print(t(message_id, **params))
+        print(result.new_launches.note().render())
     if result.best is not None and BASELINE in set(table["algorithm"]):
         by = table.set_index("algorithm")
         print()

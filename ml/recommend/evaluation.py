@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ml.engine import Engine, LocalEngine
+from ml.messages import Message
+from ml.progress import ProgressSink, as_progress
 from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
 from ml.recommend.registry import ALGORITHMS, make_recommender
 from ml.schema import Col, ConfigError, DataError
@@ -90,7 +92,7 @@ class EvaluationResult:
     n_customers: int  # customers evaluated (bought something new in the test period)
     n_products: int
     best: str | None  # algorithm with the highest NDCG@k
-    errors: dict[str, tuple[str, dict]] = field(default_factory=dict)  # algorithm -> (message id, params)
+    errors: dict[str, Message] = field(default_factory=dict)  # algorithm -> why it could not be evaluated
     # Products first sold after the cut: not candidates of the models above (unknown at the cut); their test-period
     # purchases are scored only by the content cold-start path (see ``evaluate_new_launches``).
     new_launches: NewLaunchResult | None = None
@@ -113,13 +115,13 @@ class NewLaunchResult:
     k: int  # min(k, launches)
     metrics: dict[str, float]
 
-    def note(self) -> tuple[str, dict[str, object]]:
-        """What the page and the CLI say about the launches: (message id, parameters)."""
+    def note(self) -> Message:
+        """What the page and the CLI say about the launches."""
         if not self.n_purchases:
-            return "evaluation.launches.none_bought", {"products": self.n_products}
-        return "evaluation.launches.note", {
+            return Message("evaluation.launches.none_bought", {"products": self.n_products})
+        return Message("evaluation.launches.note", {
             "products": self.n_products, "purchases": self.n_purchases, "customers": self.n_customers, "k": self.k,
-            "hit_rate": round(float(self.metrics["hit_rate"]), 3), "recall": round(float(self.metrics["recall"]), 3)}
+            "hit_rate": round(float(self.metrics["hit_rate"]), 3), "recall": round(float(self.metrics["recall"]), 3)})
 
     def to_json(self) -> dict[str, object]:
         return {"method": "content_cold_start", "products": self.n_products, "customers": self.n_customers,
@@ -136,11 +138,13 @@ def evaluate_algorithms(
     half_life_days: float | None = None,
     seed: int = 0,
     repeat: bool = False,
-    progress: Callable[[str, float], None] | None = None,
-    stop: Callable[[], bool] | None = None,
+    progress: ProgressSink | None = None,
     engine: Engine | None = None,
 ) -> EvaluationResult:
     """Fit every algorithm on the training period and score its top-k against the test period, in one table.
+
+    ``progress`` gets events named after the algorithm being evaluated, done of 100 per cent of the evaluation
+    (each algorithm an equal share); once ``progress.stop`` is set, no further algorithm starts.
 
     ``repeat``: recommendations may include products the customer already bought, and a repeat purchase in the test
     period counts as relevant; otherwise both sides leave out what was bought before. ``engine`` fits the
@@ -162,15 +166,19 @@ def evaluate_algorithms(
         raise DataError("recommend.error.empty_test", days=test_days)
     rows = np.fromiter(relevant.keys(), dtype=np.int64)
     truth = [relevant[int(r)] for r in rows]
+    sink = as_progress(progress)
     engine = engine or LocalEngine()
     local = isinstance(engine, LocalEngine)  # progress and stop reach the fits in this process only
     score = functools.partial(score_algorithm, interactions=interactions, rows=rows, truth=truth, k=k, repeat=repeat,
-                              seed=seed, count=len(algorithms), progress=progress if local else None,
-                              stop=stop if local else None)
+                              seed=seed, count=len(algorithms), progress=sink if local else None)
+
+    finished = [0]  # in the order the engine finishes them (Ray: not the order given): the share done only grows
 
     def done(i: int, outcome: dict | None) -> None:
-        if progress and outcome is not None and "error" not in outcome:
-            progress(algorithms[i], (i + 1) / len(algorithms))
+        finished[0] += 1
+        if outcome is not None and "error" not in outcome:
+            name = algorithms[i]
+            sink.part((finished[0] - 1) / len(algorithms), 1 / len(algorithms), name).report(name, 1, 1)
 
     outcomes = [o for o in engine.map(score, list(enumerate(algorithms)), on_result=done) if o is not None]
     records = [o for o in outcomes if "error" not in o]
@@ -185,21 +193,21 @@ def evaluate_algorithms(
 
 def score_algorithm(item: tuple[int, str], interactions: Interactions, rows: np.ndarray, truth: list[np.ndarray],
                     k: int, repeat: bool, seed: int, count: int,
-                    progress: Callable[[str, float], None] | None = None,
-                    stop: Callable[[], bool] | None = None) -> dict | None:
-    """Fit one algorithm (``item``: its position and name) and score its top-k: a table row, {algorithm, error} for
-    a typed error, or None when stopped before it started."""
+                    progress: ProgressSink | None = None) -> dict | None:
+    """Fit one algorithm (``item``: its position and name) and score its top-k: a table row, {algorithm, error (a
+    Message)} for a typed error, or None when ``progress.stop`` was set before it started. The fit reports to its
+    share of ``progress`` (algorithm ``i`` of ``count``, per cent of the whole evaluation)."""
     i, name = item
-    if stop is not None and stop():
+    sink = as_progress(progress)
+    if sink.stopped:
         return None
-    report = (lambda f: progress(name, (i + f) / count)) if progress else None
     started = time.perf_counter()
     try:
-        model = make_recommender(name, seed).fit(interactions, report)
+        model = make_recommender(name, seed).fit(interactions, sink.part(i / count, 1 / count, name))
         fitted = time.perf_counter()
         top = model.recommend_many(rows, k, exclude_seen=not repeat)
     except (DataError, ConfigError) as err:
-        return {"algorithm": name, "error": (err.message_id, err.params)}
+        return {"algorithm": name, "error": err.message}
     return {"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
             "fit_seconds": fitted - started, "eval_seconds": time.perf_counter() - fitted}
 

@@ -9,7 +9,8 @@ import threading
 
 import numpy as np
 
-from ml.recommend.base import Progress, Recommender
+from ml.progress import Progress
+from ml.recommend.base import Recommender
 from ml.recommend.interactions import Interactions
 
 # Hyperparameters
@@ -94,7 +95,7 @@ class GRURecommender(Recommender):
         class Report(keras.callbacks.Callback):
             def on_epoch_end(inner, epoch, logs=None):  # noqa: N805 - keras callback signature
                 self.history_.append(float((logs or {}).get("loss", np.nan)))
-                progress((epoch + 1) / epochs)
+                progress.report(self.name, epoch + 1, epochs, loss=self.history_[-1])
 
         self.model_.fit(x, y, epochs=epochs, batch_size=self.batch_size, shuffle=True, verbose=0, callbacks=[Report()])
 

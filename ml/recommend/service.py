@@ -3,12 +3,13 @@ recommendations for every customer, a product's neighbours and what is bought wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from ml.messages import Message
+from ml.progress import ProgressSink, as_progress
 from ml.recommend.base import Ranked, Recommender
 from ml.recommend.basket import bought_together, co_purchase_pairs
 from ml.recommend.explain import Explainer
@@ -30,7 +31,7 @@ class FittedModel:
 
 
 def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting: str = "binary", half_life_days: float | None = None,
-                    seed: int = 0, n_segments: int | None = 4, progress: Callable[[float], None] | None = None) -> FittedModel:
+                    seed: int = 0, n_segments: int | None = 4, progress: ProgressSink | None = None) -> FittedModel:
     """Fit one algorithm on every purchase in ``frame`` (for recommending, not for evaluating).
 
     ``n_segments``: customers are clustered in factor space so that explanations can say "popular in your segment".
@@ -149,7 +150,7 @@ class RecommendSettings:
 class RecommendRun:
     settings: RecommendSettings
     evaluation: object | None  # EvaluationResult, None when it could not run
-    evaluation_error: tuple[str, dict] | None
+    evaluation_error: Message | None
     fitted: FittedModel
     dataset_fingerprint: str = ""
     dataset_name: str = ""
@@ -162,7 +163,7 @@ class RecommendRun:
         return getattr(self.evaluation, "best", None)
 
     def fitted_models(self) -> dict[str, FittedModel]:
-        """``models`` with ``fitted`` in it (runs saved before ``models`` existed have only ``fitted``)."""
+        """``models`` with ``fitted`` in it (a run saved without ``models`` holds only ``fitted``)."""
         models = dict(getattr(self, "models", None) or {})
         models.setdefault(self.fitted.algorithm, self.fitted)
         return models
@@ -174,44 +175,44 @@ class RecommendRun:
         return replace(self, fitted=model, models=models)
 
 
-def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progress: Callable[[str, float], None] | None = None,
-                        stop: Callable[[], bool] | None = None, fingerprint: str = "", name: str = "") -> RecommendRun:
+def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progress: ProgressSink | None = None,
+                        fingerprint: str = "", name: str = "") -> RecommendRun:
     """Evaluate the chosen algorithms on a time split, then fit the chosen one on all data (for the page's job).
 
     A data problem that only stops the evaluation (a test period with no purchases) is kept as ``evaluation_error``;
-    the recommendations are still fitted. Progress is (step, fraction of the whole run).
+    the recommendations are still fitted. ``progress`` gets done of 100 per cent of the whole run, the step being
+    the algorithm under evaluation, then "fit", then "done"; ``progress.stop`` ends the evaluation early and skips
+    the second fit (the recommendations are always fitted).
     """
     from ml.engine import get_engine
     from ml.recommend.evaluation import evaluate_algorithms
     from ml.schema import SalesLensError
 
-    report = progress or (lambda step, fraction: None)
+    sink = as_progress(progress)
     evaluation, error = None, None
     share = 0.8 if settings.algorithms else 0.0
     if settings.algorithms:
         try:
             evaluation = evaluate_algorithms(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
                                              settings.half_life_days, settings.seed, settings.repeat,
-                                             progress=lambda algo, f: report(algo, share * f), stop=stop,
-                                             engine=get_engine())
+                                             progress=sink.part(0.0, share), engine=get_engine())
         except SalesLensError as err:
             if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases",
                                   "recommend.error.one_product", "recommend.error.k_too_large"):
                 raise  # the fit on all data would fail the same way: stop before it
-            error = (err.message_id, dict(err.params))
-    report("fit", share)
+            error = err.message
+    sink.report("fit", round(100 * share), 100)
     best = getattr(evaluation, "best", None)
-    also_best = best is not None and best != settings.algorithm and not (stop and stop())
+    also_best = best is not None and best != settings.algorithm and not sink.stopped
     part = (1 - share) * (0.45 if also_best else 0.9)
     fitted = fit_recommender(frame, settings.algorithm, settings.weighting, settings.half_life_days, settings.seed,
-                             progress=lambda f: report("fit", share + part * f))
+                             progress=sink.part(share, part, "fit"))
     if settings.k > fitted.interactions.n_products:
         raise ConfigError("recommend.error.k_too_large", k=settings.k, products=fitted.interactions.n_products)
     models = {fitted.algorithm: fitted}
     if also_best:  # the lists default to the evaluation's best; the chosen algorithm stays one click away
-        report("fit", share + part)
         fitted = fit_recommender(frame, best, settings.weighting, settings.half_life_days, settings.seed,
-                                 progress=lambda f: report("fit", share + part * (1 + f)))
+                                 progress=sink.part(share + part, part, "fit"))
         models[best] = fitted
-    report("done", 1.0)
-    return RecommendRun(settings, evaluation, error, fitted, fingerprint, name, stopped=bool(stop and stop()), models=models)
+    sink.report("done", 100, 100)
+    return RecommendRun(settings, evaluation, error, fitted, fingerprint, name, stopped=sink.stopped, models=models)

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import threading
 
+from ml.jsonable import to_jsonable
+from ml.workspace.datasets import DatasetEntry
+from ml.workspace.runs import RunRecord, SavedRun
 from ml.workspace.settings import WorkspaceSettings
-from ml.workspace.store import DatasetEntry, RunRecord, SavedRun, Workspace, to_jsonable
+from ml.workspace.store import Workspace
 
 _lock = threading.Lock()
 _instances: dict[WorkspaceSettings, Workspace] = {}

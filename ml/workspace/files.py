@@ -20,7 +20,7 @@ from ml.schema import DataError
 
 STAGING = ".staging"
 TRASH = ".trash"
-SESSIONS = "sessions"  # where each owner's pointer file lives (ml.workspace.store)
+SESSIONS = "sessions"  # where each owner's pointer file lives (ml.workspace.sessions)
 STALE_SECONDS = 3600.0  # staging folders older than this are leftovers of a crash (a live save takes seconds)
 
 

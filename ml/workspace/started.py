@@ -19,6 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ml.jsonable import to_jsonable
+from ml.workspace.files import utc_now
+from ml.workspace.formats import Storage, valid_id, valid_owner
+
 if TYPE_CHECKING:
     from ml.workspace.registry import Registry
 
@@ -90,3 +94,23 @@ def mark_interrupted(registry: Registry) -> int:
         elif registry.set_started_status(row["id"], INTERRUPTED):
             count += 1
     return count
+
+
+def start_run(ws: Storage, owner: str, label: str, spec: dict[str, Any], config: dict[str, Any],
+              settings: dict[str, Any], dataset_fingerprint: str, dataset_name: str) -> str:
+    """Record a training as started (before it is queued); returns the id its run is to be saved under."""
+    run_id = uuid.uuid4().hex
+    ws.registry.add_started(started_row(run_id, valid_owner(owner), str(label), to_jsonable(spec),
+                                        to_jsonable(config), to_jsonable(settings), str(dataset_fingerprint),
+                                        str(dataset_name), utc_now()))
+    return run_id
+
+
+def forget_started(ws: Storage, run_id: str, owner: str | None = None) -> bool:
+    """The training ended (or the analyst dismissed its interruption): its record goes."""
+    return ws.registry.delete_started(valid_id(run_id), None if owner is None else valid_owner(owner))
+
+
+def interrupted_runs(ws: Storage, owner: str) -> list[StartedRun]:
+    """Trainings of ``owner`` that were cut off by a server stop, newest first."""
+    return [as_started_run(r) for r in ws.registry.list_started(valid_owner(owner), status=INTERRUPTED)]

@@ -12,9 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from components.datasets import SAMPLE_NAME
-from ml.i18n import format_number, render_error, set_language, translate
-from ml.schema import SalesLensError
+from components.common.datasets import SAMPLE_NAME
+from ml.i18n import format_number, set_language, translate
 from tests.app.conftest import APP, TIMEOUT, new_app, texts
 
 FILES = Path(__file__).resolve().parents[1] / "fixtures" / "ingest" / "files"
@@ -120,9 +119,9 @@ def test_a_bad_file_gets_its_message_and_the_loaded_dataset_stays(bad):
     at.run()
     at = upload(at, bad)
     assert not at.exception
-    message_id, params = at.session_state[state.DATA_ERROR]
-    assert message_id == error_id
-    assert [e.value for e in at.error] == [render_error(SalesLensError(message_id, **params))]
+    message = at.session_state[state.DATA_ERROR]
+    assert message.id == error_id
+    assert [e.value for e in at.error] == [message.render()]
     assert at.session_state[state.DATASET] is before
     assert report_metrics(at) == ("30", "30") and "utf8_basic.csv" in sidebar_text(at)
 

@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from components import state
-from components.filters import FilterOptions, clean_filters, describe_filters, detect_preset, preset_range
+from components.common.filters import (
+    FilterOptions,
+    clean_filters,
+    describe_filters,
+    detect_preset,
+    preset_range,
+)
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import translate
 from ml.schema import ColumnMapping
@@ -354,11 +360,23 @@ def timed_runs(dataset: Dataset) -> dict[str, float]:
     return {"cold": cold, "filter_change": changed, "warm": warm}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("rows", [150_000, 1_000_000])
-def test_page_speed(rows):
-    """Prints the timings (run with -s); the bounds are loose because the test machine is shared."""
-    timings = timed_runs(synthetic_dataset(rows))
-    print(f"\nExplore page, {rows:,} rows: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
-    assert timings["warm"] < 2.0
-    assert timings["cold"] < (5.0 if rows < 500_000 else 20.0)
+def test_a_rerun_with_nothing_changed_recomputes_no_aggregate(monkeypatch):
+    """The page's speed rests on its caches: a rerun with the same filters must not aggregate again (the timings
+    themselves are a benchmark: bench/explore_speed.py)."""
+    import components.explore.caches as caches
+
+    calls = []
+    for name in ("make_kpis", "make_trend", "make_top", "make_weekday_matrix"):
+        original = getattr(caches, name)
+        monkeypatch.setattr(caches, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    at = new_app(synthetic_dataset(20_000, seed=7))
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception and {"make_kpis", "make_trend", "make_top"} <= set(calls)  # the first render aggregates
+    at.multiselect(key=state.EXPLORE_CATEGORIES).set_value(["Coffee", "Tea"]).run()
+    assert calls.count("make_kpis") >= 2  # new filters, new aggregates
+    calls.clear()
+    at.run()
+    assert not at.exception and len(at.metric) == 5
+    assert calls == []

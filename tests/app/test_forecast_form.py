@@ -8,8 +8,9 @@ import time
 import pytest
 
 from components import state
-from components.training import progress_text
+from components.forecast.training import progress_text
 from ml.jobs import REGISTRY
+from ml.progress import ProgressEvent
 from tests.app.conftest import new_app, open_page, texts
 from tests.app.test_forecast_page import small_dataset  # noqa: F401 - the same small shop as the page test
 
@@ -61,12 +62,13 @@ def test_a_reload_shows_the_running_trainings_settings_not_the_defaults(small_da
 
 
 def test_progress_counts_the_epochs_set_per_training_and_bounds_the_time_left():
-    history = [{"epoch": e, "t": 100.0 + 2.0 * e} for e in range(0, 15)]
-    # Keras counts epochs from 0: index 74 is the 75th epoch of 120, the 15th of the second 60-epoch training
-    text = progress_text({"epoch": 74, "total": 120, "per_training": 60, "loss": 0.1, "val_loss": 0.2}, history, 150)
+    history = [{"epoch": e, "t": 100.0 + 2.0 * e} for e in range(1, 16)]
+    # 75 epochs of 120 done: the 15th of the second 60-epoch training
+    text = progress_text(ProgressEvent("epoch", 75, 120, {"epochs_per_training": 60, "loss": 0.1, "val_loss": 0.2}),
+                         history, 150)
     assert "Training 2 of 2" in text and "epoch 15 of 60" in text
     assert "at most about 90 s left" in text  # 45 epochs × 2 s
-    first = progress_text({"epoch": 59, "total": 120, "per_training": 60}, history, 150)
+    first = progress_text(ProgressEvent("epoch", 60, 120, {"epochs_per_training": 60}), history, 150)
     assert "Training 1 of 2" in first and "epoch 60 of 60" in first
-    early = progress_text({"epoch": 1, "total": 60, "per_training": 60}, history[:2], 4)
+    early = progress_text(ProgressEvent("epoch", 2, 60, {"epochs_per_training": 60}), history[:2], 4)
     assert "epoch 2 of 60" in early and "estimating" in early

@@ -14,8 +14,8 @@ from data.generate import generate
 from ml.forecast import ForecastConfig
 from ml.jobs import REGISTRY
 from ml.workspace import get_workspace, reset_workspaces
+from ml.workspace.files import utc_now
 from ml.workspace.started import started_row
-from ml.workspace.store import utc_now
 from tests.app.conftest import dataset_from_csv, new_app, open_page
 
 PAGE = "pages/forecast_page.py"

@@ -182,7 +182,7 @@ def test_low_confidence_suggestions_are_left_out_of_the_totals_until_counted(sho
 def test_no_table_cell_reads_none(shop):
     """A product that could not be estimated has empty numbers: the cells stay numeric (NaN, so the column sorts)
     and the grid shows the placeholder, never Streamlit's default "None" nor a "None" string from a missing name."""
-    from components.page import MISSING_CELL
+    from components.common.page import MISSING_CELL
 
     ds, _ = shop
     frame = ds.frame.copy()

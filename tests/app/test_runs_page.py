@@ -202,7 +202,7 @@ def test_a_training_still_running_shows_up_again_after_a_refresh(trained):
     job = REGISTRY.get(at.session_state[state.FORECAST_JOB])
     try:
         deadline = time.monotonic() + 120
-        while (job.snapshot().progress.get("epoch") or 0) < 1 and time.monotonic() < deadline:
+        while job.snapshot().done < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         again = app_for(owner, dataset=ds)  # a new session of the same browser (after a refresh)
         again = open_page(again, "pages/forecast_page.py")

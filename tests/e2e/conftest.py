@@ -48,10 +48,10 @@ def wait_healthy(url: str, timeout: float = 60.0) -> float:
 
 def start_server(env: dict[str, str] | None = None, warm: bool = True, log: Path | None = None
                  ) -> tuple[subprocess.Popen, str]:
-    """The app as ``make run`` starts it (``python -m components.server``: warmed up, then ``streamlit run``);
+    """The app as ``make run`` starts it (``python -m server``: warmed up, then ``streamlit run``);
     ``warm=False`` runs plain ``streamlit run app.py``; ``log``: a file for its output (else a pipe)."""
     port = _free_port()
-    launcher = ["-m", "components.server"] if warm else ["-m", "streamlit", "run", str(ROOT / "app.py")]
+    launcher = ["-m", "server"] if warm else ["-m", "streamlit", "run", str(ROOT / "app.py")]
     cmd = [
         sys.executable, *launcher,
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",

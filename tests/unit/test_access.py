@@ -45,6 +45,6 @@ def test_the_workspace_of_a_person_is_stable_per_identity_and_never_looks_like_a
     assert a != owner_for_identity("https://idp.example", "sub-2")
     assert a != owner_for_identity("https://other-idp.example", "sub-1")  # same subject at another provider
     assert re.fullmatch(r"user-[0-9a-f]{32}", a) and not re.fullmatch(r"[0-9a-f]{32}", a)
-    from ml.workspace.store import _valid_owner
+    from ml.workspace.formats import valid_owner
 
-    assert _valid_owner(a) == a  # the workspace accepts it as an owner
+    assert valid_owner(a) == a  # the workspace accepts it as an owner

@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.charts import (
+from components.common.theme import localise_figure, nice_ticks
+from components.explore.charts import (
     axis_label,
     format_measure,
-    localise_figure,
-    nice_ticks,
     plot_heatmap,
     plot_top,
     plot_trend,
@@ -177,7 +176,9 @@ def test_every_chart_message_exists_in_both_languages():
     import re
     from pathlib import Path
 
-    source = (Path(__file__).resolve().parents[2] / "components" / "charts.py").read_text(encoding="utf-8")
+    components = Path(__file__).resolve().parents[2] / "components"
+    source = "".join((components / part).read_text(encoding="utf-8")
+                     for part in ("explore/charts.py", "common/theme.py"))
     ids = set(re.findall(r'"(explore\.[a-z0-9_.]+)"', source))
     assert len(ids) > 30
     for lang in LANGUAGES:

@@ -118,3 +118,21 @@ def test_forecast_json_on_generated_data(tmp_path):
     assert (tmp_path / "model").is_dir() and any((tmp_path / "model").iterdir())
     bad = run_cli("forecast", str(path), "--window", "400")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_every_command_prints_its_help_in_both_languages(capsys):
+    """Catalogue texts reach argparse's %-formatting; one with a bare "%" used to crash --help with a traceback."""
+    from ml.cli import build_parser
+    from ml.i18n import set_language
+
+    for language in ("en", "zh"):
+        set_language(language)
+        parser = build_parser()
+        commands = parser._subparsers._group_actions[0].choices
+        assert {"profile", "forecast"} <= set(commands)
+        for name in commands:
+            with pytest.raises(SystemExit) as exit_info:
+                parser.parse_args([name, "--help"])
+            assert exit_info.value.code == 0, name
+    set_language("en")
+    assert "5%" in capsys.readouterr().out

@@ -21,6 +21,7 @@ import ray
 
 from ml.engine import EngineError, LocalEngine, RayEngine, check_reachable, get_engine
 from ml.keras_runtime import resolve_backend
+from ml.progress import Progress
 from ml.schema import ConfigError, DataError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,14 +175,22 @@ def _planted_series(n: int = 3) -> pd.DataFrame:
 @pytest.mark.slow
 def test_search_trials_on_ray_give_the_local_answer(ray_engine):
     from ml.forecast import ForecastConfig
-    from ml.workspace.search import SearchSpace, run_search
+    from ml.forecast.search import SearchSpace, run_search
 
     base = ForecastConfig(window=14, horizon=7, units=8, epochs=4, patience=4, batch_size=32, learning_rate=5e-3,
                           seed=3)
     space = SearchSpace(window=(7, 14), units=(8, 16), layers=(1, 1))
+    events: dict[str, list] = {"local": [], "ray": []}
     run = functools.partial(run_search, _planted_series(), base, budget_seconds=1200, max_trials=2, space=space,
                             seed=5)
-    local, on_ray = run(engine=LocalEngine()), run(engine=ray_engine)
+    local = run(engine=LocalEngine(), progress=Progress(events["local"].append))
+    on_ray = run(engine=ray_engine, progress=Progress(events["ray"].append))
+    # the progress contract holds on Ray: a "trial" event before the first trial and after each, with the budget
+    # and the scored trial's validation MASE
+    for name, result in (("local", local), ("ray", on_ray)):
+        assert [(e.step, e.done, e.total) for e in events[name]] == [("trial", n, 2) for n in range(3)], name
+        assert all(e.metrics["budget_s"] == 1200 for e in events[name])
+        assert [e.metrics.get("mase") for e in events[name][1:]] == [t.mase for t in result.trials]
     # TPE's first trials are its seeded random start-up draws: asked two at a time or one at a time, the same
     assert [t.params for t in on_ray.trials] == [t.params for t in local.trials]
     assert [t.status for t in on_ray.trials] == [t.status for t in local.trials] == ["ok", "ok"]
@@ -199,8 +208,17 @@ def test_recommender_evaluation_on_ray_gives_the_local_table(ray_engine):
     generated, _ = generate(seed=3, start="2024-01-01", end="2024-03-31", n_customers=150, volume=0.5)
     frame = load_dataset([("shop.csv", generated.to_csv(index=False).encode())]).frame
     algorithms = ["popularity", "item-knn", "user-knn", "svd", "content"]
-    local = evaluate_algorithms(frame, algorithms, k=5, test_days=21, seed=1)
-    on_ray = evaluate_algorithms(frame, algorithms, k=5, test_days=21, seed=1, engine=ray_engine)
+    seen: dict[str, list] = {"local": [], "ray": []}
+    local = evaluate_algorithms(frame, algorithms, k=5, test_days=21, seed=1, progress=Progress(seen["local"].append))
+    on_ray = evaluate_algorithms(frame, algorithms, k=5, test_days=21, seed=1, engine=ray_engine,
+                                 progress=Progress(seen["ray"].append))
+    # each algorithm's end is reported as the share of 100 per cent finished so far: locally in the order given; on
+    # Ray in the order the tasks finish, still growing (the fits' own events stay in the workers)
+    ends = [(name, round(100 * (i + 1) / len(algorithms)), 100) for i, name in enumerate(algorithms)]
+    assert [(e.done, e.total) for e in seen["ray"]] == [(done, total) for _, done, total in ends]
+    assert sorted(e.step for e in seen["ray"]) == sorted(algorithms)
+    local_events = [(e.step, e.done, e.total) for e in seen["local"]]
+    assert [local_events.index(end) for end in ends] == sorted(local_events.index(end) for end in ends)
     assert list(on_ray.table["algorithm"]) == list(local.table["algorithm"]) == algorithms
     pd.testing.assert_frame_equal(on_ray.table[["algorithm", *METRICS]], local.table[["algorithm", *METRICS]])
     assert on_ray.best == local.best and on_ray.errors == local.errors

@@ -27,6 +27,7 @@ _LITERAL_PATTERNS = [
     re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']"""),
     re.compile(r"""\btranslate\(\s*["']([a-z0-9_.]+)["']"""),
     re.compile(r"""\bMsg\(\s*["']([a-z0-9_.]+)["']"""),
+    re.compile(r"""\bMessage\(\s*["']([a-z0-9_.]+)["']"""),
     re.compile(r"""\b\w*Error\(\s*["']([a-z0-9_]+\.[a-z0-9_.]+)["']"""),
     re.compile(r"""\(\s*["']([a-z0-9_]+\.error\.[a-z0-9_.]+)["']\s*,\s*\{"""),
 ]

@@ -20,6 +20,8 @@ from ml.jobs import (
     default_max_workers,
     worker_environment,
 )
+from ml.messages import Message
+from ml.progress import ProgressEvent
 from ml.schema import ConfigError
 
 HERE = __name__
@@ -27,13 +29,13 @@ HERE = __name__
 
 def count_epochs(job, epochs):
     for epoch in range(1, epochs + 1):
-        job.report({"epoch": epoch, "loss": 1.0 / epoch}, epoch=epoch, total=epochs)
+        job.report("epoch", epoch, epochs, loss=1.0 / epoch)
     return {"pid": os.getpid(), "frame": pd.DataFrame({"x": np.arange(3)}), "weights": np.ones(4), "raw": b"\x00"}
 
 
 def train_until_stopped(job):
-    job.report(started=True)
-    while not job.stop_event.wait(0.02):
+    job.report("started", 0)
+    while not job.stop.wait(0.02):
         pass
     return "best so far"
 
@@ -51,7 +53,7 @@ def die(job):
 
 
 def wait_for_file(job, path):
-    job.report(started=True)
+    job.report("started", 0)
     while not os.path.exists(path):
         time.sleep(0.02)
     return "ok"
@@ -77,8 +79,8 @@ def test_a_job_runs_in_another_process_reports_progress_and_returns_plain_data()
     assert job.result["pid"] != os.getpid()
     assert job.result["frame"]["x"].tolist() == [0, 1, 2] and job.result["weights"].sum() == 4
     assert job.result["raw"] == b"\x00"
-    assert snap.progress == {"epoch": 3, "total": 3}
-    assert [row["epoch"] for row in snap.history] == [1, 2, 3]
+    assert snap.progress == ProgressEvent("epoch", 3, 3, {"loss": 1.0 / 3}) and snap.done == 3
+    assert [(row["epoch"], row["loss"]) for row in snap.history] == [(1, 1.0), (2, 0.5), (3, 1.0 / 3)]
     assert registry.get(job.id) is job
     assert registry.jobs(owner="alice") == [job] and registry.jobs(owner="bob") == []
 
@@ -87,7 +89,7 @@ def test_stop_ends_the_job_as_stopped_with_what_it_had():
     registry = JobRegistry(max_workers=2)
     job = registry.submit("train", "demo", "alice", f"{HERE}:train_until_stopped")
     deadline = time.monotonic() + 60
-    while not job.snapshot().progress.get("started") and time.monotonic() < deadline:
+    while job.snapshot().progress is None and time.monotonic() < deadline:
         time.sleep(0.02)
     job.stop()
     snap = _wait(job, STOPPED)
@@ -98,8 +100,8 @@ def test_errors_are_kept_as_message_ids_not_tracebacks():
     registry = JobRegistry(max_workers=2)
     bad = registry.submit("train", "bad input", "a", f"{HERE}:diverge")
     bug = registry.submit("train", "bug", "a", f"{HERE}:divide_by_zero")
-    assert _wait(bad, FAILED).error == ("forecast.error.diverged", {"epoch": 3})
-    assert _wait(bug, FAILED).error == ("error.unexpected", {"detail": "ZeroDivisionError"})
+    assert _wait(bad, FAILED).error == Message("forecast.error.diverged", {"epoch": 3})
+    assert _wait(bug, FAILED).error == Message("error.unexpected", {"detail": "ZeroDivisionError"})
 
 
 def test_a_worker_that_dies_becomes_a_failed_job_and_frees_its_slot():
@@ -108,7 +110,7 @@ def test_a_worker_that_dies_becomes_a_failed_job_and_frees_its_slot():
     dead = registry.submit("train", "killed", "a", f"{HERE}:die", on_finish=finished.append)
     after = registry.submit("train", "next", "a", f"{HERE}:count_epochs", {"epochs": 1})
     snap = _wait(dead, FAILED)
-    assert snap.error == ("jobs.error.worker_died", {"code": -signal.SIGKILL})
+    assert snap.error == Message("jobs.error.worker_died", {"code": -signal.SIGKILL})
     assert _wait(after, DONE).status == DONE
     assert finished == [dead]
 
@@ -121,7 +123,7 @@ def test_the_pool_is_bounded_and_queued_jobs_know_their_place(tmp_path):
     third = registry.submit("train", "3", "c", f"{HERE}:count_epochs", {"epochs": 1})
     assert _wait(first, RUNNING).status == RUNNING
     deadline = time.monotonic() + 60
-    while not first.snapshot().progress.get("started") and time.monotonic() < deadline:
+    while first.snapshot().progress is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert second.snapshot().status == QUEUED and second.snapshot().queue_position == 1
     assert third.snapshot().queue_position == 2

@@ -1,4 +1,4 @@
-"""The warm launcher (``python -m components.server``): parses the sample into the workspace cache before the server
+"""The warm launcher (``python -m server``): parses the sample into the workspace cache before the server
 listens, then hands the same options to ``streamlit run app.py``."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components import server
+import server
 from ml.workspace import reset_workspaces
 
 
@@ -21,7 +21,7 @@ def workspace(tmp_path, monkeypatch):
 
 
 def test_warm_up_caches_the_parsed_sample(workspace):
-    from components.datasets import sample_dataset
+    from components.common.datasets import sample_dataset
 
     sample_dataset.clear()  # as in a fresh server process (other tests may have loaded the sample already)
     seconds = server.warm_up()
@@ -36,7 +36,7 @@ def test_main_runs_streamlit_on_the_app_with_the_given_options(workspace, monkey
 
     seen = {}
     monkeypatch.setattr(cli, "main", lambda: seen.setdefault("argv", list(sys.argv)) and 0)
-    monkeypatch.setattr(sys, "argv", ["components.server"])
+    monkeypatch.setattr(sys, "argv", ["server"])
     monkeypatch.delenv("STREAMLIT_SERVER_ADDRESS", raising=False)
     monkeypatch.setenv("STREAMLIT_SECRETS_FILES", str(workspace / "none.toml"))
     monkeypatch.setenv("SALESLENS_PRELOAD_BACKEND", "0")
@@ -74,7 +74,7 @@ def test_the_default_config_listens_on_loopback_only():
 
 @pytest.mark.parametrize("backend", ["auto", "tensorflow", "jax"])
 def test_warm_up_leaves_keras_and_tensorflow_unimported(workspace, backend):
-    code = ("import sys; from components import server; server.warm_up(); "
+    code = ("import sys; import server; server.warm_up(); "
             "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'jaxlib', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=server.APP.parent, env={"SALESLENS_WORKSPACE": str(workspace), "PATH": "/usr/bin",
@@ -97,7 +97,7 @@ def test_once_the_server_answers_the_training_backend_is_imported_in_the_backgro
     process: the server itself never imports Keras (trainings run in worker processes)."""
     code = (
         "import http.server, sys, threading, time\n"
-        "from components import server\n"
+        "import server\n"
         "class Health(http.server.BaseHTTPRequestHandler):\n"
         "    def do_GET(self):\n"
         "        self.send_response(200 if self.path == '/_stcore/health' else 404); self.end_headers()\n"

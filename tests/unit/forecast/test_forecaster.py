@@ -8,6 +8,7 @@ import pytest
 
 from ml.forecast import NeuralForecaster
 from ml.forecast.metrics import mase
+from ml.progress import Progress
 from ml.schema import ConfigError
 from tests.unit.forecast.conftest import SMALL, make_series
 
@@ -61,14 +62,15 @@ def test_stop_event_stops_early_and_keeps_best_weights(planted):
     stop = threading.Event()
     seen = []
 
-    def on_epoch_end(epoch, logs, total):
-        seen.append((epoch, logs["loss"], total))
-        if epoch == 2:
+    def on_progress(event):
+        seen.append((event.step, event.done, event.metrics["loss"], event.total))
+        if event.done == 3:
             stop.set()
 
     config = SMALL.replace(epochs=200, patience=0)
-    f = NeuralForecaster(config).fit(train, callback=on_epoch_end, stop_event=stop)
-    assert f.cancelled_ and f.epochs_run_ == 3 and seen[-1][0] == 2 and seen[0][2] == 200
+    f = NeuralForecaster(config).fit(train, Progress(on_progress, stop))
+    assert f.cancelled_ and f.epochs_run_ == 3 and [s[1] for s in seen] == [1, 2, 3]
+    assert {s[0] for s in seen} == {"epoch"} and seen[0][3] == 200
     # the restored weights are those of the best epoch: its validation loss is reproduced by the kept model
     best = int(np.argmin(f.history_["val_loss"]))
     assert f.best_epoch_ == best

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from ml.forecast import run_forecast
+from ml.progress import Progress
 from tests.unit.forecast.conftest import SMALL, make_series
 
 pytestmark = pytest.mark.slow
@@ -64,12 +65,12 @@ def test_stop_event_before_start_reuses_holdout_model():
     stop = threading.Event()
     calls = []
 
-    def callback(epoch, logs, total):
-        calls.append(total)
+    def on_progress(event):
+        calls.append(event.total)
         stop.set()
 
     df = make_series(200)
-    r = run_forecast(df, SMALL, baselines=False, backtest_folds=1, callback=callback, stop_event=stop)
+    r = run_forecast(df, SMALL, baselines=False, backtest_folds=1, progress=Progress(on_progress, stop))
     # two trainings of SMALL.epochs (backtest, holdout) + the warm-started future fit
     assert r.cancelled and r.epochs_run == 1 and calls == [SMALL.epochs * 2 + SMALL.warm_start_epochs]
     assert len(r.future) == SMALL.horizon and isinstance(r.holdout, pd.DataFrame)

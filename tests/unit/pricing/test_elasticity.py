@@ -212,10 +212,13 @@ def test_baseline_repricing_is_bounded_for_implausible_elasticities():
 def test_estimation_stops_when_asked():
     import threading
 
+    from ml.progress import Progress
+
     ds_lines = pd.concat([constant_elasticity_lines(-2.0, product=p, days=120) for p in "ABC"], ignore_index=True)
     stop = threading.Event()
     stop.set()
-    assert estimate_elasticities(make_price_panel(ds_lines, "D"), ElasticityConfig(freq="D"), stop_event=stop).empty
+    assert estimate_elasticities(make_price_panel(ds_lines, "D"), ElasticityConfig(freq="D"),
+                                 progress=Progress(stop=stop)).empty
 
 
 def test_gradient_boosting_second_opinion_finds_the_slope():

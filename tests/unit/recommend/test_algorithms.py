@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from ml.progress import Progress
 from ml.recommend import (
     ALGORITHMS,
     Explainer,
@@ -266,7 +267,7 @@ def test_gru_beats_popularity_and_reports_progress(shop):
     frame, _ = shop
     seen = []
     result = evaluate_algorithms(frame, ["popularity", "recent-popularity", "gru"], k=10, test_days=30,
-                                 progress=lambda name, f: seen.append((name, f)))
+                                 progress=Progress(lambda e: seen.append((e.step, e.fraction))))
     recall = result.table.set_index("algorithm")["recall"]
     # gru / popularity recall@10 over generator seeds 11, 0-3 (TensorFlow's kernels): 1.104-1.196 (1.144 on seed 11);
     # recent-popularity on seed 11 (the negative case, no BLAS): 0.908

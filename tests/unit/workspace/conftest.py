@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import uuid
 
 import numpy as np
 import pandas as pd
@@ -15,8 +13,8 @@ from ml.dataset import load_dataset
 from ml.forecast import ForecastConfig, run_forecast
 from ml.workspace import reset_workspaces
 from ml.workspace.settings import ENV_DATABASE, ENV_ROOT, ENV_SECRET, ENV_SHARED
+from tests.postgres import postgres_schema
 
-POSTGRES_URL_ENV = "SALESLENS_TEST_POSTGRES_URL"  # e.g. the URL .ci/postgres.sh prints
 WEEKLY = np.array([0.0, 5.0, 10.0, 15.0, 20.0, 40.0, -30.0])
 TINY = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3)
 
@@ -47,27 +45,13 @@ def backend(request, workspace_env, monkeypatch):
     if request.param == "sqlite":
         yield "sqlite"
         return
-    url = os.environ.get(POSTGRES_URL_ENV)
-    if not url and os.environ.get("SALESLENS_REQUIRE_POSTGRES") == "1":  # CI: a missing server is a failure
-        pytest.fail(f"{POSTGRES_URL_ENV} is not set but SALESLENS_REQUIRE_POSTGRES=1")
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_ENV} is not set: run `export {POSTGRES_URL_ENV}=$(.ci/postgres.sh)` to test "
-                    "the registry on PostgreSQL (CI does)")
-    from sqlalchemy import create_engine, text
-
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
-    monkeypatch.setenv(ENV_DATABASE, f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
-    reset_workspaces()
-    try:
-        yield "postgresql"
-    finally:
+    with postgres_schema("the registry") as url:
+        monkeypatch.setenv(ENV_DATABASE, url)
         reset_workspaces()
-        with admin.begin() as conn:
-            conn.execute(text(f'drop schema "{schema}" cascade'))
-        admin.dispose()
+        try:
+            yield "postgresql"
+        finally:
+            reset_workspaces()
 
 
 @pytest.fixture(scope="session")

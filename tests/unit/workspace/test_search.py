@@ -9,9 +9,10 @@ import time
 import pytest
 
 from ml.forecast import ForecastConfig
+from ml.forecast.search import PARAMS, SearchSpace, run_search
+from ml.progress import Progress
 from ml.schema import ConfigError
 from ml.workspace import get_workspace
-from ml.workspace.search import PARAMS, SearchSpace, run_search
 from tests.unit.workspace.conftest import make_series
 
 BASE = ForecastConfig(window=14, horizon=7, units=4, epochs=2, patience=0, batch_size=32, seed=3)
@@ -29,8 +30,10 @@ def test_search_logs_every_trial_as_a_run_and_highlights_the_best():
                            "s.csv", kind="trial", search_id=search_id, label=f"trial {trial.number}").id
 
     result = run_search(series, BASE, budget_seconds=300, max_trials=3, space=SMALL_SPACE, seed=1,
-                        save_trial=save, on_trial=lambda t, n: seen.append(t.number))
-    assert seen == [1, 2, 3] and len(result.trials) == 3
+                        save_trial=save, progress=Progress(seen.append))
+    assert [(e.step, e.done, e.total) for e in seen] == [("trial", n, 3) for n in range(4)]
+    assert all(e.metrics["budget_s"] == 300 for e in seen) and len(result.trials) == 3
+    assert [e.metrics["mase"] for e in seen[1:]] == [t.mase for t in result.trials]
     runs = ws.list_runs("alice", search_id=result.search_id)
     # every trial, and the chosen settings scored once on the holdout
     assert sorted(r.id for r in runs) == sorted([t.run_id for t in result.trials] + [result.holdout.run_id])
@@ -60,7 +63,7 @@ def test_search_respects_the_time_budget_and_a_stop():
     assert result.trials and result.trials[-1].status in ("cut", "ok")
     stop = threading.Event()
     stop.set()
-    stopped = run_search(series, slow, budget_seconds=60, max_trials=50, space=SMALL_SPACE, stop_event=stop)
+    stopped = run_search(series, slow, budget_seconds=60, max_trials=50, space=SMALL_SPACE, progress=Progress(stop=stop))
     assert stopped.stopped and len(stopped.trials) <= 1
 
 

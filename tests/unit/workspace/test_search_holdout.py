@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from ml.forecast import ForecastConfig
+from ml.forecast.search import SearchSpace, run_search, without_holdout
 from ml.workspace import get_workspace
-from ml.workspace.search import SearchSpace, run_search, without_holdout
 from tests.unit.workspace.conftest import make_series
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ import sys
 
 from ml.forecast import ForecastConfig
 from ml.workspace import get_workspace, reset_workspaces
+from ml.workspace.files import utc_now
 from ml.workspace.started import HOST, INTERRUPTED, RUNNING, started_row
-from ml.workspace.store import utc_now
 
 OWNER = "a" * 32
 SPEC = {"target": "units", "level": "total", "freq": "D"}
@@ -84,7 +84,7 @@ from ml.workspace import get_workspace
 ws = get_workspace()
 run_id = ws.start_run("a" * 32, "cut off", {"target": "units", "level": "total", "freq": "D"}, {}, {}, "f" * 32, "s.csv")
 job = JobRegistry(max_workers=1).submit("forecast", "x", "a" * 32, "tests.unit.test_jobs:train_until_stopped")
-while not job.snapshot().progress.get("started"):
+while job.snapshot().progress is None:
     time.sleep(0.02)
 print(run_id, job.pid, flush=True)
 time.sleep(600)

@@ -19,8 +19,8 @@ from ml.i18n import render_error
 from ml.schema import DataError
 from ml.workspace import Workspace, WorkspaceSettings, get_workspace, reset_workspaces
 from ml.workspace.files import STALE_SECONDS
+from ml.workspace.recovery import RELIST_AFTER_SECONDS
 from ml.workspace.settings import ENV_SHARED
-from ml.workspace.store import RELIST_AFTER_SECONDS
 
 SPEC = {"target": "units", "level": "total", "freq": "D"}
 FP = "ab" * 16

@@ -1,0 +1,121 @@
+"""A 20M-line plain-transactions CSV (~0.8 GB) through ``python -m ml profile``, against DuckDB's own read.
+
+    .venv/bin/python bench/big_profile.py                     # writes /tmp/saleslens_20m.csv once, measures
+    .venv/bin/python bench/big_profile.py --lines 2000000     # smaller
+    .venv/bin/python bench/big_profile.py --delete            # remove the generated file afterwards
+
+Figures: the profile's wall time and the peak summed RSS of its process tree (the CLI and its parse worker,
+sampled every 20 ms as in bench/memory.py), its control totals against an independent DuckDB sum over the same
+file, and DuckDB's own time to read and sum the file in the same run. Targets (issue 17): < 60 s on 2 cores, peak
+< 2 GB, totals equal. The file is never committed: it is generated into /tmp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.memory import tree_rss  # noqa: E402
+
+HEADER = b"date,order_id,product_id,quantity,unit_price,customer_id\n"
+
+
+def write_lines(path: Path, lines: int, seed: int = 17, chunk: int = 1_000_000) -> None:
+    """Order lines two years long, one line per order id (so no line repeats another), ~1% returns."""
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2023-01-01", "D")
+    with open(path, "wb") as fh:
+        fh.write(HEADER)
+        for first in range(0, lines, chunk):
+            n = min(chunk, lines - first)
+            day = start + np.sort(rng.integers(0, 730, n)).astype("timedelta64[D]")
+            product = rng.integers(0, 20_000, n)
+            qty = rng.choice(np.array([1, 1, 1, 2, 2, 3, 4, 6]), n) * np.where(rng.random(n) < 0.01, -1, 1)
+            cents = 99 + (product % 400) * 25
+            cols = [
+                pc.strftime(pa.array(day.astype("datetime64[s]")), format="%Y-%m-%d"),
+                pc.cast(pa.array(np.arange(first, first + n) + 10_000_000), pa.string()),
+                pc.utf8_lpad(pc.cast(pa.array(product), pa.string()), 6, "P"),
+                pc.cast(pa.array(qty), pa.string()),
+                pc.cast(pa.array(cents / 100), pa.string()),
+                pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 90_000, n)), pa.string()), 6, "C"),
+            ]
+            body = pc.binary_join_element_wise(*cols, ",")
+            fh.write("\n".join(body.to_pylist()).encode())
+            fh.write(b"\n")
+
+
+def duckdb_sums(path: Path) -> tuple[dict, float]:
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
+    started = time.perf_counter()
+    row = con.execute(
+        "SELECT count(*), sum(quantity), sum(quantity * unit_price), min(date), max(date) "
+        f"FROM read_csv('{path}', header=true, delim=',', columns={{'date': 'DATE', 'order_id': 'VARCHAR', "
+        "'product_id': 'VARCHAR', 'quantity': 'DOUBLE', 'unit_price': 'DOUBLE', 'customer_id': 'VARCHAR'})"
+    ).fetchone()
+    seconds = time.perf_counter() - started
+    con.close()
+    return {"rows": row[0], "total_quantity": row[1], "total_revenue": row[2], "date_min": str(row[3]),
+            "date_max": str(row[4])}, seconds
+
+
+def profile(path: Path) -> dict:
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "ml", "profile", str(path), "--json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid)[0])
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    return {"exit": proc.returncode, "seconds": time.perf_counter() - started, "peak_mb": peak / 2**20,
+            "json": json.loads(out) if proc.returncode == 0 else None, "stderr": err.strip()[:300]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=20_000_000)
+    parser.add_argument("--file", type=Path, default=None)
+    parser.add_argument("--delete", action="store_true")
+    args = parser.parse_args()
+    path = args.file or Path("/tmp") / f"saleslens_{args.lines // 1_000_000}m.csv"
+    if not path.exists():
+        t = time.perf_counter()
+        write_lines(path, args.lines)
+        print(f"generated {path} ({path.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - t:.1f} s")
+    try:
+        raw, raw_seconds = duckdb_sums(path)
+        result = profile(path)
+        print(f"file: {path}, {path.stat().st_size / 1e9:.2f} GB, {raw['rows']:,} lines")
+        print(f"DuckDB read + sum (2 threads): {raw_seconds:.1f} s")
+        print(f"python -m ml profile: exit {result['exit']}, {result['seconds']:.1f} s "
+              f"({result['seconds'] / raw_seconds:.1f}x DuckDB), peak RSS of the tree {result['peak_mb']:.0f} MB")
+        if result["json"] is None:
+            print(f"stderr: {result['stderr']}")
+            return
+        got = result["json"]
+        print(f"rows kept {got['rows_kept']:,} of {got['rows_read']:,}")
+        for key in ("total_quantity", "total_revenue", "date_min", "date_max"):
+            match = got[key] == raw[key] if isinstance(raw[key], str) else abs(got[key] - raw[key]) <= 1e-9 * abs(raw[key])
+            print(f"  {key}: profile {got[key]}  DuckDB {raw[key]}  {'equal' if match else 'DIFFERENT'}")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+    finally:
+        if args.delete:
+            path.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

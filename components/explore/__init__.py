@@ -1,0 +1,1 @@
+"""The Explore page: cached aggregates, its views, and its Plotly figures."""

@@ -1,0 +1,1 @@
+"""The Pricing page: settings, cached estimates, results, figures."""

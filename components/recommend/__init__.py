@@ -1,0 +1,1 @@
+"""The Recommendations page: settings, the recommend job, results, figures."""

@@ -1,0 +1,77 @@
+"""Which files take the streamed path, and running it in the watched parse worker (``ml.isolated``).
+
+A file on disk larger than ``STREAM_BYTES``, or an archive that unpacks to more, is read by
+``ml.outofcore.clean.load_large_dataset`` (the worker gets the paths, never the bytes); smaller files and Excel
+workbooks keep the in-memory path, which is quicker to start.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ml.isolated import memory_budget, run_isolated
+from ml.limits import LIMITS, IngestLimits
+
+STREAM_BYTES = 64 * 2**20  # measured: below this the in-memory path is as quick and its peak small
+
+
+def _unpacked_size(path: Path) -> int:
+    """What a file declares it unpacks to (zip directory, gzip trailer), else its size."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head[:2] == b"\x1f\x8b" and size >= 4:
+            fh.seek(size - 4)
+            return max(size, int.from_bytes(fh.read(4), "little"))
+    if head == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = zf.namelist()
+                if "[Content_Types].xml" in names:
+                    return 0  # a workbook: the in-memory path reads it
+                return sum(info.file_size for info in zf.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return size
+    return size
+
+
+def wants_stream(paths: Sequence[str | Path], threshold: int = STREAM_BYTES) -> bool:
+    """Whether these files are read from disk as a stream rather than into memory."""
+    found = [Path(p) for p in paths]
+    if not all(p.is_file() for p in found):
+        return False  # the in-memory path says which file is missing
+    if any(p.suffix.lower() in (".xlsx", ".xls") for p in found):
+        return False
+    return sum(_unpacked_size(p) for p in found) > threshold
+
+
+def parse_paths(job: Any, **kwargs: Any):
+    """The worker's side: ``load_large_dataset`` with the caller's arguments."""
+    from ml.outofcore.clean import load_large_dataset
+
+    return load_large_dataset(**kwargs)
+
+
+def load_paths_isolated(paths: Sequence[str | Path], mapping_overrides: dict[str, str | None] | None = None,
+                        options: Any = None, limits: IngestLimits = LIMITS, output: str | Path | None = None,
+                        budget: int | None = None, reserve: int = 0, load_frame: bool = False):
+    """The streamed path in a worker whose memory is watched (``ml.isolated.run_isolated``). ``output``: where the
+    cleaned Parquet goes (None: nowhere, the report and totals only, unless ``load_frame`` asks for the frame)."""
+    total = memory_budget(limits) if budget is None else budget
+    scratch = tempfile.mkdtemp(prefix="saleslens-parse-")  # removed here even when the worker is killed
+    target = Path(scratch) / "data.parquet" if load_frame and output is None else output
+    kwargs = {"paths": [str(p) for p in paths], "mapping_overrides": mapping_overrides, "options": options,
+              "limits": limits, "output": None if target is None else str(target), "workdir": scratch}
+    try:
+        ds, _ = run_isolated("ml.outofcore.run:parse_paths", kwargs, max(total - reserve, 64 * 2**20),
+                             shown_budget=total)
+        if load_frame:
+            _ = ds.frame  # read before the scratch copy goes
+        return ds
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
