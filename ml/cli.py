@@ -22,7 +22,7 @@ from ml.keras_runtime import backend_label, select_backend
 from ml.limits import DISK_LIMITS, LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
-from ml.schema import CANONICAL_COLUMNS, DataError, SalesLensError
+from ml.schema import CANONICAL_COLUMNS, ConfigError, DataError, SalesLensError
 from ml.sources.cli import add_sql_arguments, print_source, sql_files
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
@@ -182,6 +182,20 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save", default=None, metavar="DIR", help=t("cli.arg.save"))
     parser.add_argument("--search", type=int, default=0, metavar="TRIALS", help=t("evaluation.cli.search"))
     parser.add_argument("--search-minutes", type=float, default=10.0, help=t("evaluation.cli.search_minutes"))
+    add_engine_arguments(parser)
+    parser.add_argument("--shards", type=int, default=None, help=t("engine.shards_arg"))
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--engine local|ray [--ray-address ...]``: where the many-series work runs (ml/engine.py)."""
+    parser.add_argument("--engine", choices=["local", "ray"], default=None, help=t("engine.arg"))
+    parser.add_argument("--ray-address", default=None, metavar="ADDRESS", help=t("engine.address_arg"))
+
+
+def engine_from_args(args: argparse.Namespace):
+    from ml.engine import get_engine
+
+    return get_engine(args.engine, args.ray_address)
 
 
 def forecast_config_from_args(args: argparse.Namespace):
@@ -196,10 +210,12 @@ def forecast_config_from_args(args: argparse.Namespace):
 
 def run_forecast_command(args: argparse.Namespace) -> int:
     select_backend(args.backend)
-    from ml.forecast import run_forecast, save_bundle
+    from ml.forecast import save_bundle
+    from ml.forecast.shards import ShardedForecaster, forecast_many
     from ml.progress import Progress, ProgressEvent
     from ml.series import describe_partial, make_series
 
+    engine = engine_from_args(args)  # an unreachable cluster is said before the files are read
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
     series = make_series(ds.frame, args.target, args.level, args.freq)
@@ -209,13 +225,19 @@ def run_forecast_command(args: argparse.Namespace) -> int:
             print(f"\r{t('cli.forecast.epoch', epoch=event.done, total=event.total, loss=format_number(event.metrics.get('loss'), 4))}", end="", file=sys.stderr, flush=True)
 
     if args.search:
-        return run_search_command(args, series, config)
-    result = run_forecast(series, config, baselines=not args.no_baselines, backtest_folds=args.backtest_folds, progress=Progress(on_progress), interval_level=args.interval)
+        return run_search_command(args, series, config, engine)
+    result = forecast_many(series, config, engine, shards=args.shards, baselines=not args.no_baselines,
+                           backtest_folds=args.backtest_folds, progress=Progress(on_progress),
+                           interval_level=args.interval)
     if not args.json:
         print(file=sys.stderr)
+    if args.save and isinstance(result.forecaster, ShardedForecaster):
+        raise ConfigError("engine.error.shard_save", shards=len(result.forecaster.shards))
     if args.save:
         save_bundle(result.forecaster, args.save, metrics=result.to_json_dict()["metrics"])
     payload = result.to_json_dict()
+    payload["engine"] = engine.name
+    payload["shards"] = len(result.forecaster.shards) if isinstance(result.forecaster, ShardedForecaster) else 1
     payload["left_out"] = [{"period_start": p["ds"].date().isoformat(), "days": p["days"], "period_days": p["total"]}
                            for p in series.attrs.get("partial_periods", [])]
     if args.json:
@@ -239,19 +261,20 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_search_command(args: argparse.Namespace, series, config) -> int:
+def run_search_command(args: argparse.Namespace, series, config, engine) -> int:
     """``forecast --search N``: choose settings on validation periods before the holdout, score the choice once on
     the holdout next to the baselines, and say so."""
     from ml.forecast.search import run_search
 
     result = run_search(series, config, budget_seconds=args.search_minutes * 60, max_trials=args.search,
-                        backtest_folds=args.backtest_folds, interval_level=args.interval, seed=config.seed)
+                        backtest_folds=args.backtest_folds, interval_level=args.interval, seed=config.seed,
+                        engine=engine)
     best, holdout = result.best, result.holdout
     how = t("evaluation.search.how", periods=result.validation_periods, horizon=result.horizon,
             folds=t("evaluation.search.folds", folds=result.backtest_folds) if result.backtest_folds else "")
     if args.json:
         print(json.dumps({
-            "chosen_on": "validation_before_holdout", "how": how, "chosen_trial": best.number if best else None,
+            "engine": engine.name, "chosen_on": "validation_before_holdout", "how": how, "chosen_trial": best.number if best else None,
             "trials": [{"trial": tr.number, "params": tr.params, "status": tr.status, "validation_mase": tr.mase}
                        for tr in result.trials],
             "validation_baselines": result.baseline_metrics,

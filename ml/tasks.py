@@ -61,6 +61,7 @@ def train_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], folds
 def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budget_minutes: float, max_trials: int,
                     folds: int, level: float, owner: str, spec: dict[str, str], fingerprint: str, name: str):
     """A hyperparameter search (``ml.forecast.search.run_search``), each trial saved as a run of kind 'trial'."""
+    from ml.engine import get_engine
     from ml.forecast import ForecastConfig
     from ml.forecast.search import run_search
     from ml.workspace import get_workspace
@@ -80,7 +81,8 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
 
     result = run_search(series, ForecastConfig.from_dict(config), budget_seconds=budget_minutes * 60,
                         max_trials=max_trials, backtest_folds=folds, interval_level=level,
-                        progress=job, save_trial=save)
+                        progress=job, save_trial=save,
+                        engine=get_engine())  # Ray when SALESLENS_RAY_ADDRESS is set
     result.save_errors = failures[:1]
     return result
 

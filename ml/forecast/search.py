@@ -11,6 +11,7 @@ and that final scoring can be saved as runs.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -21,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ml.engine import Engine, LocalEngine
 from ml.forecast.config import ForecastConfig
 from ml.forecast.evaluation import HOLDOUT, NETWORK, aggregate_metrics, summarise_scorecard
 from ml.forecast.pipeline import ForecastResult, run_forecast
@@ -131,12 +133,13 @@ def suggest(trial: Any, space: SearchSpace, base: ForecastConfig) -> dict[str, A
 def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float, max_trials: int = 20,
                backtest_folds: int = 0, interval_level: float = 0.9, space: SearchSpace | None = None,
                seed: int = 0, progress: ProgressSink | None = None,
-               save_trial: SaveTrial | None = None) -> SearchResult:
+               save_trial: SaveTrial | None = None, engine: Engine | None = None) -> SearchResult:
     """Search within ``budget_seconds`` (a trial still training when the budget ends is stopped, keeping its best
     weights, and scored) or ``max_trials``, whichever comes first, or until ``progress.stop`` is set. ``progress``
     gets a "trial" event before the first trial and after each (done = trials so far; metrics ``budget_s`` and,
     after a scored trial, its validation ``mase``); ``save_trial(result, trial, search_id)`` may save it and
-    return a run id."""
+    return a run id. ``engine`` runs the trials (Ray: as many at once as it has CPUs, each stopped at the budget's
+    end)."""
     import optuna
 
     if not MIN_BUDGET <= budget_seconds <= MAX_BUDGET:
@@ -166,26 +169,26 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
     watcher.start()
     trials: list[Trial] = []
     baselines: dict[str, dict[str, float | None]] = {}
+    engine = engine or LocalEngine()
+    local = isinstance(engine, LocalEngine)
+    # the trials of a batch run side by side on the engine (one at a time locally: TPE then sees every result)
+    batch_size = 1 if local else engine.workers
+    run = functools.partial(run_trial, inner, base, backtest_folds=backtest_folds, interval_level=interval_level,
+                            progress=Progress(stop=cut) if local else None, deadline=time.time() + budget_seconds)
 
-    def objective(ot: Any) -> float:
-        params = suggest(ot, space, base)
-        trial = Trial(number=len(trials) + 1, params=params, status="ok")
-        t0 = time.perf_counter()
-        try:
-            config = base.replace(**params)
-            result = run_forecast(inner, config, baselines=not baselines, backtest_folds=backtest_folds,
-                                  progress=Progress(stop=cut), interval_level=interval_level, refit=False)
-        except SalesLensError as err:
-            trial.status, trial.error = "failed", err.message
-            trial.seconds = time.perf_counter() - t0
+    def record(params: dict[str, Any], outcome: tuple[str, Any, float]) -> float:
+        status, value, seconds = outcome
+        trial = Trial(number=len(trials) + 1, params=params, status="ok", seconds=seconds)
+        if status == "failed":
+            trial.status, trial.error = "failed", value
             trials.append(trial)
             sink.report("trial", len(trials), max_trials, budget_s=budget_seconds)
             return math.inf
+        result = value
         if not baselines:
             baselines.update({m: v for m, v in result.metrics.items() if m != NETWORK})
         else:
             result.metrics.update(baselines)  # same validation periods: the first trial's baseline scores
-        trial.seconds = time.perf_counter() - t0
         trial.metrics = result.metrics
         mase = result.metrics.get(NETWORK, {}).get("mase")
         trial.mase = None if mase is None else float(mase)
@@ -199,14 +202,16 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
         sink.report("trial", len(trials), max_trials, budget_s=budget_seconds, **scored)
         return trial.mase if trial.mase is not None else math.inf
 
-    def stop_when_done(study: Any, _frozen: Any) -> None:
-        if cut.is_set():
-            study.stop()
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
     try:
-        study.optimize(objective, n_trials=max_trials, callbacks=[stop_when_done], catch=())
+        while len(trials) < max_trials and not cut.is_set():
+            asked = [study.ask() for _ in range(min(batch_size, max_trials - len(trials)))]
+            params = [suggest(ot, space, base) for ot in asked]
+            first = not baselines
+            outcomes = engine.map(run, [(p, first and i == 0) for i, p in enumerate(params)])
+            for ot, p, outcome in zip(asked, params, outcomes, strict=True):
+                study.tell(ot, record(p, outcome))
     finally:
         stopped = sink.stopped
         cut.set()
@@ -223,6 +228,24 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
                                           save_trial, search_id)
     result.elapsed = time.monotonic() - started
     return result
+
+
+def run_trial(inner: pd.DataFrame, base: ForecastConfig, item: tuple[dict[str, Any], bool], backtest_folds: int,
+              interval_level: float, progress: ProgressSink | None = None,
+              deadline: float | None = None) -> tuple[str, Any, float]:
+    """One trial (``item``: its params, and whether it scores the baselines) on the engine: ("ok", result, seconds)
+    or ("failed", the error's Message, seconds)."""
+    from ml.forecast.shards import forecast_shard
+
+    params, with_baselines = item
+    t0 = time.perf_counter()
+    try:
+        result = forecast_shard(inner, base.replace(**params), baselines=with_baselines,
+                                 backtest_folds=backtest_folds, interval_level=interval_level, refit=False,
+                                 progress=progress, deadline=deadline)
+    except SalesLensError as err:
+        return "failed", err.message, time.perf_counter() - t0
+    return "ok", result, time.perf_counter() - t0
 
 
 def without_holdout(series: pd.DataFrame, horizon: int) -> pd.DataFrame:

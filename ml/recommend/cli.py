@@ -19,10 +19,11 @@ SHOWN_CUSTOMERS = 20
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ml.cli import add_backend_argument, add_data_arguments
+    from ml.cli import add_backend_argument, add_data_arguments, add_engine_arguments
 
     add_data_arguments(parser)
     add_backend_argument(parser)  # the GRU next-purchase model is a Keras network
+    add_engine_arguments(parser)  # --evaluate fits the algorithms on it
     parser.add_argument("--algo", choices=ALGORITHMS, default=None, help=t("recommend.arg.algo"))
     parser.add_argument("--k", type=int, default=10, help=t("recommend.arg.k"))
     parser.add_argument("--test-days", type=int, default=30, help=t("recommend.arg.test_days"))
@@ -54,11 +55,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(frame, args: argparse.Namespace) -> int:
+    from ml.cli import engine_from_args
     from ml.recommend.evaluation import METRICS, evaluate_algorithms
 
+    engine = engine_from_args(args)
     algorithms = [a for a in ALGORITHMS if a != "gru"] if args.algo is None else list(dict.fromkeys([BASELINE, args.algo]))
     result = evaluate_algorithms(frame, algorithms, k=args.k, test_days=args.test_days, weighting=args.weighting,
-                                 half_life_days=args.half_life, seed=args.seed, repeat=args.repeat)
+                                 half_life_days=args.half_life, seed=args.seed, repeat=args.repeat, engine=engine)
     table = result.table
     if args.json:
         payload = {
@@ -67,7 +70,7 @@ def _evaluate(frame, args: argparse.Namespace) -> int:
             "fit_seconds": {a: round(float(s), 4) for a, s in zip(table["algorithm"], table["fit_seconds"], strict=True)},
             "errors": {a: message.render() for a, message in result.errors.items()},
             "new_launches": result.new_launches.to_json() if result.new_launches is not None else None,
-            **_backend_field(args),
+            **_backend_field(args), "engine": engine.name,
         }
         print(json.dumps(payload, ensure_ascii=False))
         return 0

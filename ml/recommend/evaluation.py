@@ -9,6 +9,7 @@ the catalogue recommended to anyone.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ml.engine import Engine, LocalEngine
 from ml.messages import Message
 from ml.progress import ProgressSink, as_progress
 from ml.recommend.interactions import Interactions, build_interactions, product_text, tfidf_vectors
@@ -137,6 +139,7 @@ def evaluate_algorithms(
     seed: int = 0,
     repeat: bool = False,
     progress: ProgressSink | None = None,
+    engine: Engine | None = None,
 ) -> EvaluationResult:
     """Fit every algorithm on the training period and score its top-k against the test period, in one table.
 
@@ -144,7 +147,8 @@ def evaluate_algorithms(
     (each algorithm an equal share); once ``progress.stop`` is set, no further algorithm starts.
 
     ``repeat``: recommendations may include products the customer already bought, and a repeat purchase in the test
-    period counts as relevant; otherwise both sides leave out what was bought before.
+    period counts as relevant; otherwise both sides leave out what was bought before. ``engine`` fits the
+    algorithms (``ml.engine``; Ray: side by side).
     """
     algorithms = list(algorithms or [a for a in ALGORITHMS if a != "gru"])
     for name in algorithms:
@@ -162,30 +166,50 @@ def evaluate_algorithms(
         raise DataError("recommend.error.empty_test", days=test_days)
     rows = np.fromiter(relevant.keys(), dtype=np.int64)
     truth = [relevant[int(r)] for r in rows]
-    records, errors = [], {}
     sink = as_progress(progress)
-    for i, name in enumerate(algorithms):
-        if sink.stopped:
-            break
-        share = sink.part(i / len(algorithms), 1 / len(algorithms), name)
-        started = time.perf_counter()
-        try:
-            model = make_recommender(name, seed).fit(interactions, share)
-            fitted = time.perf_counter()
-            top = model.recommend_many(rows, k, exclude_seen=not repeat)
-        except (DataError, ConfigError) as err:
-            errors[name] = err.message
-            continue
-        done = time.perf_counter()
-        records.append({"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
-                        "fit_seconds": fitted - started, "eval_seconds": done - fitted})
-        share.report(name, 1, 1)
+    engine = engine or LocalEngine()
+    local = isinstance(engine, LocalEngine)  # progress and stop reach the fits in this process only
+    score = functools.partial(score_algorithm, interactions=interactions, rows=rows, truth=truth, k=k, repeat=repeat,
+                              seed=seed, count=len(algorithms), progress=sink if local else None)
+
+    finished = [0]  # in the order the engine finishes them (Ray: not the order given): the share done only grows
+
+    def done(i: int, outcome: dict | None) -> None:
+        finished[0] += 1
+        if outcome is not None and "error" not in outcome:
+            name = algorithms[i]
+            sink.part((finished[0] - 1) / len(algorithms), 1 / len(algorithms), name).report(name, 1, 1)
+
+    outcomes = [o for o in engine.map(score, list(enumerate(algorithms)), on_result=done) if o is not None]
+    records = [o for o in outcomes if "error" not in o]
+    errors = {o["algorithm"]: o["error"] for o in outcomes if "error" in o}
     table = pd.DataFrame(records, columns=["algorithm", *METRICS, "fit_seconds", "eval_seconds"])
     best = None
     if not table.empty and table["ndcg"].notna().any():
         best = str(table.loc[table["ndcg"].idxmax(), "algorithm"])
     launches = evaluate_new_launches(frame, train, test, interactions, k)
     return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors, launches)
+
+
+def score_algorithm(item: tuple[int, str], interactions: Interactions, rows: np.ndarray, truth: list[np.ndarray],
+                    k: int, repeat: bool, seed: int, count: int,
+                    progress: ProgressSink | None = None) -> dict | None:
+    """Fit one algorithm (``item``: its position and name) and score its top-k: a table row, {algorithm, error (a
+    Message)} for a typed error, or None when ``progress.stop`` was set before it started. The fit reports to its
+    share of ``progress`` (algorithm ``i`` of ``count``, per cent of the whole evaluation)."""
+    i, name = item
+    sink = as_progress(progress)
+    if sink.stopped:
+        return None
+    started = time.perf_counter()
+    try:
+        model = make_recommender(name, seed).fit(interactions, sink.part(i / count, 1 / count, name))
+        fitted = time.perf_counter()
+        top = model.recommend_many(rows, k, exclude_seen=not repeat)
+    except (DataError, ConfigError) as err:
+        return {"algorithm": name, "error": err.message}
+    return {"algorithm": name, **ranking_metrics(top, truth, k, interactions.n_products),
+            "fit_seconds": fitted - started, "eval_seconds": time.perf_counter() - fitted}
 
 
 def evaluate_new_launches(frame: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame, interactions: Interactions,

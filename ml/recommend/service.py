@@ -184,6 +184,7 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
     the algorithm under evaluation, then "fit", then "done"; ``progress.stop`` ends the evaluation early and skips
     the second fit (the recommendations are always fitted).
     """
+    from ml.engine import get_engine
     from ml.recommend.evaluation import evaluate_algorithms
     from ml.schema import SalesLensError
 
@@ -194,7 +195,7 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
         try:
             evaluation = evaluate_algorithms(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
                                              settings.half_life_days, settings.seed, settings.repeat,
-                                             progress=sink.part(0.0, share))
+                                             progress=sink.part(0.0, share), engine=get_engine())
         except SalesLensError as err:
             if err.message_id in ("recommend.error.needs_customers", "recommend.error.no_customer_purchases",
                                   "recommend.error.one_product", "recommend.error.k_too_large"):
