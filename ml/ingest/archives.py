@@ -48,9 +48,9 @@ def _hidden_member(filename: str) -> bool:
     return not parts or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts)
 
 
-def zip_members(name: str, zf: zipfile.ZipFile, limits: IngestLimits) -> Iterator[tuple[str, bytes]]:
-    """(``name/member``, its bytes) for each data file of a zip, one at a time; the archive is refused first if a
-    member path is unsafe, or it holds no data file or more than ``max_zip_members``."""
+def data_members(name: str, zf: zipfile.ZipFile, limits: IngestLimits) -> list[zipfile.ZipInfo]:
+    """The data files of a zip (no folders, no hidden or system files); the archive is refused if a member path is
+    unsafe, or it holds no data file or more than ``max_zip_members`` (uploads and ``ml.outofcore`` share this)."""
     for info in zf.infolist():
         if _unsafe_member(info.filename):
             raise DataError("ingest.error.unsafe_member", name=name, member=info.filename[:200])
@@ -59,6 +59,13 @@ def zip_members(name: str, zf: zipfile.ZipFile, limits: IngestLimits) -> Iterato
         raise DataError("ingest.error.empty_archive", name=name)
     if len(members) > limits.max_zip_members:
         raise DataError("ingest.error.too_many_members", name=name, count=len(members), limit=limits.max_zip_members)
+    return members
+
+
+def zip_members(name: str, zf: zipfile.ZipFile, limits: IngestLimits) -> Iterator[tuple[str, bytes]]:
+    """(``name/member``, its bytes) for each data file of a zip, one at a time; the archive is refused first if a
+    member path is unsafe, or it holds no data file or more than ``max_zip_members``."""
+    members = data_members(name, zf, limits)
     budget = limits.max_inflated_bytes
     for info in members:
         # Declared sizes can lie, so count what actually comes out; the budget is shared by all members.

@@ -54,10 +54,12 @@ class _NotUtf8(Exception):
     pass
 
 
-def _parse_text(name: str, text_bytes: bytes, enc: str, limits: IngestLimits) -> RawTable:
-    head_text = codecs.utf_8_decode(text_bytes[:SNIFF_BYTES], "replace", False)[0]
+def detect_layout(name: str, head_bytes: bytes, text_len: int, limits: IngestLimits) -> tuple[list[str], str, int, list[str], int]:
+    """The sniffed lines, delimiter, header line, header names and the byte offset where the data starts, from the first
+    ``SNIFF_BYTES`` of a UTF-8 text of ``text_len`` bytes (the in-memory reader and ``ml.outofcore`` share this)."""
+    head_text = codecs.utf_8_decode(head_bytes[:SNIFF_BYTES], "replace", False)[0]
     lines = _split_lines(head_text, 400)
-    if len(lines) > 1 and len(text_bytes) > SNIFF_BYTES:
+    if len(lines) > 1 and text_len > SNIFF_BYTES:
         lines = lines[:-1]  # the last sniffed line may be cut
     if not any(ln.strip() for ln in lines):
         raise DataError("ingest.error.empty_file", name=name)
@@ -69,13 +71,17 @@ def _parse_text(name: str, text_bytes: bytes, enc: str, limits: IngestLimits) ->
     header = fit_header(header, lines[header_idx + 1 :], delimiter)
     if len(header) < 2:
         raise DataError("ingest.error.one_column", name=name)
-
     start = 0
     for _ in range(header_idx + 1):
-        start = text_bytes.find(b"\n", start) + 1
+        start = head_bytes.find(b"\n", start) + 1
         if start == 0:
-            start = len(text_bytes)
+            start = text_len
             break
+    return lines, delimiter, header_idx, header, start
+
+
+def _parse_text(name: str, text_bytes: bytes, enc: str, limits: IngestLimits) -> RawTable:
+    lines, delimiter, header_idx, header, start = detect_layout(name, text_bytes[:SNIFF_BYTES], len(text_bytes), limits)
     body_end, footer = find_footer(text_bytes, start, delimiter, len(header))
     if _NON_SPACE.search(text_bytes, start, max(start, body_end)) is None:
         raise DataError("ingest.error.no_rows", name=name)  # a header (and maybe totals) with nothing below it

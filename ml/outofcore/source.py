@@ -20,12 +20,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ml.ingest import NULL_VALUES, FileFormat, detect_delimiter, detect_encoding, detect_header_line
-from ml.ingest.archives import _hidden_member, _unsafe_member
+from ml.ingest import NULL_VALUES, FileFormat, detect_encoding
+from ml.ingest.archives import data_members
 from ml.ingest.encoding import detect_legacy_encoding
 from ml.ingest.formats import SNIFF_BYTES, TAIL_BYTES
-from ml.ingest.layout import find_footer, fit_header, split_fields, unique_names
-from ml.ingest.text import _NON_SPACE, _split_lines
+from ml.ingest.layout import find_footer, unique_names
+from ml.ingest.text import _NON_SPACE, detect_layout
 from ml.ingest.upload import _MAGIC, _OLE, _ZIP_EMPTY, _refuse_binary
 from ml.limits import IngestLimits
 from ml.schema import DataError
@@ -123,15 +123,7 @@ class Inflater:
             names = zf.namelist()
             if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
                 raise Unsupported(name)
-            for info in zf.infolist():
-                if _unsafe_member(info.filename):
-                    raise DataError("ingest.error.unsafe_member", name=name, member=info.filename[:200])
-            members = [i for i in zf.infolist() if not i.is_dir() and not _hidden_member(i.filename)]
-            if not members:
-                raise DataError("ingest.error.empty_archive", name=name)
-            if len(members) > self.limits.max_zip_members:
-                raise DataError("ingest.error.too_many_members", name=name, count=len(members),
-                                limit=self.limits.max_zip_members)
+            members = data_members(name, zf, self.limits)
             for info in members:
                 out = self._target()
                 try:
@@ -228,26 +220,7 @@ def describe_text(name: str, path: Path, offset: int, enc: str, limits: IngestLi
         tail_off = max(0, text_len - TAIL_BYTES - 4096)
         fh.seek(offset + tail_off)
         tail = fh.read()
-    head_text = codecs.utf_8_decode(head_bytes, "replace", False)[0]
-    lines = _split_lines(head_text, 400)
-    if len(lines) > 1 and text_len > SNIFF_BYTES:
-        lines = lines[:-1]
-    if not any(ln.strip() for ln in lines):
-        raise DataError("ingest.error.empty_file", name=name)
-    delimiter = detect_delimiter(lines)
-    header_idx = detect_header_line(lines, delimiter)
-    header = split_fields(lines[header_idx], delimiter)
-    if len(header) > limits.max_columns:
-        raise DataError("ingest.error.too_many_columns", name=name, count=len(header), limit=limits.max_columns)
-    header = fit_header(header, lines[header_idx + 1 :], delimiter)
-    if len(header) < 2:
-        raise DataError("ingest.error.one_column", name=name)
-    start = 0
-    for _ in range(header_idx + 1):
-        start = head_bytes.find(b"\n", start) + 1
-        if start == 0:
-            start = text_len
-            break
+    lines, delimiter, header_idx, header, start = detect_layout(name, head_bytes, text_len, limits)
     rel_start = max(0, start - tail_off)
     footer_rel, footer = find_footer(tail, rel_start, delimiter, len(header))
     body_end = tail_off + footer_rel
