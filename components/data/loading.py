@@ -22,8 +22,8 @@ from components.common.workspace import (
 )
 from ml.dataset import CleaningOptions
 from ml.i18n import format_day, format_number, t
-from ml.isolated import load_dataset_isolated
 from ml.messages import Message
+from ml.outofcore.run import load_upload_isolated
 from ml.schema import SalesLensError
 
 _log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def load_files(
     failure the previous dataset stays and the error is kept for display."""
     try:
         with st.spinner(t("data.reading")):
-            ds = load_dataset_isolated(files, mapping_overrides=overrides, options=options or CleaningOptions())
+            ds = load_upload_isolated(files, mapping_overrides=overrides, options=options or CleaningOptions())
     except SalesLensError as err:
         state.data_error.set(err.message)
         return False

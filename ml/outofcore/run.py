@@ -50,6 +50,32 @@ def wants_stream(paths: Sequence[str | Path], threshold: int = STREAM_BYTES) -> 
     return sum(_unpacked_size(p) for p in found) > threshold
 
 
+def load_upload_isolated(files: Sequence[tuple[str, bytes]], mapping_overrides: dict[str, str | None] | None = None,
+                         options: Any = None, limits: IngestLimits = LIMITS, threshold: int = STREAM_BYTES):
+    """An upload (name, bytes) read within the parse budget: files that unpack to more than ``threshold`` are copied
+    to a scratch folder and streamed from there (``load_large_dataset``), so a 1 GiB-unpacked upload parses in
+    about what a few hundred MB of text take; other uploads keep the in-memory path (``load_dataset_isolated``).
+    The dataset comes back with its frame read and no file behind it (the scratch folder is removed)."""
+    from ml.isolated import load_dataset_isolated
+
+    scratch = Path(tempfile.mkdtemp(prefix="saleslens-upload-"))
+    try:
+        paths = []
+        for i, (name, data) in enumerate(files):
+            folder = scratch / str(i)  # one folder per file: two uploads may share a name
+            folder.mkdir()
+            path = folder / (Path(str(name)).name or f"upload-{i}")
+            path.write_bytes(data)
+            paths.append(path)
+        if not wants_stream(paths, threshold):
+            return load_dataset_isolated(files, mapping_overrides=mapping_overrides, options=options, limits=limits)
+        ds = load_paths_isolated(paths, mapping_overrides, options, limits, load_frame=True)
+        ds.path = None  # its Parquet lived in the removed scratch folder; the frame is in memory
+        return ds
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def parse_paths(job: Any, **kwargs: Any):
     """The worker's side: ``load_large_dataset`` with the caller's arguments."""
     from ml.outofcore.clean import load_large_dataset

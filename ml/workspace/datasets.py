@@ -96,7 +96,8 @@ def save_dataset(ws: Storage, owner: str, ds: Dataset, files: list[tuple[str, by
     rel = f"datasets/{dataset_id}"
     keep_sources = files is not None and sum(len(b) for _, b in files) <= MAX_SOURCE_BYTES
     with staged_folder(ws.root, ws.root / rel) as tmp:
-        copy = getattr(ds, "write_frame", None)  # a dataset streamed to Parquet (ml/outofcore): its file
+        # a dataset streamed to Parquet (ml/outofcore) whose file is still there: copied, never read into memory
+        copy = getattr(ds, "write_frame", None) if getattr(ds, "path", None) is not None else None
         if copy:
             copy(tmp / "data.parquet")
         else:

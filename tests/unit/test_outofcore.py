@@ -199,3 +199,47 @@ def test_text_survives_a_round_trip_through_parquet_as_plain_strings(tmp_path):
     path.write_text(text)
     _same([(path.name, text.encode())], [path], tmp_path, block=512)
     assert pq.read_schema(tmp_path / "data.parquet").field("description").type == "string"
+
+
+def test_a_large_upload_streams_from_a_scratch_copy_and_saves_like_any_dataset(tmp_path, monkeypatch):
+    """The app's upload path: past the threshold the bytes are streamed from a scratch copy (here a zip holding two
+    files, threshold 0 so a small upload takes that path); the dataset equals the in-memory one, has no file behind
+    it, saves into a workspace, and the scratch folder is gone."""
+    import io
+    import tempfile
+    import zipfile
+
+    import ml.outofcore.run as run
+
+    a, b = _planted(700, seed=11, late_bad_date=False), _planted(600, seed=12)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("jan.csv", a)
+        zf.writestr("feb.csv", b)
+    files = [("sales.zip", buffer.getvalue())]
+    streamed = []
+    original = run.load_paths_isolated
+    monkeypatch.setattr(run, "load_paths_isolated", lambda *args, **kw: streamed.append(1) or original(*args, **kw))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    got = run.load_upload_isolated(files, threshold=0)
+    expected = load_dataset(files)
+    assert streamed == [1]  # it took the streamed path
+    assert got.path is None and not list(tmp_path.glob("saleslens-upload-*"))
+    pd.testing.assert_frame_equal(got.frame, expected.frame, check_categorical=False)
+    assert got.report.to_json_dict() == expected.report.to_json_dict()
+    assert got.control_totals() == expected.control_totals() and got.fingerprint == expected.fingerprint
+    small = run.load_upload_isolated(files)  # under the default threshold: the in-memory path
+    assert streamed == [1] and small.fingerprint == expected.fingerprint
+
+    monkeypatch.setenv("SALESLENS_WORKSPACE", str(tmp_path / "ws"))
+    from ml.workspace.settings import WorkspaceSettings
+    from ml.workspace.store import Workspace
+
+    ws = Workspace(WorkspaceSettings.from_env())
+    try:
+        entry = ws.save_dataset("shop1", got, files)
+        saved, _ = ws.load_dataset("shop1", entry.id)
+    finally:
+        ws.close()
+    assert entry.rows == len(expected.frame)
+    pd.testing.assert_frame_equal(saved.frame, expected.frame, check_categorical=False)
