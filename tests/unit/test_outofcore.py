@@ -150,7 +150,7 @@ def _big_export(path: Path, rows: int) -> tuple[float, float]:
 def test_a_file_past_the_in_memory_capacity_of_a_budget_streams_within_it(tmp_path):
     path = tmp_path / "big.csv"
     quantity, revenue = _big_export(path, 300_000)  # 58 MB
-    # Peak RSS of the parse worker on this file (5 runs on 2 cores, /tmp/peak.py-style through run_isolated):
+    # Peak RSS of the parse worker on this file through run_isolated (2 cores; 3 runs streamed, 2 in memory):
     # streamed 285-293 MiB here and above 300 MiB in a clean-clone CI run; in memory 497-519 MiB. 400 MiB sits ~27%
     # above the first and ~20% below the second.
     budget = 400 * 2**20
