@@ -7,12 +7,13 @@ workbooks keep the in-memory path, which is quicker to start.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ml.isolated import memory_budget, run_isolated
 from ml.limits import LIMITS, IngestLimits
@@ -22,15 +23,19 @@ STREAM_BYTES = 64 * 2**20  # measured: below this the in-memory path is as quick
 
 def _unpacked_size(path: Path) -> int:
     """What a file declares it unpacks to (zip directory, gzip trailer), else its size."""
-    size = path.stat().st_size
     with open(path, "rb") as fh:
-        head = fh.read(4)
-        if head[:2] == b"\x1f\x8b" and size >= 4:
-            fh.seek(size - 4)
-            return max(size, int.from_bytes(fh.read(4), "little"))
+        return _declared_size(fh, path.stat().st_size)
+
+
+def _declared_size(fh: BinaryIO, size: int) -> int:
+    """``_unpacked_size`` of an open binary file (on disk or an upload's bytes) of ``size`` bytes."""
+    head = fh.read(4)
+    if head[:2] == b"\x1f\x8b" and size >= 4:
+        fh.seek(size - 4)
+        return max(size, int.from_bytes(fh.read(4), "little"))
     if head == b"PK\x03\x04":
         try:
-            with zipfile.ZipFile(path) as zf:
+            with zipfile.ZipFile(fh) as zf:
                 names = zf.namelist()
                 if "[Content_Types].xml" in names:
                     return 0  # a workbook: the in-memory path reads it
@@ -61,7 +66,10 @@ def load_upload_isolated(files: Sequence[tuple[str, bytes]], mapping_overrides: 
 
     threshold = memory_budget(limits) // 8 if threshold is None else threshold
 
-    scratch = Path(tempfile.mkdtemp(prefix="saleslens-upload-"))
+    declared = sum(_declared_size(io.BytesIO(data), len(data)) for _, data in files)
+    if declared <= threshold or any(Path(str(name)).suffix.lower() in (".xlsx", ".xls") for name, _ in files):
+        return load_dataset_isolated(files, mapping_overrides=mapping_overrides, options=options, limits=limits)
+    scratch = Path(tempfile.mkdtemp(prefix="saleslens-upload-"))  # written to disk only to be streamed from there
     try:
         paths = []
         for i, (name, data) in enumerate(files):
@@ -70,8 +78,6 @@ def load_upload_isolated(files: Sequence[tuple[str, bytes]], mapping_overrides: 
             path = folder / (Path(str(name)).name or f"upload-{i}")
             path.write_bytes(data)
             paths.append(path)
-        if not wants_stream(paths, threshold):
-            return load_dataset_isolated(files, mapping_overrides=mapping_overrides, options=options, limits=limits)
         ds = load_paths_isolated(paths, mapping_overrides, options, limits, load_frame=True)
         ds.path = None  # its Parquet lived in the removed scratch folder; the frame is in memory
         return ds
