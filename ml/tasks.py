@@ -87,8 +87,19 @@ def search_forecast(job: Any, series: pd.DataFrame, config: dict[str, Any], budg
     return result
 
 
-def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, name: str):
-    """Evaluate recommenders, fit the chosen one and the best (``ml.recommend.service.run_recommendations``)."""
+def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, name: str, owner: str | None = None):
+    """Evaluate recommenders, fit the chosen one and the best (``ml.recommend.service.run_recommendations``), and
+    keep the results in the owner's workspace under the dataset and settings (a reload shows them without fitting;
+    a run stopped early is not kept). A failed save only costs the next reload a refit."""
     from ml.recommend.service import run_recommendations
 
-    return run_recommendations(frame, settings, job, fingerprint, name)
+    run = run_recommendations(frame, settings, job, fingerprint, name)
+    if owner and fingerprint and not run.stopped:
+        from ml.recommend.snapshot import save_snapshot
+        from ml.workspace import get_workspace
+
+        try:
+            save_snapshot(get_workspace(), owner, run)
+        except Exception:
+            _log.exception("keeping the recommendations in the workspace failed")
+    return run

@@ -19,6 +19,7 @@ from components.recommend.inputs import (
     input_view,
 )
 from components.recommend.jobs import collect_finished_job, job_in_progress, show_progress, start_recommend
+from components.recommend.kept import load_kept, restore_kept, show_kept_note, use_kept
 from components.recommend.results import (
     show_customer,
     show_download,
@@ -64,10 +65,13 @@ if not has_customers:
     st.stop()
 
 collect_finished_job()
+restore_kept(ds.fingerprint, job_in_progress())  # a reload shows the newest run kept for this dataset at once
 settings = input_settings()
 if settings is not None:
     if job_in_progress():
         st.warning(t("recommend.job.already_running"))
+    elif (kept := load_kept(ds.fingerprint, settings)) is not None:  # these settings were fitted on this data
+        use_kept(kept, form=False)
     else:
         start_recommend(frame, settings, ds.fingerprint, ds.name)
 if job_in_progress():
@@ -87,6 +91,7 @@ if run.dataset_fingerprint != ds.fingerprint:
     st.stop()
 if run.stopped:
     st.info(t("recommend.page.stopped"))
+show_kept_note(run)
 if run.evaluation_error:  # the recommendations were still fitted; say why there is no evaluation
     st.warning(t("recommend.page.evaluation_failed", reason=run.evaluation_error.render()))
 

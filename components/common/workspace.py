@@ -234,7 +234,7 @@ def _restore_run(ws: Workspace, owner: str) -> None:
 
 def _reattach_jobs(owner: str) -> None:
     """A training (or search) this owner started before the refresh, still running in this process."""
-    for kind, key in (("forecast", state.FORECAST_JOB), ("search", state.FORECAST_SEARCH_JOB)):
+    for kind, key in (("forecast", state.FORECAST_JOB), ("search", state.FORECAST_SEARCH_JOB), ("recommend", state.RECOMMEND_JOB)):
         if state.get(key):
             continue
         running = [j for j in REGISTRY.jobs(owner=owner, kind=kind) if not j.snapshot().finished]

@@ -12,7 +12,7 @@ from ml.recommend.service import RecommendSettings
 
 
 def start_recommend(frame, settings: RecommendSettings, fingerprint: str, name: str) -> Job:
-    args = {"frame": frame, "settings": settings, "fingerprint": fingerprint, "name": name}
+    args = {"frame": frame, "settings": settings, "fingerprint": fingerprint, "name": name, "owner": state.owner()}
     return start_job("recommend", t(f"recommend.algo.{settings.algorithm}"), "ml.tasks:recommend", args,
                      state.RECOMMEND_JOB, state.RECOMMEND_ERROR)
 

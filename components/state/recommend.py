@@ -6,6 +6,7 @@ from __future__ import annotations
 RECOMMEND_JOB = "recommend_job"  # id of the fit-and-evaluate job in ml.jobs.REGISTRY
 RECOMMEND_RESULT = "recommend_result"  # last finished RecommendRun (kept when a later run fails)
 RECOMMEND_ERROR = "recommend_error"  # ml.messages.Message: why the last run failed
+RECOMMEND_KEPT_TRIED = "recommend_kept_tried"  # dataset fingerprint whose kept results were looked up this session
 
 # Widget keys: settings
 RECOMMEND_ALGORITHMS = "recommend_algorithms"  # algorithms to evaluate
@@ -41,3 +42,4 @@ recommend_job: Slot[str] = Slot(RECOMMEND_JOB)
 recommend_result: Slot[object] = Slot(RECOMMEND_RESULT)  # an ml.recommend.service.RecommendRun
 recommend_error: Slot[Message] = Slot(RECOMMEND_ERROR)
 recommend_list_for: Slot[str] = Slot(RECOMMEND_LIST_FOR)
+recommend_kept_tried: Slot[str] = Slot(RECOMMEND_KEPT_TRIED)

@@ -137,16 +137,24 @@ class Recommender:
 
     def recommend_many(self, rows: np.ndarray, n: int = 10, exclude_seen: bool = True, batch: int = 512) -> np.ndarray:
         """Top-n product indices [len(rows), n] for many known customers (-1 where fewer are left)."""
+        return self.recommend_many_scored(rows, n, exclude_seen, batch)[0]
+
+    def recommend_many_scored(self, rows: np.ndarray, n: int = 10, exclude_seen: bool = True,
+                              batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
+        """``recommend_many`` with the scores [len(rows), n] beside the indices (NaN where the index is -1)."""
         self.check_n(n)
         out = np.full((len(rows), n), -1, dtype=np.int64)
+        values = np.full((len(rows), n), np.nan)
         matrix = self.interactions_.matrix
         for start in range(0, len(rows), batch):
             block = rows[start : start + batch]
-            scores = self._score(block)
+            scores = np.asarray(self._score(block), dtype=np.float64)
             exclude = matrix[block] if exclude_seen else None
-            best = top_n_rows(scores, n, exclude)
+            best = top_n_rows(scores, n, exclude)  # sets the excluded cells of ``scores`` to -inf
             out[start : start + len(block), : best.shape[1]] = best
-        return out
+            picked = np.take_along_axis(scores, np.maximum(best, 0), axis=1)
+            values[start : start + len(block), : best.shape[1]] = np.where(best >= 0, picked, np.nan)
+        return out, values
 
     def similar_items(self, product_index: int, n: int = 10) -> Ranked:
         """The n products most like one product, itself excluded; products with no sales get content neighbours."""

@@ -156,6 +156,7 @@ class RecommendRun:
     dataset_name: str = ""
     stopped: bool = False
     models: dict[str, FittedModel] = field(default_factory=dict)  # every algorithm fitted on all data, by name
+    kept_at: str = ""  # when restored from the workspace (ml.recommend.snapshot): when the run was saved, UTC ISO
 
     @property
     def best(self) -> str | None:

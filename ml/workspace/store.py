@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ml.dataset import Dataset
 from ml.schema import DataError
-from ml.workspace import bundles, datasets, recovery, runs, sessions, started
+from ml.workspace import bundles, datasets, recommendations, recovery, runs, sessions, started
 from ml.workspace.datasets import DatasetEntry
 from ml.workspace.files import check_writable, clean_leftovers
 from ml.workspace.runs import RunRecord, SavedRun
@@ -168,6 +168,14 @@ class Workspace:
 
     def interrupted_runs(self, owner: str) -> list[StartedRun]:
         return started.interrupted_runs(self, owner)
+
+    # ------------------------------------------------------------------ recommendation results per dataset
+    def save_recommendations(self, owner: str, fingerprint: str, settings: dict[str, Any], doc: dict[str, Any],
+                             frames: dict[str, Any]) -> None:
+        recommendations.save_recommendations(self, owner, fingerprint, settings, doc, frames)
+
+    def load_recommendations(self, owner: str, fingerprint: str, settings: dict[str, Any] | None = None):
+        return recommendations.load_recommendations(self, owner, fingerprint, settings)
 
     # ------------------------------------------------------------------ where each owner left off
     def session_pointer(self, owner: str) -> dict[str, str]:
