@@ -80,7 +80,7 @@ except SalesLensError as err:
 per30 = ecfg.periods_per_30_days
 
 st.subheader(t("pricing.section.portfolio"))
-show_summary(summarise_portfolio(table, per30, ocfg.include_low_confidence), money)
+show_summary(summarise_portfolio(table, per30, ocfg.include_low_confidence, ecfg), money)
 
 st.subheader(t("pricing.section.products"))
 state.default_widget(state.PRICING_SHOW_NOT_ESTIMABLE, True)

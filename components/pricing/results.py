@@ -94,6 +94,7 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     if profit_ok:
         c4.caption(t("pricing.headline.central", value=_money_delta(summary.profit_change, currency),
                      percent=_pct(summary.profit_change / summary.profit_now)))
+    show_basis(summary)
     if summary.drivers:
         parts = [t("pricing.headline.driver", name=d["name"] or d["product_id"],
                    change=_signed_money(d["change"], currency, compact),
@@ -107,6 +108,22 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     if summary.n_low_confidence:
         message_id = "pricing.summary.low_included" if summary.include_low_confidence else "pricing.summary.low_left_out"
         st.caption(t(message_id, count=summary.n_low_confidence))
+
+
+def show_basis(summary: PortfolioSummary) -> None:
+    """What the headline rests on: the baseline of each product's units, and how many suggestions stop at a limit
+    with the median elasticity they assume (on UCI: every one a 15% cut at elasticities near -2.6)."""
+    freq = summary.freq if summary.freq in ("D", "W") else "W"
+    recent = t(f"pricing.headline.window_{freq}", n=summary.baseline_periods)
+    if summary.year_baseline:
+        st.caption(t("pricing.headline.basis_year", recent=recent, year=summary.n_year_baseline, count=summary.n_suggested))
+    else:
+        st.caption(t("pricing.headline.basis_recent", recent=recent))
+    if summary.n_bound and np.isfinite(summary.median_elasticity):
+        limit = max(summary.bound_counts, key=summary.bound_counts.get)
+        st.caption(t("pricing.headline.limits", bound=summary.n_bound, count=summary.n_suggested,
+                     limit=" + ".join(t(f"pricing.bound.{part}") for part in limit.split("+")),
+                     elasticity=format_number(summary.median_elasticity, 1)))
 
 
 def _note(row: pd.Series) -> str:

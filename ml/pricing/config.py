@@ -33,6 +33,9 @@ class ElasticityConfig:
     confidence: float = 0.95
     controls: tuple[str, ...] = CONTROLS
     baseline_periods: int | None = None
+    # When the data cover a year, the baseline is the lower of the recent window and the last year's average
+    # period (``elasticity.typical_units``): the recent window alone extrapolates a seasonal peak to the next 30 days.
+    year_baseline: bool = True
 
     def validate(self) -> ElasticityConfig:
         if self.freq not in FREQS:

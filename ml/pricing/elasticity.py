@@ -56,6 +56,7 @@ class ElasticityEstimate:
     promo_effect: float = float("nan")  # multiplier on units in a promo period, price held fixed
     current_price: float = float("nan")
     baseline_units: float = float("nan")  # expected units per period at the current price, recent conditions
+    baseline_source: str = "recent_only"  # recent_only (no year of data) | recent | year: the lower window (typical_units)
 
     @property
     def confidence(self) -> str:
@@ -113,6 +114,25 @@ def baseline_units_at(periods: np.ndarray, units: np.ndarray, price: np.ndarray,
     if denominator <= 0:
         return float(np.mean(units[window])) if window.any() else 0.0
     return float(np.sum(units[regular] * shift) / denominator)
+
+
+def typical_units(periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray, current_price: float,
+                  elasticity: float, end: pd.Timestamp, freq: str, recent_start: np.datetime64, n_recent: int,
+                  year_start: np.datetime64 | None) -> tuple[float, str]:
+    """Units per period to expect at ``current_price``: the average of the recent window (``baseline_units_at``), or,
+    when the data cover a year (``year_start`` given), the lower of that and the average period of the last year
+    (counted from the product's first sale when it is newer), so a seasonal peak in the last weeks (UCI ends in
+    the Christmas rush) or a product's last season is not taken for the next 30 days."""
+    recent = baseline_units_at(periods, units, price, promo, current_price, elasticity, recent_start, n_recent)
+    if year_start is None or not len(periods):
+        return recent, "recent_only"
+    first = max(np.datetime64(year_start), np.datetime64(pd.Timestamp(periods.min()).normalize()))
+    last = baseline_window_start(end, 1, freq)
+    n_year = int((last - first) / np.timedelta64(1 if freq == "D" else 7, "D")) + 1
+    if n_year <= n_recent:
+        return recent, "recent_only"
+    year = baseline_units_at(periods, units, price, promo, current_price, elasticity, first, n_year)
+    return (year, "year") if year < recent else (recent, "recent")
 
 
 def calendar_features(periods: np.ndarray, start: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -173,9 +193,11 @@ class ElasticityModel:
                    product_id: str = "", start: pd.Timestamp | None = None,
                    end: pd.Timestamp | None = None, current_price: float | None = None,
                    calendar: dict[str, np.ndarray] | None = None,
-                   window_start: np.datetime64 | None = None) -> ElasticityModel:
+                   window_start: np.datetime64 | None = None, year_start: np.datetime64 | None = None) -> ElasticityModel:
         """As ``fit``, on arrays. ``current_price`` defaults to the price of the last regular period; ``calendar``
-        (from ``calendar_features``, aligned with the arrays) saves recomputing dates per product."""
+        (from ``calendar_features``, aligned with the arrays) saves recomputing dates per product; ``year_start``
+        (when the data cover a year): the baseline is the lower of the recent window and the last year's average
+        (``typical_units``)."""
         cfg = self.config
         self.result_ = None
         self.params_: dict[str, float] = {}
@@ -196,8 +218,8 @@ class ElasticityModel:
         est = ElasticityEstimate(product_id, NOT_ESTIMABLE, None, n_obs=len(units), n_prices=n_prices,
                                  price_spread=spread, current_price=current)
         first = window_start if window_start is not None else baseline_window_start(end, cfg.effective_baseline_periods, cfg.freq)
-        est.baseline_units = baseline_units_at(periods, units, price, promo, current, float("nan"), first,
-                                               cfg.effective_baseline_periods)
+        est.baseline_units, est.baseline_source = typical_units(periods, units, price, promo, current, float("nan"), end,
+                                                                cfg.freq, first, cfg.effective_baseline_periods, year_start)
         self.estimate_ = est
         if len(units) < cfg.effective_min_obs:
             est.reason = "too_few_observations"
@@ -237,8 +259,8 @@ class ElasticityModel:
         self.params_ = dict(zip(names, map(float, params), strict=True))
         if "promo" in self.params_:
             est.promo_effect = float(np.exp(self.params_["promo"]))
-        est.baseline_units = baseline_units_at(periods, units, price, promo, current, est.elasticity, first,
-                                               cfg.effective_baseline_periods)
+        est.baseline_units, est.baseline_source = typical_units(periods, units, price, promo, current, est.elasticity, end,
+                                                                cfg.freq, first, cfg.effective_baseline_periods, year_start)
         self.result_ = result
         return self
 
@@ -290,6 +312,14 @@ def _fit_ols(y: np.ndarray, x: np.ndarray, cfg: ElasticityConfig):
         return result
 
 
+def year_window_start(panel: PricePanel, cfg: ElasticityConfig) -> np.datetime64 | None:
+    """First period of the last year's window when the data cover a whole year (and ``cfg.year_baseline``), else None."""
+    if not cfg.year_baseline:
+        return None
+    first = baseline_window_start(panel.end, 364 if cfg.freq == "D" else 52, cfg.freq)
+    return first if np.datetime64(pd.Timestamp(panel.start).normalize()) <= first else None
+
+
 def estimate_elasticities(
     panel: PricePanel,
     config: ElasticityConfig | None = None,
@@ -318,11 +348,12 @@ def estimate_elasticities(
     columns = {c: frame[c].to_numpy() for c in ("period", "units", "price", "promo")}
     calendar = calendar_features(columns["period"], panel.start)
     window_start = baseline_window_start(panel.end, cfg.effective_baseline_periods, cfg.freq)
+    year_start = year_window_start(panel, cfg)
     wanted = products if products is not None else panel.products
     rows = []
     # Many small regressions: a multi-threaded BLAS only fights the other threads of a shared machine.
     with threadpool_limits(1):
-        _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, as_progress(progress))
+        _fit_all(wanted, bounds, columns, calendar, (window_start, year_start), cfg, panel, rows, as_progress(progress))
     table = pd.DataFrame(rows, columns=[*ElasticityEstimate.__dataclass_fields__, "confidence"])
     table.insert(1, "name", [panel.names.get(p, "") for p in table["product_id"]])
     table["unit_cost"] = [panel.unit_cost.get(p, np.nan) for p in table["product_id"]]
@@ -336,7 +367,7 @@ def estimate_elasticities(
     return table
 
 
-def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, progress: Progress) -> None:
+def _fit_all(wanted, bounds, columns, calendar, windows, cfg, panel, rows, progress: Progress) -> None:
     for i, pid in enumerate(wanted):
         if progress.stopped:
             break
@@ -348,7 +379,7 @@ def _fit_all(wanted, bounds, columns, calendar, window_start, cfg, panel, rows, 
                                                     product_id=pid, start=panel.start, end=panel.end,
                                                     current_price=panel.current_price.get(pid),
                                                     calendar={k: v[a:b] for k, v in calendar.items()},
-                                                    window_start=window_start)
+                                                    window_start=windows[0], year_start=windows[1])
             est = model.estimate_
         rows.append(est.to_dict())
         if i % 25 == 0 or i == len(wanted) - 1:

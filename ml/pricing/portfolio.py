@@ -51,6 +51,11 @@ class PortfolioSummary:
     include_low_confidence: bool = False
     n_held_back: int = 0  # suggestions whose implied unit change the data do not support (never in the totals)
     drivers: list[dict] = field(default_factory=list)  # the products that move the revenue total most
+    median_elasticity: float = math.nan  # of the counted suggestions: how elastic the total assumes demand to be
+    n_year_baseline: int = 0  # counted products whose baseline is their last year's average (lower than recent weeks)
+    year_baseline: bool = False  # the data cover a year: baselines are the lower of recent weeks and the year's average
+    baseline_periods: int = 8  # the recent window, in periods of ``freq``
+    freq: str = "W"
 
     @property
     def revenue_change(self) -> float:
@@ -136,7 +141,7 @@ def revenue_drivers(ok: pd.DataFrame, scale: float, n: int = N_DRIVERS) -> list[
 
 
 def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float,
-                        include_low_confidence: bool = False) -> PortfolioSummary:
+                        include_low_confidence: bool = False, config: ElasticityConfig | None = None) -> PortfolioSummary:
     """Totals over the products with a suggestion. Suggestions resting on a low-confidence elasticity (an interval
     that includes zero, or an implausible estimate) are left out unless asked for: one such product with an interval
     like (-40, -1) would otherwise make the band meaningless and the total a coin toss."""
@@ -162,6 +167,13 @@ def summarise_portfolio(table: pd.DataFrame, periods_per_30_days: float,
     )
     scale = periods_per_30_days
     summary.drivers = revenue_drivers(ok, scale)
+    if config is not None:
+        summary.freq, summary.baseline_periods = config.freq, config.effective_baseline_periods
+    if len(ok):
+        summary.median_elasticity = float(ok["elasticity"].median())
+    if "baseline_source" in ok:
+        summary.n_year_baseline = int(ok["baseline_source"].eq("year").sum())
+        summary.year_baseline = bool(ok["baseline_source"].isin(["year", "recent"]).any())
     summary.revenue_now = float(ok["revenue_now"].sum() * scale)
     summary.revenue_new = float(ok["revenue_new"].sum() * scale)
     summary.revenue_change_low = float((ok["revenue_now"] * ok["revenue_change_low"]).sum() * scale)
@@ -194,5 +206,5 @@ def price_products(
     panel = make_price_panel(frame, ecfg.freq)
     estimates = estimate_elasticities(panel, ecfg, progress=progress)
     table = suggest_prices(estimates, ocfg, bounds)
-    summary = summarise_portfolio(table, ecfg.periods_per_30_days, ocfg.include_low_confidence)
+    summary = summarise_portfolio(table, ecfg.periods_per_30_days, ocfg.include_low_confidence, ecfg)
     return PricingResult(panel, table, summary, ecfg, ocfg, time.perf_counter() - started)

@@ -188,6 +188,12 @@ class ALSRecommender(Recommender):
         norms[norms == 0] = 1.0
         return (v @ v[product_index]) / norms / norms[product_index]
 
+    def _item_scores_block(self, product_indices: np.ndarray) -> np.ndarray:
+        v = self.item_factors_
+        norms = np.linalg.norm(v, axis=1)
+        norms[norms == 0] = 1.0
+        return (v[product_indices] @ v.T) / norms[None, :] / norms[product_indices][:, None]
+
 
 class FactorizationRecommender(Recommender):
     """Classical matrix factorisation of the interaction matrix: NMF or truncated SVD (scikit-learn)."""
@@ -228,6 +234,7 @@ class FactorizationRecommender(Recommender):
 
     _score = ALSRecommender._score
     _item_scores = ALSRecommender._item_scores
+    _item_scores_block = ALSRecommender._item_scores_block
 
 
 class ContentRecommender(Recommender):

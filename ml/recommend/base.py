@@ -112,6 +112,16 @@ class Recommender:
         vectors = self._item_vectors
         return np.asarray((vectors @ vectors[product_index].T).todense()).ravel()
 
+    def _item_scores_block(self, product_indices: np.ndarray) -> np.ndarray:
+        """``_item_scores`` of many products at once [len(product_indices), products] (one matrix product for the
+        default cosine; a subclass with its own ``_item_scores`` is asked product by product unless it overrides this)."""
+        if type(self)._item_scores is not Recommender._item_scores:
+            return np.stack([np.asarray(self._item_scores(int(i)), dtype=np.float64) for i in product_indices])
+        if not hasattr(self, "_item_vectors"):
+            self._item_vectors = cosine_columns(self.interactions_.matrix).T.tocsr()
+        vectors = self._item_vectors
+        return np.asarray((vectors[product_indices] @ vectors.T).todense(), dtype=np.float64)
+
     # -- the shared interface
     def check_n(self, n: int) -> None:
         if n < 1:

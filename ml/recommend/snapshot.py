@@ -15,7 +15,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ml.messages import Message
-from ml.recommend.base import Ranked, Recommender
+from ml.recommend.base import Ranked, Recommender, top_n_rows
 from ml.recommend.evaluation import EvaluationResult, NewLaunchResult
 from ml.recommend.explain import Explainer
 from ml.recommend.interactions import Interactions
@@ -107,14 +107,32 @@ def _lists(model: Recommender, k: int, exclude_seen: bool) -> pd.DataFrame:
                          "item": items[keep], "score": scores[keep]})
 
 
-def _similar(model: Recommender, k: int) -> pd.DataFrame:
+def _similar(model: Recommender, k: int, block: int = 512) -> pd.DataFrame:
+    """``similar_items`` of every product: products with sales in blocks (one matrix product each), the others
+    (content neighbours) one by one, as ``similar_items`` does."""
+    it = model.interactions_
+    n = min(k, it.n_products - 1)
+    columns = ["product", "rank", "item", "score", "source"]
+    if n < 1:
+        return pd.DataFrame(columns=columns)
+    sold = (it.popularity > 0) & (np.bincount(it.matrix.indices, minlength=it.n_products) > 0)
     parts = []
-    for product in range(model.interactions_.n_products):
-        ranked = model.similar_items(product, k)
-        parts.append(pd.DataFrame({"product": product, "rank": np.arange(1, len(ranked.items) + 1),
+    products = np.flatnonzero(sold)
+    for start in range(0, len(products), block):
+        rows = products[start : start + block]
+        scores = model._item_scores_block(rows)
+        scores[np.arange(len(rows)), rows] = -np.inf  # a product is not its own neighbour
+        best = top_n_rows(scores, n)
+        values = np.take_along_axis(scores, np.maximum(best, 0), axis=1)
+        keep = best >= 0
+        parts.append(pd.DataFrame({"product": np.repeat(rows, n)[keep.ravel()], "rank": np.tile(np.arange(1, n + 1), len(rows))[keep.ravel()],
+                                   "item": best[keep], "score": values[keep], "source": "model"}))
+    for product in np.flatnonzero(~sold):
+        ranked = model.similar_items(int(product), k)
+        parts.append(pd.DataFrame({"product": int(product), "rank": np.arange(1, len(ranked.items) + 1),
                                    "item": np.asarray(ranked.items, np.int64), "score": np.asarray(ranked.scores, float),
                                    "source": ranked.source}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["product", "rank", "item", "score", "source"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 def _message(message: Message | None) -> dict | None:
