@@ -2,8 +2,8 @@
 
     log(units_t) = a + ε·log(price_t) + weekday_t + month_t + b·trend_t + c·promo_t + e_t
 
-fitted with statsmodels on the periods with sales, with heteroskedasticity-robust (HC3) or autocorrelation-robust
-(HAC, Newey-West) standard errors. ε is the elasticity: +1% price -> about ε% units. Products whose data cannot
+fitted on the periods with sales, with heteroskedasticity-robust (HC3, in numpy: ``fit_ols_robust``) or
+autocorrelation-robust (HAC, Newey-West, statsmodels) standard errors. ε is the elasticity: +1% price -> about ε% units. Products whose data cannot
 identify ε (too few periods, too few distinct prices, too little price movement, prices explained by the calendar)
 get status ``not_estimable`` and a reason id, never a number.
 """
@@ -126,13 +126,18 @@ def typical_units(periods: np.ndarray, units: np.ndarray, price: np.ndarray, pro
     recent = baseline_units_at(periods, units, price, promo, current_price, elasticity, recent_start, n_recent)
     if year_start is None or not len(periods):
         return recent, "recent_only"
-    first = max(np.datetime64(year_start), np.datetime64(pd.Timestamp(periods.min()).normalize()))
-    last = baseline_window_start(end, 1, freq)
-    n_year = int((last - first) / np.timedelta64(1 if freq == "D" else 7, "D")) + 1
+    first = max(np.datetime64(year_start, "D"), np.asarray(periods).min().astype("datetime64[D]"))
+    last = _last_period(pd.Timestamp(end), freq)
+    n_year = int((last - first) // np.timedelta64(1 if freq == "D" else 7, "D")) + 1
     if n_year <= n_recent:
         return recent, "recent_only"
     year = baseline_units_at(periods, units, price, promo, current_price, elasticity, first, n_year)
     return (year, "year") if year < recent else (recent, "recent")
+
+
+@lru_cache(maxsize=16)
+def _last_period(end: pd.Timestamp, freq: str) -> np.datetime64:
+    return np.datetime64(baseline_window_start(end, 1, freq), "D")
 
 
 def calendar_features(periods: np.ndarray, start: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -172,8 +177,8 @@ class ElasticityModel:
     """Constant-elasticity demand of one product, estimated by log-log OLS with robust standard errors.
 
     ``fit(rows)`` takes one product's rows of a ``PricePanel.frame`` (period, units, price, promo). Learned:
-    ``estimate_`` (an ElasticityEstimate), ``params_`` (coefficient name -> value), ``result_`` (statsmodels
-    results, None when not estimable).
+    ``estimate_`` (an ElasticityEstimate), ``params_`` (coefficient name -> value), ``result_`` (an ``OLSFit``,
+    or statsmodels' results under HAC; None when not estimable).
     """
 
     def __init__(self, config: ElasticityConfig | None = None) -> None:
@@ -292,24 +297,55 @@ def adjusted_observations(model: ElasticityModel, rows: pd.DataFrame, start: pd.
 @lru_cache(maxsize=64)
 def _t_quantile(confidence: float, dof: float) -> float:
     """Two-sided quantile of Student's t for ``confidence`` at ``dof`` residual degrees of freedom."""
-    from scipy.stats import t as student
+    from scipy.special import stdtrit  # scipy.stats would take seconds to import on a first page
 
-    return float(student.ppf(0.5 + confidence / 2, dof))
+    return float(stdtrit(dof, 0.5 + confidence / 2))
+
+
+@dataclass
+class OLSFit:
+    """What the estimation reads of a least-squares fit, under statsmodels' names."""
+
+    params: np.ndarray  # [k]
+    bse: np.ndarray  # [k] robust standard errors
+    df_resid: float
+    rsquared: float
+    cov_type: str
 
 
 def _fit_ols(y: np.ndarray, x: np.ndarray, cfg: ElasticityConfig):
-    import statsmodels.api as sm
+    if cfg.cov_type == "HAC":
+        import statsmodels.api as sm
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = sm.OLS(y, x)
-        if cfg.cov_type == "HAC":
-            return model.fit(cov_type="HAC", cov_kwds={"maxlags": cfg.effective_hac_lags})
-        result = model.fit(cov_type="HC3")
-        if not np.isfinite(np.asarray(result.bse)[1]):
-            # HC3 divides by 1 - leverage: a period alone in its month has leverage 1. HC1 stays defined.
-            result = model.fit(cov_type="HC1")
-        return result
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": cfg.effective_hac_lags})
+    return fit_ols_robust(y, x)
+
+
+def fit_ols_robust(y: np.ndarray, x: np.ndarray) -> OLSFit:
+    """OLS with HC3 standard errors, HC1 where a leverage of 1 leaves HC3 undefined (a period alone in its month),
+    computed as statsmodels does (pseudo-inverse, df_resid = n - rank, centred R²) in numpy: a first Pricing page
+    on a shop of 4,000 products spent more time importing statsmodels than in all its regressions."""
+    n = len(y)
+    pinv = np.linalg.pinv(x)  # [k, n] = (X'X)^-1 X'
+    params = pinv @ y
+    resid = y - x @ params
+    df_resid = float(n - np.linalg.matrix_rank(x))
+    leverage = np.einsum("ij,ji->i", x, pinv)  # [n] diagonal of the hat matrix
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = resid**2 / (1.0 - leverage) ** 2
+        bse = np.sqrt(np.diag(pinv @ (scale[:, None] * pinv.T)))
+        cov_type = "HC3"
+        # A leverage of 1 (to rounding) makes HC3's e²/(1-h)² a ratio of two rounding errors: statsmodels returns
+        # whatever number that gives (or inf); here it is HC1, as the old fallback meant.
+        if not np.isfinite(bse[1]) or leverage.max() > 1.0 - 1e-9:
+            scale = resid**2 * (n / df_resid) if df_resid > 0 else np.full(n, np.nan)
+            bse = np.sqrt(np.diag(pinv @ (scale[:, None] * pinv.T)))
+            cov_type = "HC1"
+        centred = float(np.sum((y - y.mean()) ** 2))
+        rsquared = 1.0 - float(resid @ resid) / centred if centred > 0 else np.nan
+    return OLSFit(params, bse, df_resid, rsquared, cov_type)
 
 
 def year_window_start(panel: PricePanel, cfg: ElasticityConfig) -> np.datetime64 | None:
