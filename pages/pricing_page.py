@@ -35,7 +35,7 @@ from components.pricing.results import (
     show_table,
     show_whatif,
 )
-from ml.i18n import format_money, t
+from ml.i18n import format_money, format_number, t
 from ml.pricing import (
     ElasticityModel,
     adjusted_observations,
@@ -69,7 +69,7 @@ if ocfg.objective == "profit" and not has_cost and ocfg.margin is None:
 
 fkey = filters_key(filters)
 try:
-    with st.spinner(t("pricing.computing", count=frame[Col.PRODUCT_ID].nunique())):
+    with st.spinner(t("pricing.computing", count=format_number(frame[Col.PRODUCT_ID].nunique()))):
         panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type)
     bounds = product_bounds(estimates["product_id"].tolist())
     table_key = suggestions_key((ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type), ocfg, bounds)

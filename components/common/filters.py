@@ -215,11 +215,12 @@ def input_filters(ds: Dataset, keys: FilterKeys = EXPLORE_KEYS) -> Filters:
 
     bounds = (options.first_day, options.last_day)
     with st.container(border=True):
-        widths = [1.1, 1.5]
-        widths += [1.3] if options.categories else []
-        widths += [2.0] if options.products else []
-        widths += [1.3] if options.regions else []
-        columns = iter(st.columns([*widths, 0.7], vertical_alignment="bottom"))
+        others = [1.3] * bool(options.categories) + [2.0] * bool(options.products) + [1.3] * bool(options.regions)
+        if len(others) < 2:
+            columns = iter(st.columns([1.1, 1.6, *others, 0.7], vertical_alignment="bottom"))
+        else:  # two rows: one row for all would cut the date range ("2010-12-01 – 2011") at 1280 px and below
+            top = st.columns([1.1, 1.6, 0.7], vertical_alignment="bottom")
+            columns = iter([top[0], top[1], *st.columns(others, vertical_alignment="bottom"), top[2]])
         with next(columns):
             st.selectbox(
                 t("explore.filters.period"),

@@ -57,7 +57,8 @@ def show_kpis(report: KpiReport, trend: pd.DataFrame, measures: list[str], compa
     )
     cards = ["revenue", "units", "orders", "customers", "aov"]
     cards = [c for c in cards if c != "orders" or "orders" in measures]  # no order id: no orders card
-    columns = st.columns(len(cards))
+    per_row = 2 if len(cards) == 4 else 3  # five in a row cut "Average order value" and "vs previous period"
+    columns = [c for _ in range(0, len(cards), per_row) for c in st.columns(per_row)][: len(cards)]
     for column, measure in zip(columns, cards, strict=True):
         available = measure in measures
         label = measure_label("aov_line" if measure == "aov" and report.aov_per_line else measure, lang)
@@ -113,16 +114,15 @@ def show_trend(
     st.subheader(t("explore.trend.title"))
     _pick(state.EXPLORE_METRIC, measures, "revenue")
     _pick(state.EXPLORE_FREQ, list(FREQS), "D")
-    left, middle, right = st.columns([5, 3, 3], vertical_alignment="bottom")  # room for "Average order value"
     per_line = Col.ORDER_ID not in frame
-    with left:
-        measure = st.segmented_control(
-            t("explore.trend.measure"),
-            options=measures,
-            format_func=lambda m: measure_label("aov_line" if m == "aov" and per_line else m, lang),
-            key=state.EXPLORE_METRIC,
-            required=True,
-        )
+    measure = st.segmented_control(  # a row of its own: beside the frequency it cut "Average order value"
+        t("explore.trend.measure"),
+        options=measures,
+        format_func=lambda m: measure_label("aov_line" if m == "aov" and per_line else m, lang),
+        key=state.EXPLORE_METRIC,
+        required=True,
+    )
+    middle, right = st.columns([3, 3], vertical_alignment="bottom")
     with middle:
         freq = st.segmented_control(
             t("explore.trend.freq"),
@@ -214,20 +214,22 @@ def _show_top_table(top, lang: str, money: str, compare: str) -> None:
         "category": st.column_config.TextColumn(t("explore.top.col_category")),
         "revenue": st.column_config.NumberColumn(axis_label("revenue", lang, money), format="localized"),
         "units": st.column_config.NumberColumn(measure_label("units", lang), format="localized"),
+        # one decimal in every row ("percent" wrote 1.68%, 1%, 0.94% in one column), as the "new" rows' text does
         "share": st.column_config.ProgressColumn(
-            t("explore.top.col_share"), format="percent", min_value=0.0, max_value=1.0
+            t("explore.top.col_share"), format="%.1f%%", min_value=0.0, max_value=100.0
         ),
         "change": st.column_config.NumberColumn(
             t("explore.top.col_change_year") if compare == "year" else t("explore.top.col_change"),
-            format="percent",
+            format="%+.1f%%",
             help=t("explore.top.col_change_help"),
         ),
     }
+    table = table.assign(share=table["share"] * 100, change=table["change"] * 100)
     if table["change"].isna().all():  # no comparison period: no column of empty cells
         columns.remove("change")
     elif table["change"].isna().any():  # a product new in this period has no change to show: "new", not "None"
         table = table.assign(change=[t("explore.top.new") if pd.isna(c) else
-                                     ("+" if c > 0 else "") + format_percent_value(c, 1) for c in table["change"]])
+                                     ("+" if c > 0 else "") + format_percent_value(c / 100, 1) for c in table["change"]])
         config["change"] = st.column_config.TextColumn(config["change"]["label"], help=t("explore.top.col_change_help"))
     st.dataframe(table[columns], hide_index=True, width="stretch", column_config=config, placeholder=MISSING_CELL)
 

@@ -75,9 +75,10 @@ def show_scorecard(run: ForecastRun) -> None:
 def show_coverage(run: ForecastRun) -> None:
     cov = run.result.coverage
     c1, c2, c3 = st.columns(3)
-    c1.metric(t("forecast.coverage.nominal"), format_percent_value(cov.get("level"), 0))
-    c2.metric(t("forecast.coverage.holdout"), format_percent_value(cov.get("holdout"), 0))
-    c3.metric(t("forecast.coverage.backtest"), format_percent_value(cov.get("backtest"), 0))
+    # short labels (three metrics share a third of the page), the full meaning in each one's help
+    c1.metric(t("forecast.coverage.nominal"), format_percent_value(cov.get("level"), 0), help=t("presentation.coverage.nominal_help"))
+    c2.metric(t("forecast.coverage.holdout"), format_percent_value(cov.get("holdout"), 0), help=t("presentation.coverage.holdout_help"))
+    c3.metric(t("forecast.coverage.backtest"), format_percent_value(cov.get("backtest"), 0), help=t("presentation.coverage.backtest_help"))
     source = str(cov.get("source", "validation_windows")).replace("+", "_and_")
     st.caption(t(f"forecast.coverage.source.{source}", n=cov.get("n_calibration", 0)))
     if not cov.get("reliable", False):

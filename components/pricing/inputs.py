@@ -46,7 +46,7 @@ def input_settings(has_cost: bool) -> tuple[ElasticityConfig, OptimiserConfig]:
     freq = c6.selectbox(t("pricing.input.freq"), FREQ_OPTIONS, format_func=lambda x: t(f"pricing.freq.{x}"),
                         key=state.PRICING_FREQ, help=t("pricing.input.freq_help"))
     cov_type = c7.selectbox(t("pricing.input.cov_type"), COV_TYPES, format_func=lambda x: t(f"pricing.cov_type.{x}"),
-                            key=state.PRICING_COV_TYPE)
+                            key=state.PRICING_COV_TYPE, help=t("pricing.headline.cov_type_help"))
     include_low = st.toggle(t("pricing.input.include_low"), key=state.PRICING_INCLUDE_LOW,
                             help=t("pricing.input.include_low_help"))
     ecfg = ElasticityConfig(freq=freq, cov_type=cov_type)

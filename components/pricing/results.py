@@ -70,10 +70,10 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
     """The headline is the range the elasticities' intervals allow, not one figure; the central estimate and the
     products that drive it are named under it."""
     c1, c2 = st.columns(2)
-    c1.metric(t("pricing.summary.estimable"), t("pricing.summary.estimable_value", estimable=summary.n_estimable,
-                                                  products=summary.n_products))
-    c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=summary.n_raise, cut=summary.n_cut,
-                                             kept=summary.n_keep))
+    c1.metric(t("pricing.summary.estimable"), t("pricing.summary.estimable_value", estimable=format_number(summary.n_estimable),
+                                                  products=format_number(summary.n_products)))
+    c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=format_number(summary.n_raise),
+                                             cut=format_number(summary.n_cut), kept=format_number(summary.n_keep)))
     c3, c4 = st.columns(2)
     if not summary.n_suggested:  # nothing counted: no figure at all rather than a "+£0.00"
         c3.metric(t("pricing.summary.revenue"), "–")
@@ -116,13 +116,14 @@ def show_basis(summary: PortfolioSummary) -> None:
     freq = summary.freq if summary.freq in ("D", "W") else "W"
     recent = t(f"pricing.headline.window_{freq}", n=summary.baseline_periods)
     if summary.year_baseline:
-        st.caption(t("pricing.headline.basis_year", recent=recent, year=summary.n_year_baseline, count=summary.n_suggested))
+        st.caption(t("pricing.headline.basis_year", recent=recent, year=format_number(summary.n_year_baseline),
+                     count=format_number(summary.n_suggested)))
     else:
         st.caption(t("pricing.headline.basis_recent", recent=recent))
     if summary.n_bound and np.isfinite(summary.median_elasticity):
         limit = max(summary.bound_counts, key=summary.bound_counts.get)
-        st.caption(t("pricing.headline.limits", bound=summary.n_bound, count=summary.n_suggested,
-                     limit=" + ".join(t(f"pricing.bound.{part}") for part in limit.split("+")),
+        st.caption(t("pricing.headline.limits", bound=format_number(summary.n_bound), count=format_number(summary.n_suggested),
+                     limit=" + ".join(t(f"pricing.headline.limit.{part}") for part in limit.split("+")),
                      elasticity=format_number(summary.median_elasticity, 1)))
 
 

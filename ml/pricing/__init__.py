@@ -41,6 +41,8 @@ MESSAGE_FAMILIES: dict[str, list[str]] = {
     "pricing.reason.": [*REASONS, "no_elasticity", "needs_margin", *INFEASIBLE_REASONS],
     "pricing.status.": [OK, NOT_ESTIMABLE, *[s for s in SUGGESTION_STATUSES if s not in (OK, NOT_ESTIMABLE)]],
     "pricing.bound.": list(BOUNDS),
+    "pricing.headline.limit.": list(BOUNDS),
+    "pricing.headline.window_": list(FREQS),
     "pricing.confidence.": list(CONFIDENCE_LEVELS),
     "pricing.objective.": list(OBJECTIVES),
     "pricing.freq.": list(FREQS),
