@@ -74,13 +74,13 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
                                                   products=format_number(summary.n_products)))
     c2.metric(t("pricing.summary.moves"), t("pricing.summary.moves_value", raised=format_number(summary.n_raise),
                                              cut=format_number(summary.n_cut), kept=format_number(summary.n_keep)))
-    c3, c4 = st.columns(2)
+    c3, c4 = st.columns([3, 2])  # the revenue range ("+£586 to +£118.7K") was cut at 1024 px in half a row
     if not summary.n_suggested:  # nothing counted: no figure at all rather than a "+£0.00"
         c3.metric(t("pricing.summary.revenue"), "–")
         c4.metric(t("pricing.summary.profit"), "–")
         st.caption(t("pricing.headline.none"))
         if summary.n_held_back:
-            st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
+            st.caption(t("pricing.headline.held_back", count=format_number(summary.n_held_back)))
         return
     c3.metric(t("pricing.summary.revenue"), _money_range(summary.revenue_change_low, summary.revenue_change_high, currency),
               help=t("pricing.headline.range_help"))
@@ -101,13 +101,13 @@ def show_summary(summary: PortfolioSummary, currency: str) -> None:
                    share=format_percent_value(d["share"], 0)) for d in summary.drivers]
         st.caption(t("pricing.headline.drivers", drivers="; ".join(parts)))
     if summary.n_held_back:
-        st.caption(t("pricing.headline.held_back", count=summary.n_held_back))
+        st.caption(t("pricing.headline.held_back", count=format_number(summary.n_held_back)))
     not_estimable = summary.n_products - summary.n_estimable
     if not_estimable:
-        st.caption(t("pricing.summary.not_estimable", count=not_estimable))
+        st.caption(t("pricing.summary.not_estimable", count=format_number(not_estimable)))
     if summary.n_low_confidence:
         message_id = "pricing.summary.low_included" if summary.include_low_confidence else "pricing.summary.low_left_out"
-        st.caption(t(message_id, count=summary.n_low_confidence))
+        st.caption(t(message_id, count=format_number(summary.n_low_confidence)))
 
 
 def show_basis(summary: PortfolioSummary) -> None:
@@ -216,7 +216,7 @@ def show_estimate(row: pd.Series, ml: tuple[float, np.ndarray, np.ndarray] | Non
 
 def show_charts(row: pd.Series, observations: pd.DataFrame, ml: tuple[float, np.ndarray, np.ndarray] | None,
                 whatif_price: float, per30: float, currency: str) -> None:
-    label = f"{row['product_id']} · {row['name']}".rstrip(" ·")
+    label = str(row["product_id"])  # two charts side by side: the name (in the picker above) cut their titles
     ml_curve = None
     if ml is not None:
         _, prices, units = ml

@@ -72,3 +72,22 @@ def test_uci_excerpt_walkthrough(page: Page, warmed_app_url: str):
     expect(main(page).get_by_text(re.compile(r"Current price £12\.75"))).to_be_visible()
     expect(main(page).get_by_text("DOTCOM POSTAGE")).to_have_count(0)
     screenshot(page, "walkthrough_pricing")
+
+    # Recommendations: fitted once, then a reload shows them from the workspace at once (no refit, no progress bar).
+    sidebar.get_by_test_id("stSidebarNavLink").filter(has_text="Recommendations").click()
+    settled(page)
+    algorithms = main(page).get_by_test_id("stMultiSelect").filter(has_text="Algorithms to evaluate")
+    algorithms.get_by_role("button", name="Clear all").click()  # no evaluation: the fit alone keeps the test short
+    settled(page)
+    main(page).get_by_role("button", name="Fit and evaluate").click()
+    settled(page)
+    screenshot(page, "walkthrough_recommend_fit")
+    expect(main(page).get_by_text("Recommendations from")).to_be_visible(timeout=WAIT)
+    settled(page)
+    expect(main(page).get_by_text(re.compile("kept in the workspace"))).to_have_count(0)  # fitted just now
+    page.reload()
+    settled(page)
+    expect(main(page).get_by_text(re.compile("kept in the workspace"))).to_be_visible(timeout=WAIT)
+    expect(main(page).get_by_text("Recommendations from")).to_be_visible()
+    expect(main(page).get_by_test_id("stProgress")).to_have_count(0)
+    screenshot(page, "walkthrough_recommend_reload")
