@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from components import state
-from ml.i18n import t
+from ml.i18n import format_number, t
 from ml.recommend import ALGORITHMS, METRICS, SEGMENT_METHODS, SLOW_ALGORITHMS, WEIGHTINGS
 from ml.recommend.interactions import Interactions
 from ml.recommend.service import RecommendRun, RecommendSettings
@@ -89,7 +89,7 @@ def input_customer(interactions: Interactions) -> str | None:
         options = [new_customer, *options]  # cold start
     if not options:
         return None
-    st.caption(t("recommend.customer.matches", shown=min(len(matches), MAX_OPTIONS), total=len(matches)))
+    st.caption(t("recommend.customer.matches", shown=format_number(min(len(matches), MAX_OPTIONS)), total=format_number(len(matches))))
     return st.selectbox(t("recommend.customer.pick"), options, key=state.RECOMMEND_CUSTOMER,
                         format_func=lambda c: t("recommend.customer.new", customer=c) if c == new_customer else c)
 

@@ -79,6 +79,10 @@ def test_uci_excerpt_walkthrough(page: Page, warmed_app_url: str):
     algorithms = main(page).get_by_test_id("stMultiSelect").filter(has_text="Algorithms to evaluate")
     algorithms.get_by_role("button", name="Clear all").click()  # no evaluation: the fit alone keeps the test short
     settled(page)
+    k = main(page).get_by_label("Recommendations per customer (k)")
+    k.fill("5")  # the excerpt has few products with registered buyers
+    k.press("Enter")
+    settled(page)
     main(page).get_by_role("button", name="Fit and evaluate").click()
     settled(page)
     screenshot(page, "walkthrough_recommend_fit")
