@@ -195,7 +195,7 @@ def show_results(run: ForecastRun) -> None:
         when=format_day(pd.Timestamp(run.finished_at, unit="s")),
     ) + " · " + t("backend.trained_on", backend=backend_label(r.backend)))
     if run.run_id:
-        st.caption(t("runs.saved_as", label=run.label or run.run_id[:8]))
+        st.caption(t("runs.saved_as", label=run.label or t("runs.numbered", number=run.number, name=run.spec.describe())))
     if run.stopped:
         st.info(t("forecast.results.stopped"))
     show_verdicts(run)

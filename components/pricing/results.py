@@ -250,10 +250,13 @@ def show_whatif(row: pd.Series, price: float, per30: float, currency: str) -> No
     units, units_now = values["units"]
     c1.metric(t("pricing.whatif.units"), format_number(units, 0), _pct(units / units_now - 1) if units_now else None)
     revenue, revenue_now = values["revenue"]
-    c2.metric(t("pricing.whatif.revenue"), format_money(revenue, currency), _money_delta(revenue - revenue_now, currency))
+    compact = abs(revenue) >= 10_000  # value and change in one style ("£19.2K, +£10.8K", not "£19,222.56, +£10.8K")
+    c2.metric(t("pricing.whatif.revenue"), _signed_money(revenue, currency, compact).lstrip("+"),
+              _signed_money(revenue - revenue_now, currency, compact))
     profit, profit_now = values["profit"]
     if np.isfinite(profit):
-        c3.metric(t("pricing.whatif.profit"), format_money(profit, currency), _money_delta(profit - profit_now, currency))
+        c3.metric(t("pricing.whatif.profit"), _signed_money(profit, currency, compact).lstrip("+"),
+                  _signed_money(profit - profit_now, currency, compact))
     else:
         c3.metric(t("pricing.whatif.profit"), "–")
     ends = [demand_curves(price, row["current_price"], row["baseline_units"] * per30, e)[0] for e in (row["ci_low"], row["ci_high"])]
