@@ -64,7 +64,10 @@ def plot_forecast(
         fig.add_scatter(x=fu["ds"], y=fu["yhat"], name=t("forecast.chart.future"), mode="lines+markers", line={"color": COLOURS["future"], "width": 2.5})
     fig.update_xaxes(rangeslider={"visible": True}, title=None, type="date")
     title = t("forecast.chart.title", series=series_name or series_id)
-    return apply_layout(fig, title, yaxis_title=value_name or t("forecast.chart.value"), **TIME_CHART)
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False)
+    # eleven entries (baselines, intervals) take four rows at 1024 px: room for them, or they cover the title
+    layout = {**TIME_CHART, "top": 170} if entries > 6 else TIME_CHART
+    return apply_layout(fig, title, yaxis_title=value_name or t("forecast.chart.value"), **layout)
 
 
 def plot_search_trials(trials: pd.DataFrame, baseline_mase: float | None) -> go.Figure:
