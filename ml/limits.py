@@ -50,3 +50,19 @@ DISK_LIMITS = IngestLimits(
     max_rows=6_000_000,
     max_total_inflated_mb=16 * 1024,
 )
+
+# Saved datasets with more lines than this are not read into pandas by the Explore and Forecast pages or the CLI: their
+# aggregates are computed by DuckDB over the dataset's Parquet (``ml/pushdown``), within ``pushdown_memory_mb`` and
+# ``pushdown_threads`` (spilling to the temporary folder beyond). 2M lines are ~0.4-0.6 GB as a pandas frame with
+# text ids (bench/RESULTS.md, "Explore and Forecast on a saved 20M-line dataset"); below that the frame is quicker
+# for the many small queries of a page.
+
+
+@dataclass(frozen=True)
+class PushdownLimits:
+    min_rows: int = 2_000_000  # a saved dataset from this many lines up is queried in place
+    memory_mb: int = 512  # DuckDB's memory_limit per query; beyond it, it spills to ``temp_directory``
+    threads: int = 2
+
+
+PUSHDOWN = PushdownLimits()
