@@ -55,6 +55,12 @@ class ParquetTable:
         row = query(self, f"SELECT min({Col.DATE}), max({Col.DATE}) FROM lines").iloc[0]
         return pd.Timestamp(row.iloc[0]).normalize(), pd.Timestamp(row.iloc[1]).normalize()
 
+    def head(self, rows: int) -> pd.DataFrame:
+        """The first ``rows`` lines as a frame (the Data page's preview), read one row group at most."""
+        batches = pq.ParquetFile(self.path).iter_batches(batch_size=max(rows, 1))
+        first = next(batches, None)
+        return pd.DataFrame(columns=self.columns) if first is None else first.to_pandas().head(rows)
+
     def source(self) -> str:
         """The FROM clause: the file, with each line's position (the order pandas would see the lines in)."""
         escaped = str(self.path).replace("'", "''")
