@@ -37,3 +37,9 @@ def table_of(ds: Dataset) -> ParquetTable | None:
     if totals.rows < pushdown_rows():
         return None
     return ParquetTable(Path(path), rows=totals.rows)
+
+
+def source_of(ds: Dataset):
+    """What to aggregate: ``table_of(ds)`` when the dataset is queried in place, else its frame."""
+    table = table_of(ds)
+    return ds.frame if table is None else table
