@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from ml.explore import make_kpis, make_top, make_trend, make_weekday_matrix, prepare_frame
+from ml.products import product_names
 from ml.pushdown import ParquetTable
 from ml.pushdown.explore import query_distinct, query_first_values, query_product_names, query_ranked_products
-from ml.products import product_names
 from ml.schema import Col
 from ml.series import Filters, make_series, partial_periods
 from ml.workspace.formats import write_frame
@@ -29,7 +29,7 @@ def make_lines(seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2024-01-03")
     rows = []
-    for i, (product, units) in enumerate(PLANTED_UNITS.items()):
+    for product, units in PLANTED_UNITS.items():
         left = units + 2  # one return of 2 units below
         while left > 0:
             qty = int(min(left, rng.integers(1, 6)))
