@@ -162,3 +162,25 @@ def test_names_categories_and_choices_equal_the_pandas_path(both):
         str(k): str(v) for k, v in cats.items()}
     assert query_distinct(table, Col.REGION) == ("East", "North", "South")
     assert query_ranked_products(table) == sorted(PLANTED_UNITS, key=lambda p: -PLANTED_UNITS[p])
+
+
+@pytest.mark.parametrize("freq", ["D", "W"])
+def test_price_panel_equals_the_pandas_path(tmp_path, freq):
+    from ml.pricing import make_price_panel
+
+    frame = make_lines(13)
+    rng = np.random.default_rng(13)
+    frame.loc[rng.random(len(frame)) < 0.03, Col.UNIT_PRICE] = 0.0  # invalid prices, left out and counted
+    frame.loc[frame[Col.PRODUCT_ID] == "P05", Col.UNIT_PRICE] = np.nan  # sold, never priced
+    tier = rng.random(len(frame)) < 0.25
+    frame.loc[tier, Col.UNIT_PRICE] = frame.loc[tier, Col.UNIT_PRICE] * 0.9  # a quantity tier on some lines
+    frame[Col.UNIT_COST] = np.where(rng.random(len(frame)) < 0.5, 1.0 + rng.random(len(frame)), np.nan)
+    path = tmp_path / "data.parquet"
+    write_frame(frame, path)
+    expected, got = make_price_panel(frame, freq), make_price_panel(ParquetTable(path), freq)
+    pd.testing.assert_frame_equal(got.frame, expected.frame, check_exact=False, rtol=1e-12)
+    assert (got.start, got.end, got.invalid_price_lines) == (expected.start, expected.end, expected.invalid_price_lines)
+    assert got.products_without_price == expected.products_without_price == ["P05"]
+    assert got.current_price == expected.current_price and got.names == expected.names
+    assert got.unit_cost == expected.unit_cost and len(expected.unit_cost) == PRODUCTS
+    assert expected.invalid_price_lines > 0 and len(expected.frame) > 0
