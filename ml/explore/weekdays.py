@@ -25,7 +25,8 @@ def daily_values(frame: pd.DataFrame, filters: Filters | None, measure: str = "r
     else:  # a saved dataset queried in place (ml.pushdown)
         from ml.pushdown.explore import query_period_totals
 
-        table = with_aov(query_period_totals(frame, period.as_filters(filters), "D", name="day"))
+        distinct = measure in ("orders", "customers", "aov")  # the one measure asked for decides the query
+        table = with_aov(query_period_totals(frame, period.as_filters(filters), "D", name="day", distinct=distinct))
     if measure not in table:
         raise ConfigError("explore.error.unavailable_measure", measure=measure)
     days = pd.date_range(period.start, period.end, freq="D", name="day")

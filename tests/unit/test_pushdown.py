@@ -125,9 +125,11 @@ def test_rankings_equal_the_pandas_path(both, dimension, measure):
 
 
 @pytest.mark.parametrize("layout", ["week", "month"])
-def test_weekday_matrices_equal_the_pandas_path(both, layout):
+@pytest.mark.parametrize("measure", ["units", "customers", "aov"])
+def test_weekday_matrices_equal_the_pandas_path(both, layout, measure):
     frame, table = both
-    expected, got = make_weekday_matrix(frame, None, "units", layout), make_weekday_matrix(table, None, "units", layout)
+    expected = make_weekday_matrix(frame, None, measure, layout)
+    got = make_weekday_matrix(table, None, measure, layout)
     pd.testing.assert_frame_equal(got.values, expected.values)
     pd.testing.assert_series_equal(got.profile, expected.profile)
 
