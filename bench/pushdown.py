@@ -125,7 +125,7 @@ def ensure_direct_dataset(lines: int, workspace: Path) -> str:
     import duckdb
 
     from bench.big_profile import write_lines
-    from ml.dataset import ValidationReport
+    from ml.dataset import CleaningOptions, ValidationReport
     from ml.pushdown.stored import stored_dataset
     from ml.schema import ColumnMapping
     from ml.workspace import get_workspace
@@ -139,7 +139,10 @@ def ensure_direct_dataset(lines: int, workspace: Path) -> str:
     parquet = OUT / f"pushdown_{lines // 1_000_000}m.parquet"
     started = time.perf_counter()
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
-    con.execute(f"""COPY (SELECT CAST(date AS TIMESTAMP) AS date, order_id, product_id, customer_id,
+    if parquet.exists():  # written by an earlier run that stopped before saving it
+        con.execute(f"SELECT 1 FROM '{parquet}' LIMIT 0")
+    else:
+        con.execute(f"""COPY (SELECT CAST(date AS TIMESTAMP) AS date, order_id, product_id, customer_id,
                        CAST(quantity AS DOUBLE) AS quantity, unit_price, quantity * unit_price AS revenue
                     FROM read_csv('{csv}', header=true, columns={{'date': 'DATE', 'order_id': 'VARCHAR',
                          'product_id': 'VARCHAR', 'quantity': 'DOUBLE', 'unit_price': 'DOUBLE',
@@ -151,7 +154,7 @@ def ensure_direct_dataset(lines: int, workspace: Path) -> str:
     columns = {c: c for c in ("date", "order_id", "product_id", "quantity", "unit_price", "customer_id")}
     ds = stored_dataset(parquet, name=csv.name, mapping=ColumnMapping(columns),
                         report=ValidationReport(rows_read=lines, rows_kept=lines), source_columns=list(columns),
-                        fingerprint=f"bench-direct-{lines}")
+                        fingerprint=f"bench-direct-{lines}", options=CleaningOptions())
     entry = get_workspace().save_dataset(OWNER, ds)
     parquet.unlink()
     marker.write_text(entry.id)
