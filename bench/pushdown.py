@@ -97,16 +97,22 @@ def child(mode: str, dataset_id: str) -> dict:
     }
 
 
-def ensure_dataset(lines: int, workspace: Path) -> str:
-    """The generated file imported once into ``workspace``; its dataset id."""
+def _generated(lines: int, workspace: Path) -> tuple[Path, Path]:
+    """(the file holding the dataset id once it is saved, the generated CSV: written when missing and not saved)."""
     from bench.big_profile import write_lines
 
     marker = workspace / f"dataset_{lines}.id"
+    csv = OUT / f"pushdown_{lines // 1_000_000}m.csv"
+    if not marker.exists() and not csv.exists():
+        write_lines(csv, lines)
+    return marker, csv
+
+
+def ensure_dataset(lines: int, workspace: Path) -> str:
+    """The generated file imported once into ``workspace``; its dataset id."""
+    marker, csv = _generated(lines, workspace)
     if marker.exists():
         return marker.read_text().strip()
-    csv = OUT / f"pushdown_{lines // 1_000_000}m.csv"
-    if not csv.exists():
-        write_lines(csv, lines)
     started = time.perf_counter()
     env = {**os.environ, "SALESLENS_WORKSPACE": str(workspace)}
     out = subprocess.run([sys.executable, "-m", "ml", "import", str(csv), "--owner", OWNER, "--json"], cwd=ROOT,
@@ -124,18 +130,14 @@ def ensure_direct_dataset(lines: int, workspace: Path) -> str:
     (``ml.limits.DISK_LIMITS.max_rows``)."""
     import duckdb
 
-    from bench.big_profile import write_lines
     from ml.dataset import CleaningOptions, ValidationReport
     from ml.pushdown.stored import stored_dataset
     from ml.schema import ColumnMapping
     from ml.workspace import get_workspace
 
-    marker = workspace / f"dataset_{lines}.id"
+    marker, csv = _generated(lines, workspace)
     if marker.exists():
         return marker.read_text().strip()
-    csv = OUT / f"pushdown_{lines // 1_000_000}m.csv"
-    if not csv.exists():
-        write_lines(csv, lines)
     parquet = OUT / f"pushdown_{lines // 1_000_000}m.parquet"
     started = time.perf_counter()
     con = duckdb.connect(config={"threads": 2, "memory_limit": "1GB"})
