@@ -22,6 +22,7 @@ from ml.keras_runtime import backend_label, select_backend
 from ml.limits import DISK_LIMITS, LIMITS
 from ml.mapping import parse_map_argument
 from ml.parsing import describe_date_format
+from ml.pushdown.cli import add_saved_dataset_arguments
 from ml.schema import CANONICAL_COLUMNS, ConfigError, DataError, SalesLensError
 from ml.sources.cli import add_sql_arguments, print_source, sql_files
 
@@ -67,6 +68,10 @@ def cleaning_options_from_args(args: argparse.Namespace) -> CleaningOptions:
 
 
 def load_from_args(args: argparse.Namespace) -> Dataset:
+    if getattr(args, "dataset", None):  # a saved dataset (ml/pushdown/cli.py): a large one stays on disk
+        from ml.pushdown.cli import load_saved
+
+        return load_saved(args)
     options = cleaning_options_from_args(args)
     from ml.outofcore.run import load_paths_isolated, wants_stream
 
@@ -128,6 +133,11 @@ def print_profile(ds: Dataset) -> None:
     )
 
 
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_arguments(parser)
+    add_saved_dataset_arguments(parser)
+
+
 def run_profile(args: argparse.Namespace) -> int:
     ds = load_from_args(args)
     if args.json:
@@ -158,6 +168,7 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_arguments(parser)
+    add_saved_dataset_arguments(parser)
     add_backend_argument(parser)
     parser.add_argument("--level", default="total", help=t("cli.arg.level"))
     parser.add_argument("--target", choices=["units", "revenue", "price"], default="units")
@@ -213,12 +224,13 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from ml.forecast import save_bundle
     from ml.forecast.shards import ShardedForecaster, forecast_many
     from ml.progress import Progress, ProgressEvent
+    from ml.pushdown.stored import source_of
     from ml.series import describe_partial, make_series
 
     engine = engine_from_args(args)  # an unreachable cluster is said before the files are read
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
-    series = make_series(ds.frame, args.target, args.level, args.freq)
+    series = make_series(source_of(ds), args.target, args.level, args.freq)  # a large saved one: in place
 
     def on_progress(event: ProgressEvent) -> None:
         if not args.json:
@@ -296,7 +308,7 @@ def run_search_command(args: argparse.Namespace, series, config, engine) -> int:
 # ----------------------------------------------------------------------------------------------- main
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "profile": ("cli.help.profile", add_data_arguments, run_profile),
+    "profile": ("cli.help.profile", add_profile_arguments, run_profile),
     "forecast": ("cli.help.forecast", add_forecast_arguments, run_forecast_command),
 }
 

@@ -115,10 +115,12 @@ def partial_periods(frame: pd.DataFrame, freq: str, filters: Filters | None = No
 
     The covered range is the whole frame's first to last day (a product that starts selling mid-week was still
     observed that week), narrowed by the date filters. A data set ending on a Wednesday has a last week of 3 days."""
-    if freq == "D" or frame.empty:
+    if freq == "D" or len(frame) == 0:
         return []
-    first = frame[Col.DATE].min().normalize()
-    last = frame[Col.DATE].max().normalize()
+    if isinstance(frame, pd.DataFrame):
+        first, last = frame[Col.DATE].min().normalize(), frame[Col.DATE].max().normalize()
+    else:  # a saved dataset queried in place (ml.pushdown.ParquetTable)
+        first, last = frame.date_span
     if filters is not None and filters.date_from is not None:
         first = max(first, pd.Timestamp(filters.date_from))
     if filters is not None and filters.date_to is not None:
@@ -170,36 +172,12 @@ def make_series(
     """
     if target not in TARGETS:
         raise ConfigError("series.error.unknown_target", target=target)
-    data = apply_filters(frame, filters)
-    kind, _, value = level.partition(":")
-    if kind == "total":
-        ids = pd.Series("total", index=data.index)
-    elif kind in ("category", "categories"):
-        _require(data, Col.CATEGORY)
-        if value:
-            data = data.loc[data[Col.CATEGORY].astype(str) == value]
-        ids = data[Col.CATEGORY].astype(str)
-    elif kind in ("product", "products"):
-        _require(data, Col.PRODUCT_ID)
-        if value:
-            wanted = value.split("|")
-            data = data.loc[data[Col.PRODUCT_ID].astype(str).isin(wanted)]
-        ids = data[Col.PRODUCT_ID].astype(str)
-    else:
-        raise ConfigError("series.error.unknown_level", level=level)
-    if data.empty:
-        raise ConfigError("series.error.no_rows", level=level)
+    if isinstance(frame, pd.DataFrame):
+        table, last_day = aggregate_series(frame, level, freq, filters)
+    else:  # a saved dataset queried in place (ml.pushdown)
+        from ml.pushdown.series import query_series
 
-    period = period_start(data[Col.DATE], freq).rename("ds")
-    keys = [ids.rename("unique_id"), period]
-    agg = {}
-    if Col.QUANTITY in data:
-        agg["units"] = data[Col.QUANTITY].groupby(keys).sum()
-    if Col.REVENUE in data:
-        agg["revenue"] = data[Col.REVENUE].groupby(keys).sum()
-    if Col.PROMO in data:
-        agg["promo"] = data[Col.PROMO].astype(float).groupby(keys).max()
-    table = pd.DataFrame(agg)
+        table, last_day = query_series(frame, level, freq, filters)
     if target in ("units", "price") and "units" not in table:
         raise ConfigError("series.error.needs_quantity", target=target)
     if target == "revenue" and "revenue" not in table:
@@ -207,12 +185,11 @@ def make_series(
     if "units" in table and "revenue" in table:
         table["price"] = (table["revenue"] / table["units"].where(table["units"] > 0)).astype(float)
 
+    last = last_day if freq == "D" else period_start(pd.Series([last_day]), freq).iloc[0]
     pieces = []
     for uid, part in table.groupby(level="unique_id", sort=True):
         part = part.droplevel("unique_id")
-        full = pd.date_range(part.index.min(), data[Col.DATE].max().normalize(), freq=FREQUENCIES[freq])
-        if freq != "D":
-            full = pd.date_range(part.index.min(), period.max(), freq=FREQUENCIES[freq])
+        full = pd.date_range(part.index.min(), last, freq=FREQUENCIES[freq])
         part = part.reindex(full)
         for col in ("units", "revenue", "promo"):
             if col in part:
@@ -234,6 +211,50 @@ def make_series(
     out.attrs["partial_periods"] = left_out
     out.attrs["partial_kind"] = "week" if freq == "W" else "month"
     return out
+
+
+def series_kind(columns, level: str) -> tuple[str, str]:
+    """``level`` as (kind, value), after checking that the data has the column it needs."""
+    kind, _, value = level.partition(":")
+    if kind in ("category", "categories"):
+        _require(columns, Col.CATEGORY)
+    elif kind in ("product", "products"):
+        _require(columns, Col.PRODUCT_ID)
+    elif kind != "total":
+        raise ConfigError("series.error.unknown_level", level=level)
+    return kind, value
+
+
+def aggregate_series(
+    frame: pd.DataFrame, level: str, freq: str, filters: Filters | None
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Units, revenue and promo per (unique_id, ds) of the selected rows (only the pairs that have rows), and the
+    last day of those rows; ``make_series`` fills the gaps."""
+    kind, value = series_kind(frame.columns, level)
+    data = apply_filters(frame, filters)
+    if kind == "total":
+        ids = pd.Series("total", index=data.index)
+    elif kind in ("category", "categories"):
+        if value:
+            data = data.loc[data[Col.CATEGORY].astype(str) == value]
+        ids = data[Col.CATEGORY].astype(str)
+    else:
+        if value:
+            wanted = value.split("|")
+            data = data.loc[data[Col.PRODUCT_ID].astype(str).isin(wanted)]
+        ids = data[Col.PRODUCT_ID].astype(str)
+    if data.empty:
+        raise ConfigError("series.error.no_rows", level=level)
+    period = period_start(data[Col.DATE], freq).rename("ds")
+    keys = [ids.rename("unique_id"), period]
+    agg = {}
+    if Col.QUANTITY in data:
+        agg["units"] = data[Col.QUANTITY].groupby(keys).sum()
+    if Col.REVENUE in data:
+        agg["revenue"] = data[Col.REVENUE].groupby(keys).sum()
+    if Col.PROMO in data:
+        agg["promo"] = data[Col.PROMO].astype(float).groupby(keys).max()
+    return pd.DataFrame(agg), data[Col.DATE].max().normalize()
 
 
 def _require(frame: pd.DataFrame, column: str) -> None:

@@ -11,7 +11,7 @@ from components.common.page import page_header_with_dataset
 from components.common.workspace import show_workspace_error
 from components.forecast.bundle import show_bundle_forecast
 from components.forecast.form import remember_settings, restore_running_settings
-from components.forecast.inputs import form_snapshot, input_model_config, input_series
+from components.forecast.inputs import form_snapshot, input_model_config, input_series, make_page_series
 from components.forecast.interrupted import show_interrupted, start_requested_rerun
 from components.forecast.results import show_results
 from components.forecast.search import search_in_progress, show_search
@@ -24,7 +24,7 @@ from components.forecast.training import (
 from ml.forecast import prepare_frame
 from ml.i18n import t
 from ml.schema import SalesLensError
-from ml.series import describe_partial, make_series
+from ml.series import describe_partial
 
 require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
 
@@ -42,7 +42,7 @@ with st.container(border=True):
 
 series = None
 try:
-    series = make_series(ds.frame, spec.target, spec.level, spec.freq, filters)
+    series = make_page_series(ds, spec, filters)
     prepare_frame(series)
     if describe_partial(series):
         st.caption(describe_partial(series))

@@ -15,6 +15,10 @@ from components.common.workspace import SAMPLE, point_at, restore_session
 from ml.dataset import CleaningOptions, Dataset, code_digest, load_dataset
 from ml.i18n import format_day, format_number, t
 from ml.messages import Message
+from ml.products import product_names
+from ml.pushdown import ParquetTable
+from ml.pushdown.explore import query_product_names
+from ml.pushdown.stored import table_of
 from ml.schema import SalesLensError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +75,37 @@ def ensure_sample_loaded() -> None:
     if state.dataset() is None and not state.sample_offered.get():
         state.sample_offered.set(True)
         load_sample()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _parquet_table(fingerprint: str, path: str, rows: int) -> ParquetTable:
+    """One ``ParquetTable`` per saved dataset (it remembers its columns and date span), shared read-only."""
+    return ParquetTable(Path(path), rows)
+
+
+def analysis_data(ds: Dataset) -> pd.DataFrame | ParquetTable:
+    """What the Explore and Forecast pages aggregate: the dataset's frame, or for a saved dataset too large for
+    pandas (``ml.limits.PUSHDOWN``) its Parquet, which ``ml.explore`` and ``ml.series`` query in place."""
+    table = table_of(ds)
+    return ds.frame if table is None else _parquet_table(ds.fingerprint, str(table.path), table.rows)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _product_names(fingerprint: str, _data: pd.DataFrame | ParquetTable) -> dict[str, str]:
+    return (product_names(_data) if isinstance(_data, pd.DataFrame) else query_product_names(_data)).to_dict()
+
+
+def dataset_product_names(ds: Dataset) -> dict[str, str]:
+    """Product id -> its usual name, once per dataset."""
+    return _product_names(ds.fingerprint, analysis_data(ds))
+
+
+def dataset_head(ds: Dataset, rows: int) -> pd.DataFrame:
+    """The first ``rows`` lines of the cleaned data; a large saved dataset's are read from its Parquet alone."""
+    table = table_of(ds)
+    if table is None:
+        return ds.frame.head(rows)
+    return table.head(rows)
 
 
 def show_dataset_status(ds: Dataset | None) -> None:

@@ -15,9 +15,11 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.datasets import analysis_data
 from ml.dataset import Dataset
 from ml.i18n import format_day, format_number, t
 from ml.products import product_label, product_names
+from ml.pushdown.explore import query_distinct, query_first_values, query_product_names
 from ml.schema import Col
 from ml.series import Filters
 
@@ -61,6 +63,8 @@ class FilterOptions:
 def filter_options(fingerprint: str, _frame: pd.DataFrame) -> FilterOptions:
     """Distinct values per filter column, computed once per dataset (keyed on its fingerprint)."""
     frame = _frame
+    if not isinstance(frame, pd.DataFrame):  # a large saved dataset, queried in place (ml.pushdown)
+        return _queried_options(frame)
 
     def distinct(column: str) -> tuple[str, ...]:
         if column not in frame:
@@ -85,6 +89,18 @@ def filter_options(fingerprint: str, _frame: pd.DataFrame) -> FilterOptions:
         product_labels=labels,
         product_category=product_category,
         regions=distinct(Col.REGION),
+    )
+
+
+def _queried_options(table) -> FilterOptions:
+    products = query_distinct(table, Col.PRODUCT_ID)
+    names = query_product_names(table) if products else {}
+    cats = query_first_values(table, None, Col.PRODUCT_ID, Col.CATEGORY) if products and Col.CATEGORY in table else {}
+    first, last = table.date_span
+    return FilterOptions(
+        first_day=first.date(), last_day=last.date(), categories=query_distinct(table, Col.CATEGORY),
+        products=products, product_labels={p: product_label(p, names) for p in products},
+        product_category={str(k): str(v) for k, v in dict(cats).items()}, regions=query_distinct(table, Col.REGION),
     )
 
 
@@ -207,7 +223,7 @@ def input_filters(ds: Dataset, keys: FilterKeys = EXPLORE_KEYS) -> Filters:
 
     A filter whose column the data lacks is not drawn. Product choices follow the chosen categories.
     """
-    options = filter_options(ds.fingerprint, ds.frame)
+    options = filter_options(ds.fingerprint, analysis_data(ds))
     current = clean_filters(state.filters(), options)
     _fill_widgets(keys, current, options, ds.fingerprint)
     for key, allowed in ((keys.categories, options.categories), (keys.regions, options.regions)):
@@ -304,7 +320,7 @@ def describe_filters(filters: Filters, ds: Dataset) -> str:
     """One line naming what the filters keep, for pages that use them without drawing the bar."""
     if filters.is_empty():
         return t("explore.filters.summary_none")
-    options = filter_options(ds.fingerprint, ds.frame)
+    options = filter_options(ds.fingerprint, analysis_data(ds))
     parts = []
     if filters.date_from or filters.date_to:
         parts.append(

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.datasets import dataset_head
 from components.common.page import MISSING_CELL
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import format_day, format_number, t
@@ -34,7 +35,7 @@ def show_mapping_form(ds: Dataset) -> dict[str, str | None] | None:
     """One selectbox per canonical field; returns the overrides when the user applies a change, else None."""
     st.subheader(t("data.mapping.title"))
     st.caption(t("data.mapping.help"))
-    sample = ds.frame.head(3)
+    sample = dataset_head(ds, 3)
     rows = []
     for canonical in CANONICAL_COLUMNS:
         source = ds.mapping.source_for(canonical)
@@ -123,7 +124,8 @@ def show_preview(ds: Dataset, rows: int = 200) -> None:
     costs the browser 0.5-1 s to draw the first time, which would hold back the rest of the Data page)."""
     with st.expander(t("data.preview.title"), expanded=False, on_change="rerun", key=state.DATA_PREVIEW) as box:
         if box.open:
-            preview = ds.frame.head(rows).rename(columns={c: field_label(c) for c in ds.frame.columns})
+            head = dataset_head(ds, rows)
+            preview = head.rename(columns={c: field_label(c) for c in head.columns})
             config = {field_label(Col.DATE): st.column_config.DateColumn(format="YYYY-MM-DD")} \
-                if Col.DATE in ds.frame else None
+                if Col.DATE in head else None
             st.dataframe(preview, hide_index=True, width="stretch", column_config=config, placeholder=MISSING_CELL)

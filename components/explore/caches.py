@@ -23,8 +23,9 @@ from ml.series import Filters
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def cached_frame(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
-    """Ids as integer codes, once per dataset; shared read-only (never modified) by every session."""
-    return prepare_frame(_frame)
+    """Ids as integer codes, once per dataset; shared read-only (never modified) by every session. A large saved
+    dataset's ``ParquetTable`` (``components.common.datasets.analysis_data``) passes through: it is queried in place."""
+    return prepare_frame(_frame) if isinstance(_frame, pd.DataFrame) else _frame
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.datasets import analysis_data
 from components.common.filters import filters_key, input_filters
 from components.common.locale import currency as current_currency
 from components.common.page import MISSING_CELL
@@ -275,7 +276,7 @@ def show_heatmap(ds: Dataset, frame: pd.DataFrame, key: tuple, measures: list[st
 def show_explore(ds: Dataset) -> None:
     money = current_currency()
     filters = input_filters(ds)
-    frame = cached_frame(ds.fingerprint, ds.frame)
+    frame = cached_frame(ds.fingerprint, analysis_data(ds))
     key = filters_key(filters)
     measures = available_measures(frame.columns)
 

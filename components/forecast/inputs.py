@@ -4,27 +4,38 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.datasets import analysis_data, dataset_product_names
+from components.common.filters import filters_key
 from components.forecast.levers import input_levers
 from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
 from ml.forecast.config import MODEL_TYPES, SCALERS
 from ml.forecast.run import CONFIG_FIELDS, CUSTOM, FREQS, PANDAS_FREQ, SeriesSpec
 from ml.i18n import t
-from ml.products import product_label, product_names
+from ml.products import product_label
+from ml.pushdown.explore import query_distinct, query_ranked_products
 from ml.schema import Col
-from ml.series import TARGETS
+from ml.series import TARGETS, Filters, make_series
 
 
 def _product_label(ds: Dataset):
-    names = product_names(ds.frame)
+    names = dataset_product_names(ds)
     return lambda pid: product_label(pid, names)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _queried_choices(fingerprint: str, _table) -> tuple[list[str], list[str]]:
+    """Categories and products (most sold first) of a large saved dataset, queried in place once."""
+    return list(query_distinct(_table, Col.CATEGORY)), query_ranked_products(_table)
+
+
 def input_series(ds: Dataset) -> SeriesSpec:
-    frame = ds.frame
+    frame = analysis_data(ds)
+    queried = None if isinstance(frame, pd.DataFrame) else _queried_choices(ds.fingerprint, frame)
     c1, c2, c3 = st.columns(3)
     targets = [x for x in TARGETS if (x != "revenue" or Col.REVENUE in frame) and (x == "revenue" or Col.QUANTITY in frame)]
     target = c1.selectbox(t("forecast.input.target"), targets, format_func=lambda x: t(f"forecast.target.{x}"), key=state.FORECAST_TARGET, help=t("forecast.input.target_help"))
@@ -37,13 +48,16 @@ def input_series(ds: Dataset) -> SeriesSpec:
     freq = c3.selectbox(t("forecast.input.freq"), FREQS, format_func=lambda x: t(f"forecast.freq.{x}"), key=state.FORECAST_FREQ)
     level = "total"
     if kind == "category":
-        cats = sorted(frame[Col.CATEGORY].dropna().astype(str).unique())
+        cats = queried[0] if queried else sorted(frame[Col.CATEGORY].dropna().astype(str).unique())
         level = "category:" + st.selectbox(t("forecast.input.category"), cats, key=state.FORECAST_CATEGORY)
     elif kind == "categories":
         level = "categories"
     elif kind in ("product", "products"):
-        top = frame.groupby(Col.PRODUCT_ID, observed=True)[Col.QUANTITY if Col.QUANTITY in frame else Col.REVENUE].sum()
-        products = [str(p) for p in top.sort_values(ascending=False).index]
+        if queried:
+            products = queried[1]
+        else:
+            top = frame.groupby(Col.PRODUCT_ID, observed=True)[Col.QUANTITY if Col.QUANTITY in frame else Col.REVENUE].sum()
+            products = [str(p) for p in top.sort_values(ascending=False).index]
         label = _product_label(ds)
         if kind == "product":
             level = "product:" + st.selectbox(t("forecast.input.product"), products, format_func=label, key=state.FORECAST_PRODUCT, help=t("forecast.input.product_help"))
@@ -51,6 +65,20 @@ def input_series(ds: Dataset) -> SeriesSpec:
             chosen = st.multiselect(t("forecast.input.products"), products, default=products[:5], format_func=label, key=state.FORECAST_PRODUCTS, max_selections=50)
             level = "products:" + "|".join(chosen) if chosen else "products:" + "|".join(products[:5])
     return SeriesSpec(target=target, level=level, freq=freq)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _queried_series(fingerprint: str, _table, target: str, level: str, freq: str, key: tuple) -> pd.DataFrame:
+    return make_series(_table, target, level, freq, Filters(*key))
+
+
+def make_page_series(ds: Dataset, spec: SeriesSpec, filters: Filters) -> pd.DataFrame:
+    """The series the form asks for under the Explore filters; a large saved dataset's are aggregated in place
+    and kept per choice (a rerun of the page does not query the file again)."""
+    data = analysis_data(ds)
+    if isinstance(data, pd.DataFrame):
+        return make_series(data, spec.target, spec.level, spec.freq, filters)
+    return _queried_series(ds.fingerprint, data, spec.target, spec.level, spec.freq, filters_key(filters))
 
 
 def _apply_preset() -> None:

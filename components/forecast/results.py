@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import state
+from components.common.datasets import dataset_product_names
 from components.common.page import MISSING_CELL
 from components.forecast.charts import plot_forecast
 from ml.export import to_safe_csv
@@ -15,7 +16,7 @@ from ml.forecast import NETWORK, export_bundle
 from ml.forecast.run import ForecastRun
 from ml.i18n import format_day, format_number, format_percent_value, t
 from ml.keras_runtime import backend_label
-from ml.products import product_label, product_names
+from ml.products import product_label
 from ml.schema import Col
 
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
@@ -91,15 +92,10 @@ def series_label(series_id: str) -> str:
         return t("series.total")
     ds = state.dataset()
     if ds is not None and ds.has(Col.PRODUCT_ID):
-        names = _names(ds.fingerprint, ds.frame)
+        names = dataset_product_names(ds)
         if series_id in names:
             return product_label(series_id, names)
     return str(series_id)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def _names(fingerprint: str, _frame: pd.DataFrame) -> dict[str, str]:
-    return product_names(_frame).to_dict()
 
 
 def show_chart(run: ForecastRun) -> None:

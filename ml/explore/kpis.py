@@ -100,8 +100,16 @@ def make_kpis(frame: pd.DataFrame, filters: Filters | None, compare: str = "prev
     period = resolve_period(frame, filters)
     before = comparison_period(period, compare)
     coverage = data_coverage(frame, before)
-    current = measure_kpis(select_rows(frame, filters, period))
-    previous = measure_kpis(select_rows(frame, filters, before)) if coverage > 0 else None
+    if isinstance(frame, pd.DataFrame):
+        def measure(p: Period) -> KpiValues:
+            return measure_kpis(select_rows(frame, filters, p))
+    else:  # a saved dataset queried in place (ml.pushdown)
+        from ml.pushdown.explore import query_kpis
+
+        def measure(p: Period) -> KpiValues:
+            return query_kpis(frame, p.as_filters(filters))
+    current = measure(period)
+    previous = measure(before) if coverage > 0 else None
     missing = tuple(m for m in MEASURES if m not in available_measures(frame.columns))
     return KpiReport(
         current=current,

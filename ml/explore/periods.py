@@ -30,11 +30,19 @@ class Period:
         return replace(filters or Filters(), date_from=self.start.date(), date_to=self.end.date())
 
 
+def date_span(frame) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of the data: a frame's, or a saved dataset's queried in place (``ml.pushdown``)."""
+    if isinstance(frame, pd.DataFrame):
+        return frame[Col.DATE].min().normalize(), frame[Col.DATE].max().normalize()
+    return frame.date_span
+
+
 def resolve_period(frame: pd.DataFrame, filters: Filters | None) -> Period:
     """The analyst's date range; an open end takes the data's first or last day."""
     filters = filters or Filters()
-    start = pd.Timestamp(filters.date_from) if filters.date_from else frame[Col.DATE].min().normalize()
-    end = pd.Timestamp(filters.date_to) if filters.date_to else frame[Col.DATE].max().normalize()
+    first, last = date_span(frame) if not (filters.date_from and filters.date_to) else (None, None)
+    start = pd.Timestamp(filters.date_from) if filters.date_from else first
+    end = pd.Timestamp(filters.date_to) if filters.date_to else last
     return Period(start.normalize(), end.normalize())
 
 
@@ -49,7 +57,7 @@ def comparison_period(period: Period, compare: str = "previous") -> Period:
 
 def data_coverage(frame: pd.DataFrame, period: Period) -> float:
     """Share of the period's days that lie inside the data's date span (0 = the data starts after it)."""
-    first, last = frame[Col.DATE].min().normalize(), frame[Col.DATE].max().normalize()
+    first, last = date_span(frame)
     overlap = (min(period.end, last) - max(period.start, first)) / DAY + 1
     return float(np.clip(overlap / period.days, 0.0, 1.0))
 

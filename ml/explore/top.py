@@ -35,6 +35,22 @@ def _product_labels(rows: pd.DataFrame, keys: pd.Index) -> pd.Series:
     return pd.Series([product_label(str(k), names) for k in keys], index=keys)
 
 
+def _group_sums(frame: pd.DataFrame, filters: Filters, column: str) -> pd.DataFrame:
+    """Revenue and units per member of ``column`` (index: the member as text) over the rows ``filters`` select."""
+    rows = select_rows(frame, filters)
+    measures = [c for c in (Col.REVENUE, Col.QUANTITY) if c in rows]
+    table = rows.groupby(column, observed=True)[measures].sum()
+    table = table.rename(columns={Col.REVENUE: "revenue", Col.QUANTITY: "units"})
+    table.index = table.index.astype(str)
+    return table
+
+
+def _query_group_sums(table, filters: Filters, column: str) -> pd.DataFrame:
+    from ml.pushdown.explore import query_group_sums
+
+    return query_group_sums(table, filters, column)
+
+
 def make_top(
     frame: pd.DataFrame,
     filters: Filters | None,
@@ -50,19 +66,14 @@ def make_top(
     if column not in frame or value_col not in frame:
         raise ConfigError("explore.error.missing_column", column=str(column if column not in frame else value_col))
     period = resolve_period(frame, filters)
-    rows = select_rows(frame, filters, period)
-    measures = [c for c in (Col.REVENUE, Col.QUANTITY) if c in rows]
-    table = rows.groupby(column, observed=True)[measures].sum()
-    table = table.rename(columns={Col.REVENUE: "revenue", Col.QUANTITY: "units"})
-    table.index = table.index.astype(str)
+    sums = _group_sums if isinstance(frame, pd.DataFrame) else _query_group_sums
+    table = sums(frame, period.as_filters(filters), column)
     total = float(table[measure].sum())
     table["share"] = table[measure] / total if total else np.nan
 
     before = comparison_period(period, compare)
     if data_coverage(frame, before) > 0:
-        prev_rows = select_rows(frame, filters, before)
-        previous = prev_rows.groupby(column, observed=True)[value_col].sum()
-        previous.index = previous.index.astype(str)
+        previous = sums(frame, before.as_filters(filters), column)[measure]
         table["previous"] = previous.reindex(table.index).fillna(0.0)
         table["change"] = (table[measure] - table["previous"]) / table["previous"].where(table["previous"] != 0).abs()
     else:
@@ -73,10 +84,20 @@ def make_top(
     table = table.sort_values([measure, "key"], ascending=[False, True], kind="stable")
     top, rest = table.head(n).reset_index(drop=True), table.iloc[n:]
     if dimension == "product":
-        labels = _product_labels(rows, pd.Index(top["key"]))
+        keys = pd.Index(top["key"])
+        if isinstance(frame, pd.DataFrame):
+            rows = select_rows(frame, filters, period)
+            labels = _product_labels(rows, keys)
+            cats = rows.groupby(Col.PRODUCT_ID, observed=True)[Col.CATEGORY].first() if Col.CATEGORY in rows else None
+        else:  # a saved dataset queried in place (ml.pushdown): names and categories of the shown products only
+            from ml.pushdown.explore import query_first_values, query_product_names
+
+            names = query_product_names(frame, period.as_filters(filters), [str(k) for k in keys])
+            labels = pd.Series([product_label(str(k), names) for k in keys], index=keys)
+            cats = query_first_values(frame, period.as_filters(filters), Col.PRODUCT_ID, Col.CATEGORY) \
+                if Col.CATEGORY in frame else None
         top.insert(1, "label", labels.to_numpy())
-        if Col.CATEGORY in rows:
-            cats = rows.groupby(Col.PRODUCT_ID, observed=True)[Col.CATEGORY].first()
+        if cats is not None:
             cats.index = cats.index.astype(str)
             top.insert(2, "category", cats.reindex(top["key"]).astype(str).to_numpy())
     else:

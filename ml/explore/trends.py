@@ -21,9 +21,13 @@ def make_trend(
     if freq not in FREQUENCIES:
         raise ConfigError("series.error.unknown_freq", freq=freq)
     period = period or resolve_period(frame, filters)
-    rows = select_rows(frame, filters, period)
-    keys = period_start(rows[Col.DATE], freq).rename("period")
-    table = period_totals(rows, keys)
+    if isinstance(frame, pd.DataFrame):
+        rows = select_rows(frame, filters, period)
+        table = period_totals(rows, period_start(rows[Col.DATE], freq).rename("period"))
+    else:  # a saved dataset queried in place (ml.pushdown)
+        from ml.pushdown.explore import query_period_totals
+
+        table = query_period_totals(frame, period.as_filters(filters), freq)
     first = period_start(pd.Series([period.start]), freq).iloc[0]
     index = pd.date_range(first, period.end, freq=FREQUENCIES[freq], name="period")
     table = table.reindex(index).fillna({c: 0 for c in table.columns})

@@ -19,9 +19,14 @@ MIN_PATTERN_DAYS = 28  # fewer days than four weeks say nothing about a weekday 
 def daily_values(frame: pd.DataFrame, filters: Filters | None, measure: str = "revenue") -> pd.Series:
     """``measure`` for every day of the filtered range, zero on days without sales (index: the days)."""
     period = resolve_period(frame, filters)
-    rows = select_rows(frame, filters, period)
-    day = rows[Col.DATE].dt.floor("D").rename("day")
-    table = with_aov(period_totals(rows, day))
+    if isinstance(frame, pd.DataFrame):
+        rows = select_rows(frame, filters, period)
+        table = with_aov(period_totals(rows, rows[Col.DATE].dt.floor("D").rename("day")))
+    else:  # a saved dataset queried in place (ml.pushdown)
+        from ml.pushdown.explore import query_period_totals
+
+        distinct = measure in ("orders", "customers", "aov")  # the one measure asked for decides the query
+        table = with_aov(query_period_totals(frame, period.as_filters(filters), "D", name="day", distinct=distinct))
     if measure not in table:
         raise ConfigError("explore.error.unavailable_measure", measure=measure)
     days = pd.date_range(period.start, period.end, freq="D", name="day")

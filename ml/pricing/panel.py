@@ -72,6 +72,10 @@ def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
     """Per product and period: units, revenue, price (= revenue / units) and promo (0..1). Weekly panels keep
     complete weeks only."""
     check_pricing_columns(frame)
+    if not isinstance(frame, pd.DataFrame):  # a large saved dataset, aggregated in place (ml.pushdown)
+        from ml.pushdown.prices import query_price_panel
+
+        return query_price_panel(frame, freq)
     if frame.empty:
         raise DataError("pricing.error.no_rows")
     qty = frame[Col.QUANTITY].astype(float).to_numpy()
@@ -95,25 +99,32 @@ def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
     daily["price"] = day_price.reindex(pd.MultiIndex.from_frame(daily[["product_id", "period"]])).to_numpy()
     daily["value"] = daily["price"] * daily["units"]
     current = list_prices(data["product_id"], data["period"], price[valid], data["promo"], guest)
+    sold = set(products[sale].unique())
+    return finish_panel(daily, freq, day.min(), day.max(), int((sale & ~valid).sum()), sold, _last_costs(frame),
+                        _names(frame), current)
+
+
+def finish_panel(daily: pd.DataFrame, freq: str, first: pd.Timestamp, last: pd.Timestamp, invalid_lines: int,
+                 sold: set[str], unit_cost: dict[str, float], names: dict[str, str],
+                 current: dict[str, float]) -> PricePanel:
+    """The panel from per product and day ``units, revenue, promo, price, value`` (value = price x units): kept
+    daily, or summed into complete Monday-starting weeks (shared by the frame and the in-place path)."""
     if freq == "W":
         daily["period"] = daily["period"] - pd.to_timedelta(daily["period"].dt.day_of_week, unit="D")
         daily = daily.groupby(["product_id", "period"], sort=True).agg(
             units=("units", "sum"), revenue=("revenue", "sum"), value=("value", "sum"), promo=("promo", "mean")
         ).reset_index()
         # a week cut by the start or end of the data would look like a week of low demand
-        first, last = day.min(), day.max()
         complete = (daily["period"] >= first) & (daily["period"] + pd.Timedelta(days=6) <= last)
         daily = daily.loc[complete]
         daily["price"] = daily["value"] / daily["units"]
     elif freq != "D":
         raise DataError("pricing.error.bad_freq", freq=freq)
     panel = daily[list(PANEL_COLUMNS)].reset_index(drop=True)
-    sold = set(products[sale].unique())
     priced = set(panel["product_id"].unique())
     return PricePanel(
-        frame=panel, freq=freq, start=day.min(), end=day.max(), invalid_price_lines=int((sale & ~valid).sum()),
-        products_without_price=sorted(sold - priced), unit_cost=_last_costs(frame), names=_names(frame),
-        current_price=current,
+        frame=panel, freq=freq, start=first, end=last, invalid_price_lines=invalid_lines,
+        products_without_price=sorted(sold - priced), unit_cost=unit_cost, names=names, current_price=current,
     )
 
 

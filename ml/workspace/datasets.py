@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ml.dataset import CleaningOptions, Dataset, ValidationReport
+from ml.pushdown.table import pushdown_rows
 from ml.schema import ColumnMapping, DataError
 from ml.workspace.files import remove_folder, staged_folder, utc_now
 from ml.workspace.formats import (
@@ -68,11 +70,18 @@ def dataset_meta(ds: Dataset) -> dict[str, Any]:
 
 
 def dataset_from_folder(folder: Path, meta: dict[str, Any]) -> Dataset:
-    """The Dataset saved in ``folder`` (``data.parquet``) with its ``meta.json`` already read."""
-    return Dataset(name=meta["name"], frame=read_frame(folder / "data.parquet"),
-                   mapping=ColumnMapping.from_dict(meta["mapping"]), report=ValidationReport.from_dict(meta["report"]),
-                   source_columns=list(meta.get("source_columns", [])), fingerprint=meta["fingerprint"],
-                   options=CleaningOptions.from_dict(meta.get("options", {})))
+    """The Dataset saved in ``folder`` (``data.parquet``) with its ``meta.json`` already read. From
+    ``pushdown_rows()`` lines up its frame is not read: the pages query the Parquet in place (``ml.pushdown``)."""
+    fields = dict(name=meta["name"], mapping=ColumnMapping.from_dict(meta["mapping"]),
+                  report=ValidationReport.from_dict(meta["report"]),
+                  source_columns=list(meta.get("source_columns", [])), fingerprint=meta["fingerprint"],
+                  options=CleaningOptions.from_dict(meta.get("options", {})))
+    path = folder / "data.parquet"
+    if pq.ParquetFile(path).metadata.num_rows >= pushdown_rows():
+        from ml.pushdown.stored import stored_dataset
+
+        return stored_dataset(path, **fields)
+    return Dataset(frame=read_frame(path), **fields)
 
 
 def dataset_entry(row: dict[str, Any]) -> DatasetEntry:

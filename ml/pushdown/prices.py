@@ -1,0 +1,77 @@
+"""The pricing panel (per product and day or complete week: units, revenue, the day's usual price, promo) computed by
+DuckDB over a saved dataset's Parquet, with the same rules as ``ml.pricing.panel`` (sale lines at a positive finite
+price; a day's price is the one on most of its lines, registered customers first, ties the higher; the list price
+from the last eight weeks, counting lines), finished by its ``finish_panel``."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ml.pushdown.explore import query_product_names
+from ml.pushdown.table import ParquetTable, query
+from ml.schema import Col, DataError
+
+
+def _valid_lines(table: ParquetTable) -> str:
+    """Sale lines with their product, day, quantity, price, price key (to the cent; under 1, to 1/100 cent, rounded
+    half to even as numpy does), promo and guest flag; ``ok``: the price is positive and finite."""
+    if Col.UNIT_PRICE in table:
+        price = f"CAST({Col.UNIT_PRICE} AS DOUBLE)"
+    else:
+        price = f"abs(CAST({Col.REVENUE} AS DOUBLE) / CAST({Col.QUANTITY} AS DOUBLE))"
+    promo = f"coalesce(CAST({Col.PROMO} AS DOUBLE), 0)" if Col.PROMO in table else "0.0"
+    guest = f"{Col.CUSTOMER_ID} IS NULL" if Col.CUSTOMER_ID in table else "false"
+    return f"""
+        SELECT CAST({Col.PRODUCT_ID} AS VARCHAR) AS product_id, CAST(date_trunc('day', {Col.DATE}) AS TIMESTAMP) AS day,
+               CAST({Col.QUANTITY} AS DOUBLE) AS qty, {price} AS price, {promo} AS promo, {guest} AS guest,
+               coalesce({price} > 0 AND isfinite({price}), false) AS ok,
+               CASE WHEN {price} >= 1 THEN round_even({price}, 2) ELSE round_even({price}, 4) END AS key
+        FROM lines WHERE {Col.QUANTITY} > 0 AND {Col.PRODUCT_ID} IS NOT NULL"""
+
+
+def query_price_panel(table: ParquetTable, freq: str = "D"):
+    """``ml.pricing.make_price_panel`` of the whole dataset, aggregated in place."""
+    from ml.pricing.panel import RECENT_DAYS, finish_panel
+
+    span = query(table, f"SELECT count(*) AS n, min(date_trunc('day', {Col.DATE})) AS first, "
+                        f"max(date_trunc('day', {Col.DATE})) AS last FROM lines").iloc[0]
+    if int(span["n"]) == 0:
+        raise DataError("pricing.error.no_rows")
+    valid = _valid_lines(table)
+    daily = query(table, f"""
+        WITH v AS ({valid}), ok AS (SELECT * FROM v WHERE ok),
+        counts AS (SELECT product_id, day, guest, key, count(*) AS n FROM ok GROUP BY ALL),
+        prices AS (SELECT product_id, day, arg_min(key, [CAST(guest AS DOUBLE), -CAST(n AS DOUBLE), -key]) AS price
+                   FROM counts GROUP BY ALL)
+        SELECT product_id, day AS period, sum(ok.qty) AS units, sum(ok.qty * ok.price) AS revenue,
+               max(ok.promo) AS promo, any_value(p.price) AS day_price
+        FROM ok JOIN prices p USING (product_id, day) GROUP BY product_id, day ORDER BY product_id, day""")
+    daily = daily.rename(columns={"day_price": "price"})
+    daily["period"] = pd.to_datetime(daily["period"]).astype(table.date_dtype)
+    daily["value"] = daily["price"] * daily["units"]
+    current = query(table, f"""
+        WITH v AS ({valid}), ok AS (SELECT * FROM v WHERE ok),
+        recent AS (SELECT product_id, key, CAST(promo >= 0.5 AS INTEGER) + CAST(guest AS INTEGER) AS rank FROM ok
+                   QUALIFY day > max(day) OVER (PARTITION BY product_id) - INTERVAL {RECENT_DAYS} DAY),
+        best AS (SELECT * FROM recent QUALIFY rank = min(rank) OVER (PARTITION BY product_id)),
+        counts AS (SELECT product_id, key, count(*) AS n FROM best GROUP BY ALL)
+        SELECT product_id, arg_max(key, [CAST(n AS DOUBLE), key]) AS price FROM counts GROUP BY ALL""")
+    checks = query(table, f"""
+        WITH v AS ({valid})
+        SELECT count(*) FILTER (WHERE NOT ok) AS invalid, list(DISTINCT product_id) AS sold FROM v""").iloc[0]
+    costs = {}
+    if Col.UNIT_COST in table:
+        out = query(table, f"""
+            SELECT CAST({Col.PRODUCT_ID} AS VARCHAR) AS p,
+                   arg_max({Col.UNIT_COST}, [epoch_us({Col.DATE}), file_row_number]) AS cost
+            FROM lines WHERE {Col.UNIT_COST} > 0 AND {Col.PRODUCT_ID} IS NOT NULL GROUP BY 1""")
+        costs = {str(k): float(v) for k, v in zip(out["p"], out["cost"], strict=True)}
+    names = {str(k): str(v) for k, v in query_product_names(table).items()}
+    unit = table.date_dtype.removeprefix("datetime64[").removesuffix("]")
+    first, last = (pd.Timestamp(span[c]).as_unit(unit) for c in ("first", "last"))
+    return finish_panel(daily, freq, first, last, int(checks["invalid"]), set(_list(checks["sold"])), costs, names,
+                        {str(k): float(v) for k, v in zip(current["product_id"], current["price"], strict=True)})
+
+
+def _list(values) -> list:
+    return [] if values is None else list(values)
