@@ -320,16 +320,17 @@ class Cleaner:
         pick = None if rows is None else pa.array(rows)
         # The Arrow columns are taken and handed to pandas in the pool (pyarrow releases the GIL) while the numpy
         # columns are picked here; each column leaves the cleaner as soon as its output exists, to keep the peak low.
-        jobs = {name: self.pool.submit(_to_pandas, store.pop(name), pick)
-                for store in (self.cats, self.texts) for name in list(store)}
+        arrays = {name: store.pop(name) for store in (self.cats, self.texts) for name in list(store)}
+        jobs = {name: self.pool.submit(_to_pandas, arr, pick) for name, arr in arrays.items()}
         days = self.days if rows is None else self.days[rows]
         columns: dict[str, object] = {Col.DATE: days.astype("datetime64[s]").astype("datetime64[ns]")}
         for store in (self.values, self.flags):
             for name in list(store):
                 values = store.pop(name)
                 columns[name] = values if rows is None else values[rows]
-        for name, job in jobs.items():
-            columns[name] = job.result()
+        for name, job in jobs.items():  # a job no worker has started yet is done here
+            columns[name] = _to_pandas(arrays.pop(name), pick) if job.cancel() else job.result()
+            arrays.pop(name, None)
         frame = pd.DataFrame(columns, copy=False)
         return frame[[c for c in CANONICAL_COLUMNS if c in frame.columns]]
 

@@ -72,9 +72,12 @@ def _row_hashes(
         _hash_rows(h, 0, n, date_key, values, arrays, flags, text_key)
         return h
     half = n // 2
-    jobs = [pool.submit(_hash_rows, h, lo, hi, date_key, values, arrays, flags, text_key)
-            for lo, hi in ((0, half), (half, n))]
-    for job in jobs:
+    args = (date_key, values, arrays, flags, text_key)
+    job = pool.submit(_hash_rows, h, half, n, *args)
+    _hash_rows(h, 0, half, *args)
+    if job.cancel():  # no worker free yet (the pool may be busy hashing the file): this thread does it
+        _hash_rows(h, half, n, *args)
+    else:
         job.result()
     return h
 
