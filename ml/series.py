@@ -104,7 +104,7 @@ def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
             }
             for c in cols:
                 out[c] = np.concatenate(sum_parts[c])
-            return pd.DataFrame(out)
+            return pd.DataFrame(out, copy=False)  # fresh arrays: no need to copy them into one block
     day = frame[Col.DATE].dt.floor("D")
     keys = [day.rename(Col.DATE), frame[Col.PRODUCT_ID]]
     return frame[cols].groupby(keys, observed=True, sort=False).sum().reset_index()

@@ -61,8 +61,7 @@ def map_columns(
     if not (mapping.has(Col.QUANTITY) or mapping.has(Col.REVENUE)):
         raise DataError("ingest.error.no_measure", columns=", ".join(first.source_columns[:12]))
     table = pa.concat_tables([_select(raw, mapping, first) for raw in tables]) if len(tables) > 1 else _select(first, mapping, first)
-    heads = {c: table.column(c).drop_null().slice(0, MAX_EXAMPLES).to_pylist()
-             for c in (Col.DATE, Col.QUANTITY, Col.REVENUE) if c in table.column_names}
+    heads = {c: _first_values(table.column(c)) for c in (Col.DATE, Col.QUANTITY, Col.REVENUE) if c in table.column_names}
     return MappedTable(
         table=table,
         mapping=mapping,
@@ -74,6 +73,14 @@ def map_columns(
         source_columns=first.source_columns,
         heads=heads,
     )
+
+
+def _first_values(column: pa.ChunkedArray, n: int = MAX_EXAMPLES) -> list:
+    """The first ``n`` non-null values, looking at the head before the whole column (which a 1M-row file copies)."""
+    head = column.slice(0, 1000).drop_null()
+    if len(head) >= n or len(column) <= 1000:
+        return head.slice(0, n).to_pylist()
+    return column.drop_null().slice(0, n).to_pylist()
 
 
 def _select(raw: RawTable, mapping: ColumnMapping, first: RawTable) -> pa.Table:

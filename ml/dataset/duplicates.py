@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml.dataset.convert import mix, to_numpy
+
+_PARALLEL_ROWS = 200_000  # below this, one thread hashes faster than two start
 
 
 def find_repeats(
@@ -19,6 +22,7 @@ def find_repeats(
     arrays: dict[str, pa.Array],
     flags: dict[str, np.ndarray],
     text_key: Callable[[pa.Array], np.ndarray] | None = None,
+    pool: Executor | None = None,
 ) -> np.ndarray:
     """Mask over all rows of those among ``rows`` equal in every column to an earlier one of ``rows``.
 
@@ -26,12 +30,12 @@ def find_repeats(
     ``flags``: boolean columns; ``text_key``: equal plain texts -> equal int64 keys (default: their lengths; the
     streamed path hashes the values). A 64-bit hash over cheap per-column keys (numbers' bits, category codes, text
     keys) finds the few rows that *might* repeat another; only those are compared value by value, so the
-    answer is exact."""
+    answer is exact. With a ``pool``, the two halves of the rows are hashed in parallel (numpy releases the GIL)."""
     n = len(date_key)
     repeats = np.zeros(n, dtype=bool)
     if len(rows) < 2:
         return repeats
-    hashes = _row_hashes(date_key, values, arrays, flags, text_key or text_lengths)
+    hashes = _row_hashes(date_key, values, arrays, flags, text_key or text_lengths, pool)
     hashes = hashes[rows] if len(rows) < n else hashes
     ordered = np.sort(hashes)  # a sort of 64-bit keys is several times faster than a hash table here
     repeated_values = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
@@ -60,16 +64,46 @@ def _row_hashes(
     arrays: dict[str, pa.Array],
     flags: dict[str, np.ndarray],
     text_key: Callable[[pa.Array], np.ndarray],
+    pool: Executor | None = None,
 ) -> np.ndarray:
-    h = np.full(len(date_key), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    mix(h, date_key)
-    for column in values.values():
-        mix(h, np.where(np.isnan(column), np.inf, column + 0.0).view(np.int64))
-    for arr in arrays.values():
-        if isinstance(arr, pa.DictionaryArray):
-            mix(h, to_numpy(pc.fill_null(arr.indices, -1)))
-        else:
-            mix(h, text_key(arr))
-    for column in flags.values():
-        mix(h, column)
+    n = len(date_key)
+    h = np.empty(n, dtype=np.uint64)
+    if pool is None or n < _PARALLEL_ROWS:
+        _hash_rows(h, 0, n, date_key, values, arrays, flags, text_key)
+        return h
+    half = n // 2
+    args = (date_key, values, arrays, flags, text_key)
+    job = pool.submit(_hash_rows, h, half, n, *args)
+    _hash_rows(h, 0, half, *args)
+    if job.cancel():  # no worker free yet (the pool may be busy hashing the file): this thread does it
+        _hash_rows(h, half, n, *args)
+    else:
+        job.result()
     return h
+
+
+def _hash_rows(
+    out: np.ndarray,
+    lo: int,
+    hi: int,
+    date_key: np.ndarray,
+    values: dict[str, np.ndarray],
+    arrays: dict[str, pa.Array],
+    flags: dict[str, np.ndarray],
+    text_key: Callable[[pa.Array], np.ndarray],
+) -> None:
+    """The hash of rows ``lo:hi`` into the same rows of ``out`` (each row's hash depends on that row alone)."""
+    h = out[lo:hi]
+    h[:] = 0x9E3779B97F4A7C15
+    mix(h, date_key[lo:hi])
+    for column in values.values():
+        part = column[lo:hi]
+        mix(h, np.where(np.isnan(part), np.inf, part + 0.0).view(np.int64))
+    for arr in arrays.values():
+        part = arr.slice(lo, hi - lo)
+        if isinstance(part, pa.DictionaryArray):
+            mix(h, to_numpy(pc.fill_null(part.indices, -1)))
+        else:
+            mix(h, text_key(part))
+    for column in flags.values():
+        mix(h, column[lo:hi])

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,10 +85,12 @@ def load_dataset(
     """Read, map and clean one or more files (monthly exports with the same columns are concatenated)."""
     options = options or CleaningOptions()
     with ThreadPoolExecutor(_WORKERS) as pool:
-        hashing = pool.submit(_hash_files, files)  # hashlib releases the GIL: overlaps with reading
         mapped = map_columns(read_tables(files, limits, options.encoding), mapping_overrides, options.day_first)
-        frame, report = clean(mapped, options, pool)
-        digest = hashing.result()
+        # hashlib releases the GIL: started once the columns are converted, the hash runs beside the cleaning
+        # steps, which use one core, instead of taking a core from the reader and the converters, which use both
+        hashing: list[Future] = []
+        frame, report = clean(mapped, options, pool, lambda: hashing.append(pool.submit(_hash_files, files)))
+        digest = hashing[0].result() if hashing else _hash_files(files)
     return Dataset(
         name=name or (files[0][0] if len(files) == 1 else f"{files[0][0]} (+{len(files) - 1})"),
         frame=frame,
@@ -100,11 +102,14 @@ def load_dataset(
     )
 
 
-def clean(mapped: MappedTable, options: CleaningOptions, pool: Executor) -> tuple[pd.DataFrame, ValidationReport]:
-    """The clean frame and its report; refuses a result with fewer than two usable rows, saying why."""
+def clean(
+    mapped: MappedTable, options: CleaningOptions, pool: Executor, converted: Callable[[], object] | None = None
+) -> tuple[pd.DataFrame, ValidationReport]:
+    """The clean frame and its report; refuses a result with fewer than two usable rows, saying why.
+    ``converted``: called once every column is converted (the parallel part of the cleaning is over)."""
     report = _start_report(mapped, options)
     frame = Cleaner(mapped.take_table(), mapped.date_style, mapped.number_style, options, report, mapped.origin,
-                    pool).run()
+                    pool).run(converted)
     report.rows_kept = len(frame)
     _refuse_empty(report, mapped)
     return frame, report

@@ -59,6 +59,17 @@ def test_a_shop_of_ordinary_products_loses_nothing():
     assert not found.rows.any() and found.codes.empty
 
 
+def test_price_behaviour_is_judged_on_the_10th_to_90th_percentile_not_the_extremes():
+    # OUTLIER: 20 lines at 10.00, one clearance line at 0.10 and one typo at 900: extremes 9,000x apart, percentiles
+    # equal -> a product. X7: prices spread evenly from 0.5 to 900 -> p90/p10 far over 50 -> not a product.
+    # FEW: 4 lines just as spread -> too few lines to judge. PLAIN: one price.
+    product = ["OUTLIER"] * 22 + ["X7"] * 20 + ["FEW"] * 4 + ["PLAIN"] * 10
+    price = [10.0] * 20 + [0.1, 900.0] + list(np.geomspace(0.5, 900.0, 20)) + [0.5, 30.0, 300.0, 900.0] + [3.0] * 10
+    found = find_non_products(pd.Series(product), None, np.ones(len(product)), np.array(price))
+    assert found.codes[["product_id", "why"]].values.tolist() == [["X7", "price_varies"]]
+    assert found.rows.sum() == 20 and found.rows[22:42].all()
+
+
 def test_product_names_are_the_usual_text_not_the_last_note():
     frame = pd.DataFrame({"product_id": ["A", "A", "A", "B"], "description": ["CAKESTAND", "CAKESTAND", "damaged", "B"]})
     names = product_names(frame)
