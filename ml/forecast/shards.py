@@ -27,7 +27,7 @@ import pandas as pd
 from ml.engine import Engine, LocalEngine
 from ml.forecast.baselines import BASELINES, forecast_baselines
 from ml.forecast.config import ForecastConfig
-from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
+from ml.forecast.data import DS, ID, Y
 from ml.forecast.evaluation import (
     FoldResult,
     aggregate_metrics,
@@ -37,9 +37,8 @@ from ml.forecast.evaluation import (
     summarise_scorecard,
 )
 from ml.forecast.metrics import coverage
-from ml.forecast.pipeline import ForecastResult, run_forecast, value_floor
+from ml.forecast.pipeline import ForecastResult, check_inputs, run_forecast, value_floor
 from ml.progress import Progress, ProgressSink
-from ml.schema import ConfigError
 
 CHUNKS_PER_WORKER = 4  # baseline chunks per worker: the chunks flow around the network's long task
 
@@ -159,7 +158,9 @@ def forecast_many(series: pd.DataFrame, config: ForecastConfig | None = None, en
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
     if (local and chunks is None) or not models:
         return engine.map(run, [series])[0]
-    frame, freq = _check_inputs(series, config, backtest_folds, interval_level)
+    # run_forecast's checks before any task starts, so that bad data is said once, as the local run says it; the
+    # chunks are cut from the prepared frame with its frequency (a chunk alone could read another)
+    frame, freq = check_inputs(series, config, backtest_folds, interval_level)
     ids = shard_ids(frame, chunks or CHUNKS_PER_WORKER * engine.workers)
     columns = frame[[ID, DS, Y]]
     items: list[tuple[str, Any]] = [("network", series)]  # first: the longest task starts at once
@@ -169,22 +170,6 @@ def forecast_many(series: pd.DataFrame, config: ForecastConfig | None = None, en
                              deadline=deadline)
     network, *chunked = engine.map(task, items)
     return join_baselines(network, chunked, models, value_floor(frame), time.perf_counter() - started)
-
-
-def _check_inputs(series: pd.DataFrame, config: ForecastConfig, backtest_folds: int,
-                  interval_level: float) -> tuple[pd.DataFrame, str]:
-    """``run_forecast``'s checks before any task starts, so that bad data is said once, as the local run says it; the
-    prepared frame and its frequency (the baselines' chunks are cut from it: a chunk alone could read another)."""
-    config.validate()
-    if not 0 < interval_level < 1:
-        raise ConfigError("forecast.error.out_of_range", setting="interval_level", value=interval_level, low=0, high=1)
-    if backtest_folds < 0 or backtest_folds > 20:
-        raise ConfigError("forecast.error.out_of_range", setting="backtest_folds", value=backtest_folds, low=0,
-                          high=20)
-    frame, freq = prepare_frame(series)
-    check_series_content(frame)
-    check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
-    return frame, freq
 
 
 def join_baselines(network: ForecastResult, parts: list[BaselinePart], models: tuple[str, ...],
