@@ -10,12 +10,17 @@ one task over every SKU and the baselines (naive, seasonal naive, moving average
 scores) run in 4·W chunks beside it; the answer is the local one. Every engine gets a small warm-up run first
 (imports, XLA compilation, Ray's workers), so the times compare the work, not the start. The seed noise is the
 network's MASE over ``--seeds`` local runs without baselines (the baselines do not depend on the seed).
+
+The local run gets the thread caps every Ray task and job worker gets (``ml.engine.worker_env``: one BLAS/OpenMP/XLA
+thread) unless ``--threads default``: on a loaded machine the libraries' default thread pools spin against the other
+processes, and the comparison would be of thread pools, not engines.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -152,7 +157,14 @@ def main() -> None:
     parser.add_argument("--target", type=int, default=100_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 1, 2])
     parser.add_argument("--old-shards", action="store_true")
+    parser.add_argument("--threads", choices=["capped", "default"], default="capped")
     args = parser.parse_args()
+    if args.threads == "capped" and os.environ.get("OMP_NUM_THREADS") != "1":
+        from ml.engine import worker_env
+
+        # numpy's BLAS started its threads at import: run again with the caps set from the start
+        env = {**os.environ, **worker_env()}
+        os.execve(sys.executable, [sys.executable, "-m", "bench.ray_scale", *sys.argv[1:]], env)
     scale(args.skus, args.days, args.epochs, args.target, args.seeds, args.old_shards)
 
 
