@@ -132,8 +132,8 @@ SMALL = ("--epochs", "8", "--window", "14", "--horizon", "7", "--units", "16", "
          "--combine", "none")
 # Network MASE on planted_products() with SMALL, local runs (bench/RESULTS.md, "Ray ... one network"): seeds 7 / 1 /
 # 2 give 8.929 / 4.726 / 3.743, so at 8 epochs the seeds' noise (range 5.2) swamps any real effect; the Ray run is
-# held to the float rounding of the same training in another process instead (measured: identical), and the old
-# sharding (two global models, 10.577 at seed 7, 18% off) fails that by far.
+# held to the float rounding of the same training in another process instead (rel 1e-6; bench/ray_scale.py finds
+# the metrics identical), and the old sharding (two global models, 10.577 at seed 7, 18% off; shards 2) fails it.
 
 
 def _cli(*args: str) -> dict:
