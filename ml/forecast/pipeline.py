@@ -169,15 +169,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     """
     started = time.perf_counter()
     config = config if config is not None else ForecastConfig()
-    config.validate()
-    if not 0 < interval_level < 1:
-        raise ConfigError("forecast.error.out_of_range", setting="interval_level", value=interval_level, low=0, high=1)
-    if backtest_folds < 0 or backtest_folds > 20:
-        raise ConfigError("forecast.error.out_of_range", setting="backtest_folds", value=backtest_folds, low=0,
-                          high=20)
-    frame, freq = prepare_frame(df_long)
-    check_series_content(frame)
-    check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
+    frame, freq = check_inputs(df_long, config, backtest_folds, interval_level)
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
 
     # every training runs config.ensemble networks; the future fit runs warm_start_epochs when it is warm-started
@@ -266,6 +258,22 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         forecaster=final, total_seconds=time.perf_counter() - started,
         backend=holdout_fold.forecaster.backend_,
     )
+
+
+def check_inputs(df_long: pd.DataFrame, config: ForecastConfig, backtest_folds: int,
+                 interval_level: float) -> tuple[pd.DataFrame, str]:
+    """The checks before any training (typed errors for bad settings or data); the prepared frame and its
+    frequency."""
+    config.validate()
+    if not 0 < interval_level < 1:
+        raise ConfigError("forecast.error.out_of_range", setting="interval_level", value=interval_level, low=0, high=1)
+    if backtest_folds < 0 or backtest_folds > 20:
+        raise ConfigError("forecast.error.out_of_range", setting="backtest_folds", value=backtest_folds, low=0,
+                          high=20)
+    frame, freq = prepare_frame(df_long)
+    check_series_content(frame)
+    check_history(frame, config, held_out=config.horizon * (backtest_folds + 1))
+    return frame, freq
 
 
 def _apply(widths: ConformalWidths, frame: pd.DataFrame, horizon: int,

@@ -130,11 +130,10 @@ def planted_products(n_products: int = 6, days: int = 180, seed: int = 0) -> pd.
 
 SMALL = ("--epochs", "8", "--window", "14", "--horizon", "7", "--units", "16", "--patience", "8", "--seed", "7",
          "--combine", "none")
-# Network MASE on planted_products() with SMALL (bench/ray_scale.py --spread runs the shards in one process, which
-# is what Ray runs): seed 1: one global model 4.726, two shards 4.686; seed 2: 3.743 and 5.219; seed 7 through this
-# CLI: local 8.929, Ray (2 shards) 10.577; naive 8.678. At 8 epochs the network does not beat naive and its seed
-# range (3.7-8.9 over 3 seeds) swamps any sharding effect, so its MASE is not compared here: that needs a config
-# that trains to a stable network, measured on a quiet machine (not done: see bench/RESULTS.md, Ray section).
+# Network MASE on planted_products() with SMALL, local runs (bench/RESULTS.md, "Ray ... one network"): seeds 7 / 1 /
+# 2 give 8.929 / 4.726 / 3.743, so at 8 epochs the seeds' noise (range 5.2) swamps any real effect; the Ray run is
+# held to the float rounding of the same training in another process instead (rel 1e-6; bench/ray_scale.py finds
+# the metrics identical), and the old sharding (two global models, 10.577 at seed 7, 18% off; shards 2) fails it.
 
 
 def _cli(*args: str) -> dict:
@@ -145,22 +144,30 @@ def _cli(*args: str) -> dict:
 
 
 @pytest.mark.slow
-def test_products_forecast_on_ray_has_the_local_shape_and_baselines(ray_engine, tmp_path):
+def test_products_forecast_on_ray_gives_the_local_metrics(ray_engine, tmp_path):
     path = tmp_path / "sales.csv"
     planted_products().to_csv(path, index=False)
     common = (str(path), "--map", "date=Date,product_id=SKU,quantity=Qty,unit_price=Price", "--level", "products",
               "--json", *SMALL)
     local = _cli(*common)
     on_ray = _cli(*common, "--engine", "ray", "--ray-address", ray.get_runtime_context().gcs_address)
-    assert local["engine"] == "local" and local["shards"] == 1
-    assert on_ray["engine"] == "ray" and on_ray["shards"] == 2
+    assert local["engine"] == "local" and on_ray["engine"] == "ray"
+    assert local["shards"] == on_ray["shards"] == 1  # one network over every product, on 2 workers
     assert set(on_ray) == set(local) and set(on_ray["metrics"]) == set(local["metrics"])
     assert [(r["unique_id"], r["date"]) for r in on_ray["forecast"]] == [(r["unique_id"], r["date"])
                                                                         for r in local["forecast"]]
-    for model, metrics in local["metrics"].items():  # baselines are per series: the sharding cannot change them
-        if model != "network":
-            assert on_ray["metrics"][model] == pytest.approx(metrics, rel=1e-9), model
-    assert on_ray["epochs_run"] > 0 and on_ray["metrics"]["network"]["mase"] is not None
+    for model, metrics in local["metrics"].items():  # the network to float rounding, the baselines exactly
+        tolerance = 1e-6 if model == "network" else 1e-12
+        assert on_ray["metrics"][model] == pytest.approx(metrics, rel=tolerance), model
+    for key in ("value", "lower", "upper"):  # the forecast and its conformal bounds (pooled over every product)
+        assert [r[key] for r in on_ray["forecast"]] == pytest.approx([r[key] for r in local["forecast"]], rel=1e-6)
+    assert [(r["unique_id"], r["model"], r["best"]) for r in on_ray["series"]] == \
+        [(r["unique_id"], r["model"], r["best"]) for r in local["series"]]
+    assert [r["mase"] for r in on_ray["series"]] == pytest.approx([r["mase"] for r in local["series"]], rel=1e-6)
+    assert on_ray["baseline_models"] == local["baseline_models"] and on_ray["coverage"] == local["coverage"]
+    assert on_ray["epochs_run"] == local["epochs_run"] > 0
+    # the network beats nothing at 8 epochs, but it is a network: not a baseline under another name
+    assert local["metrics"]["network"]["mase"] != pytest.approx(local["metrics"]["naive"]["mase"], rel=1e-3)
 
 
 # ------------------------------------------------------------------------------------ search and recommenders
