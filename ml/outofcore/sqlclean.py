@@ -1,0 +1,571 @@
+"""The DuckDB fast path of ``load_large_dataset``: a plain export read by DuckDB's parallel CSV reader into a table
+on disk, cleaned there in SQL, and written to Parquet, with the report, totals and fingerprint the in-memory path
+gives (``ml.dataset.Cleaner``'s steps, in its order; per-product and per-return work in Python on the few rows or
+products that need it).
+
+Taken only where DuckDB provably reads the file as ``ml.ingest`` does: UTF-8, the header on the first line, no
+title or footer lines, no quote characters, every line with the header's number of fields (DuckDB's strict reader
+stops otherwise), ISO day dates (``2024-03-01``), plain decimal-point numbers (``-12.50``) and no text columns
+whose values the non-product rules read (product names, descriptions) or promotion flags. Anything else returns
+``None`` and the caller streams the file in batches (``ml.outofcore.cleaner``). Memory is bounded by DuckDB's
+``memory_limit`` (it spills to the work folder) plus two float columns of the kept rows for the control totals.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ml.dataset import MAX_EXAMPLES, SAMPLE_ROWS, CleaningOptions, ReturnsPolicy
+from ml.dataset.cleaner import OUTLIER_FLOOR
+from ml.dataset.convert import number_text
+from ml.dataset.report import Action
+from ml.dataset.returns import match_returns
+from ml.ingest.text import NULL_VALUES
+from ml.limits import IngestLimits
+from ml.outofcore.stored import ROW_GROUP, StoredDataset, StoredTotals
+from ml.products import (
+    MIN_BEHAVIOUR_LINES,
+    NEGATIVE_SHARE_LIMIT,
+    PRICE_RATIO_LIMIT,
+    SERVICE_CODES,
+    NonProducts,
+)
+from ml.schema import CANONICAL_COLUMNS, Col, DataError
+
+_ISO = "%Y-%m-%d"
+# What pyarrow's utf8_trim_whitespace trims (measured over U+0000..U+3000), for DuckDB's trim().
+_WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+                                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+_NUMBERS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
+_TEXTS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
+_DICTIONARY = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
+_CHUNK = 16 * 2**20
+MEMORY_LIMIT_MB = 512  # DuckDB's working memory; it spills to the work folder past it
+THREADS = 2
+
+
+class _Ineligible(Exception):
+    """The file needs the batch path (a layout or value DuckDB would read differently)."""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ------------------------------------------------------------------------------------------------ layout
+
+
+def _plain_layout(source) -> bool:
+    fmt = source.format
+    if fmt.encoding not in ("utf-8", "utf-8-sig") or fmt.skipped_title_lines or fmt.skipped_footer_lines:
+        return False
+    if source.newlines_in_values or len(fmt.delimiter) != 1 or fmt.delimiter in "\r\n\"'":
+        return False
+    if source.end != source.path.stat().st_size:
+        return False
+    with open(source.path, "rb") as fh:
+        first = fh.readline()
+    return len(first) == source.start and first.endswith(b"\n")
+
+
+def _count_lines(source) -> int:
+    """Data lines of the file (no quotes, so one line per newline); an empty line means the batch path."""
+    lines, last, tail = 0, b"\n", b"\n"  # a first data line that is empty counts as an empty line
+    with open(source.path, "rb") as fh:
+        fh.seek(source.start)
+        while chunk := fh.read(_CHUNK):
+            edge = tail + chunk[:2]
+            if b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in edge or b"\n\r\n" in edge:
+                raise _Ineligible
+            lines += chunk.count(b"\n")
+            tail, last = chunk[-2:], chunk
+    if last[-1:] != b"\n" and source.end > source.start:
+        lines += 1
+    return lines
+
+
+def _sample(source, rows: int) -> dict[str, pa.Array]:
+    """``ml.outofcore.clean._sample``'s rows (the same evenly spread line numbers), found by their newlines and
+    parsed by the same reader settings."""
+    from ml.outofcore.source import iter_batches
+
+    n = SAMPLE_ROWS
+    want = np.arange(rows) if rows <= n else np.unique(
+        np.r_[np.arange(n // 2), np.linspace(0, rows - 1, n // 2).astype(np.int64)])
+    picked: list[bytes] = []
+    line0, carry = 0, b""
+    with open(source.path, "rb") as fh:
+        fh.seek(source.start)
+        while (chunk := fh.read(_CHUNK)) or carry:
+            data = carry + chunk
+            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+            if not chunk and (not len(ends) or ends[-1] != len(data) - 1):
+                ends = np.r_[ends, len(data)]  # the last line without a newline
+            starts = np.r_[0, ends[:-1] + 1]
+            local = want[(want >= line0) & (want < line0 + len(ends))] - line0
+            picked.extend(data[s:e] for s, e in zip(starts[local].tolist(), ends[local].tolist(), strict=True))
+            line0 += len(ends)
+            carry = data[ends[-1] + 1:] if len(ends) else data
+            if not chunk:
+                break
+    tmp = _BytesSource(source, b"\n".join(picked) + b"\n")
+    table = pa.Table.from_batches(list(iter_batches(tmp)),
+                                  schema=pa.schema([(c, pa.string()) for c in source.columns]))
+    return {name: table.column(name).combine_chunks() for name in table.column_names}
+
+
+class _BytesSource:
+    """A ``TextSource`` over sampled lines held in memory (for ``iter_batches``)."""
+
+    def __init__(self, source, data: bytes) -> None:
+        self._file = tempfile.NamedTemporaryFile(prefix="saleslens-sample-", suffix=".csv")  # noqa: SIM115
+        self._file.write(data)
+        self._file.flush()
+        self.path = Path(self._file.name)
+        self.start, self.end = 0, len(data)
+        self.columns = source.columns
+        self.format = source.format
+        self.newlines_in_values = False
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+def _raw(name: str) -> str:
+    """A cell as pyarrow reads it: the null spellings (``ml.ingest.text.NULL_VALUES``) are missing."""
+    nulls = ", ".join(_lit(v) for v in NULL_VALUES if v)
+    return f"CASE WHEN {_q(name)} IN ({nulls}) THEN NULL ELSE {_q(name)} END"
+
+
+def _select(source, mapping) -> tuple[str, list[str]]:
+    """The typed, trimmed, derived columns of one file, the first reason each line is dropped for (the cleaner's
+    row-local checks, in its order), and ``ok``: every value is one DuckDB reads as ``ml.parsing`` would."""
+    cols = mapping.columns
+    v = {c: f"v_{i}" for i, c in enumerate(cols)}
+    inner = ", ".join(f"{_raw(src)} AS {v[c]}" for c, src in cols.items())
+    types = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in source.columns)
+    reader = (f"read_csv({_lit(str(source.path))}, header=true, delim={_lit(source.format.delimiter)}, quote='', "
+              f"escape='', columns={{{types}}}, auto_detect=false, strict_mode=true, null_padding=false, "
+              f"parallel=true)")
+    ok = [f"({v[Col.DATE]} IS NULL OR (regexp_full_match({v[Col.DATE]}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+          f"AND TRY_CAST({v[Col.DATE]} AS DATE) IS NOT NULL))"]
+    typed = {Col.DATE: f"TRY_CAST({v[Col.DATE]} AS DATE)"}
+    for c in _NUMBERS:
+        if c in cols:
+            ok.append(f"({v[c]} IS NULL OR regexp_full_match({v[c]}, '-?[0-9]+(\\.[0-9]+)?'))")
+            typed[c] = f"TRY_CAST({v[c]} AS DOUBLE)"
+    for c in _TEXTS:
+        if c in cols:
+            # trim() with a set of characters is slow: only values that start or end with one pay for it
+            edge = ", ".join(str(ord(ch)) for ch in _WHITESPACE)
+            typed[c] = (f"CASE WHEN ord({v[c]}) IN ({edge}) OR ord(right({v[c]}, 1)) IN ({edge}) "
+                        f"THEN NULLIF(trim({v[c]}, {_lit(_WHITESPACE)}), '') ELSE {v[c]} END")
+    mid = ", ".join(f"{expr} AS {_q(c)}" for c, expr in typed.items())
+    q, price, rev = (_q(c) if c in cols else None for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
+    # _derive_measures (non-kept rows may differ: they are never read again)
+    if q and price and not rev:
+        rev = f"({q} * {price})"
+    elif q and rev and not price:
+        price = f"abs({rev} / NULLIF({q}, 0))"
+    elif q and rev and price:
+        rev = f"(CASE WHEN {rev} IS NULL AND {price} IS NOT NULL THEN {q} * {price} ELSE {rev} END)"
+    reasons = [f"WHEN {_q(Col.DATE)} IS NULL THEN 'missing_date'"]
+    if q:
+        if Col.REVENUE not in cols:
+            reasons.append(f"WHEN {q} IS NULL THEN 'missing_quantity'")
+        reasons.append(f"WHEN {q} = 0 THEN 'zero_quantity'")
+    if Col.UNIT_PRICE in cols:
+        reasons.append(f"WHEN {_q(Col.UNIT_PRICE)} < 0 THEN 'negative_price'")
+    no_measure = f"{q} IS NULL AND {rev} IS NULL" if q and rev else f"{rev or q} IS NULL"
+    reasons.append(f"WHEN {no_measure} THEN 'no_measure'")
+    out = [_q(Col.DATE)]
+    extra = []
+    for c in _NUMBERS:
+        if c == Col.QUANTITY and q:
+            out.append(f"{q} AS {_q(c)}")
+        elif c == Col.UNIT_PRICE and price:
+            out.append(f"{price} AS {_q(c)}")
+            if Col.UNIT_PRICE in cols:
+                extra.append(f"{_q(Col.UNIT_PRICE)} AS raw_price")
+        elif c == Col.REVENUE and rev:
+            out.append(f"{rev} AS {_q(c)}")
+            if Col.REVENUE in cols and price and Col.UNIT_PRICE in cols:
+                extra.append(f"({_q(Col.REVENUE)} IS NULL AND {_q(Col.UNIT_PRICE)} IS NOT NULL) AS filled")
+        elif c == Col.UNIT_COST and c in cols:
+            out.append(f"CASE WHEN {_q(c)} < 0 THEN NULL ELSE {_q(c)} END AS {_q(c)}")
+            extra.append(f"{_q(c)} < 0 AS negative_cost")
+    out += [_q(c) for c in _TEXTS if c in cols]
+    sql = (f"SELECT {', '.join(out + extra)}, CASE {' '.join(reasons)} END AS gone, ok FROM "
+           f"(SELECT {mid}, {' AND '.join(ok)} AS ok FROM (SELECT {inner} FROM {reader}))")
+    return sql, [c for c in CANONICAL_COLUMNS if c in cols or (c == Col.REVENUE and rev) or
+                 (c == Col.UNIT_PRICE and price)]
+
+
+# ------------------------------------------------------------------------------------------------ cleaning
+
+
+class SqlCleaner:
+    """``Cleaner``'s steps over the DuckDB table ``t`` (one row per data line, ``rowid`` = line number, ``gone`` =
+    why the row was dropped, NULL while kept); the report is filled in the cleaner's order."""
+
+    def __init__(self, con, columns: list[str], mapping, options: CleaningOptions, report, origin) -> None:
+        self.con = con
+        self.columns = columns  # canonical columns of t, in frame order
+        self.mapping = mapping
+        self.options = options
+        self.report = report
+        self.origin = origin
+
+    def has(self, col: str) -> bool:
+        return col in self.columns
+
+    def scalar(self, sql: str):
+        return self.con.execute(sql).fetchall()[0][0]
+
+    def drop_rows(self, reason: str, rows: np.ndarray) -> None:
+        if len(rows) == 0:
+            return
+        self.con.register("ids", pa.table({"i": pa.array(np.asarray(rows, dtype=np.int64))}))
+        self.con.execute(f"UPDATE t SET gone = {_lit(reason)} WHERE gone IS NULL AND rowid IN (SELECT i FROM ids)")
+        self.con.unregister("ids")
+
+    # -------------------------------------------------------------------------------------------- examples
+
+    def locate(self, i: int) -> str:
+        for fname, n in self.origin:
+            if i < n:
+                return f"{fname} row {i + 1}" if len(self.origin) > 1 else f"row {i + 1}"
+            i -= n
+        return f"row {i + 1}"
+
+    def row_examples(self, where: str, column: str) -> list[str]:
+        context = [c for c in (Col.PRODUCT_ID, Col.ORDER_ID) if self.has(c)]
+        picked = ", ".join([_q(Col.DATE), *(_q(c) for c in context), _q(column)])
+        out = []
+        for row in self.con.execute(f"SELECT {picked} FROM t WHERE {where} ORDER BY rowid LIMIT {MAX_EXAMPLES}"
+                                    ).fetchall():
+            where_text = ", ".join(f"{c}={v}" for c, v in zip(context, row[1:-1], strict=True))
+            value = row[-1]
+            out.append(f"{row[0]} {where_text}: {column}={number_text(value if value is not None else np.nan)}")
+        return out
+
+    # -------------------------------------------------------------------------------------------- steps
+
+    def run(self) -> None:
+        self.row_checks()
+        if self.options.drop_duplicates:
+            self.drop_duplicates()
+        self.find_non_products()
+        self.apply_returns_policy()
+        self.flag_outliers()
+        if self.has(Col.CUSTOMER_ID):
+            self.report.add("missing_customer", self.scalar(
+                f"SELECT count(*) FROM t WHERE gone IS NULL AND {_q(Col.CUSTOMER_ID)} IS NULL"), Action.FLAGGED)
+
+    def row_checks(self) -> None:
+        """``_take_dates``, ``_drop_unusable`` and ``_derive_measures``: their counts from the ``gone`` column."""
+        counts = dict(self.con.execute("SELECT gone, count(*) FROM t WHERE gone IS NOT NULL GROUP BY gone").fetchall())
+        cols = self.mapping.columns
+        rep = self.report
+        if counts.get("missing_date"):
+            rows = [r[0] for r in self.con.execute(f"SELECT rowid FROM t WHERE gone = 'missing_date' ORDER BY rowid "
+                                                   f"LIMIT {MAX_EXAMPLES}").fetchall()]
+            rep.add("missing_date", counts["missing_date"], Action.DROPPED, [f"{self.locate(i)}: (empty)" for i in rows])
+        for reason in ("missing_quantity", "zero_quantity"):
+            rep.add(reason, counts.get(reason, 0), Action.DROPPED)
+        late = "(gone IS NULL OR gone = 'no_measure')"  # still kept when the price and measures are looked at
+        if Col.UNIT_PRICE in cols:
+            if counts.get("negative_price"):
+                rep.add("negative_price", counts["negative_price"], Action.DROPPED,
+                        self.row_examples("gone = 'negative_price'", Col.UNIT_PRICE))
+            rep.add("zero_price", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND raw_price = 0"), Action.FLAGGED)
+        q, price, rev = (c in cols for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
+        if q and price and not rev:
+            rep.add("derived_revenue", self.scalar(f"SELECT count(*) FROM t WHERE {late}"), Action.INFO)
+        elif q and rev and not price:
+            rep.add("derived_price", self.scalar(f"SELECT count(*) FROM t WHERE {late}"), Action.INFO)
+        elif q and rev and price:
+            rep.add("derived_revenue", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND filled"), Action.CHANGED)
+        rep.add("no_measure", counts.get("no_measure", 0), Action.DROPPED)
+        if Col.UNIT_COST in cols:
+            rep.add("negative_cost", self.scalar("SELECT count(*) FROM t WHERE gone IS NULL AND negative_cost"),
+                    Action.CHANGED)
+
+    def _compared(self) -> list[str]:
+        """The columns two rows must agree on to repeat each other (numbers with -0 read as 0, as numpy does)."""
+        return [f"({_q(c)} + 0.0)" if c in _NUMBERS else _q(c) for c in self.columns]
+
+    def drop_duplicates(self) -> None:
+        """Exact repeats of an earlier kept row: a hash finds the few candidates, a window compares them exactly."""
+        cols = ", ".join(self._compared())
+        self.con.execute(f"CREATE TEMP TABLE dup_h AS SELECT h FROM (SELECT hash({cols}) AS h FROM t "
+                         "WHERE gone IS NULL) GROUP BY h HAVING count(*) > 1")
+        found = self.con.execute(
+            f"SELECT i FROM (SELECT rowid AS i, row_number() OVER (PARTITION BY {cols} ORDER BY rowid) AS n "
+            f"FROM t WHERE gone IS NULL AND hash({cols}) IN (SELECT h FROM dup_h)) WHERE n > 1").fetchnumpy()["i"]
+        self.con.execute("DROP TABLE dup_h")
+        self.report.add("duplicates", len(found), Action.DROPPED)
+        self.drop_rows("duplicates", found)
+
+    def find_non_products(self) -> None:
+        """``ml.products.find_non_products`` without a product text: the per-product figures it judges by (lines,
+        price percentiles, negative lines) summed in SQL, the judgement made here on one row per product."""
+        if not self.has(Col.PRODUCT_ID):
+            return
+        p = _q(Col.PRODUCT_ID)
+        q, price = (_q(c) if self.has(c) else None for c in (Col.QUANTITY, Col.UNIT_PRICE))
+        figures = ["count(*) AS lines"]
+        if price:
+            positive = f"{price} > 0" + (f" AND {q} > 0" if q else "")
+            figures.append(f"quantile_cont(CASE WHEN {positive} THEN {price} END, [0.1, 0.9]) AS pct")
+        if q:
+            figures.append(f"count(*) FILTER ({q} < 0) AS negative")
+        per = self.con.execute(f"SELECT {p} AS product, {', '.join(figures)} FROM t WHERE gone IS NULL "
+                               f"AND {p} IS NOT NULL GROUP BY {p}").df()
+        if per.empty:
+            return
+        ids = per["product"].astype(str)
+        why = np.where(ids.str.strip().str.upper().isin(SERVICE_CODES), "code", "").astype(object)
+        lines = per["lines"].to_numpy()
+        if price:
+            pct = per["pct"].to_numpy()
+            q10 = np.array([np.nan if v is None or len(v) == 0 or v[0] is None else v[0] for v in pct], dtype=float)
+            q90 = np.array([np.nan if v is None or len(v) == 0 or v[1] is None else v[1] for v in pct], dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                varies = (lines >= MIN_BEHAVIOUR_LINES) & (q90 / q10 > PRICE_RATIO_LIMIT)
+            why[(why == "") & varies] = "price_varies"
+        if q:
+            share = per["negative"].to_numpy() / lines
+            why[(why == "") & (lines >= 3) & (share >= NEGATIVE_SHARE_LIMIT)] = "negative_lines"
+        flagged = why != ""
+        if not flagged.any():
+            return
+        codes = pd.DataFrame({"product_id": ids.to_numpy()[flagged], "name": "", "lines": lines[flagged],
+                              "why": why[flagged]}).sort_values(["lines", "product_id"], ascending=[False, True])
+        found = NonProducts(rows=np.zeros(0, bool), write_offs=np.zeros(0, bool), codes=codes.reset_index(drop=True))
+        count = int(codes["lines"].sum())
+        if self.options.keep_non_products:
+            self.report.add("non_product", count, Action.FLAGGED, found.describe())
+            return
+        self.report.add("non_product", count, Action.DROPPED, found.describe())
+        self.con.register("names", pa.table({"product": pa.array(codes["product_id"].tolist(), pa.string())}))
+        self.con.execute(f"UPDATE t SET gone = 'non_product' WHERE gone IS NULL AND {p} IN (SELECT product FROM names)")
+        self.con.unregister("names")
+
+    def apply_returns_policy(self) -> None:
+        q = _q(Col.QUANTITY) if self.has(Col.QUANTITY) else None
+        measure = q or _q(Col.REVENUE)
+        returns = f"gone IS NULL AND {measure} < 0"
+        n_returns = self.scalar(f"SELECT count(*) FROM t WHERE {returns}")
+        if self.has(Col.ORDER_ID) and n_returns:
+            cancelled = self.scalar(f"SELECT count(*) FROM t WHERE {returns} AND "
+                                    f"lower({_q(Col.ORDER_ID)}) LIKE 'c%'")
+            self.report.add("cancellations", cancelled, Action.INFO)
+        if not n_returns:
+            return
+        policy = self.options.returns
+        column = Col.QUANTITY if q else Col.REVENUE
+        if policy == ReturnsPolicy.KEEP:
+            self.report.add("returns", n_returns, Action.KEPT, self.row_examples(returns, column))
+        elif policy == ReturnsPolicy.EXCLUDE or q is None or not self.has(Col.PRODUCT_ID):
+            self.report.add("returns", n_returns, Action.DROPPED, self.row_examples(returns, column))
+            self.con.execute(f"UPDATE t SET gone = 'returns' WHERE {returns}")
+        else:
+            self._net_returns(n_returns)
+
+    def _net_returns(self, n_returns: int) -> None:
+        """``Cleaner._net_returns`` on the rows of the customer x product pairs that have a return (the only ones
+        ``match_returns`` visits), then the changed quantities and revenues written back."""
+        q, c, p = _q(Col.QUANTITY), _q(Col.CUSTOMER_ID), _q(Col.PRODUCT_ID)
+        has_c = self.has(Col.CUSTOMER_ID)
+        cust = f"t.{c}" if has_c else "''"  # no customer column: one customer, no guests
+        guest_units = self.scalar(f"SELECT coalesce(-sum({q}), 0) FROM t WHERE gone IS NULL AND {q} < 0 "
+                                  f"AND {cust} IS NULL") if has_c else 0.0
+        rev = _q(Col.REVENUE) if self.has(Col.REVENUE) else "NULL"
+        part = self.con.execute(
+            f"WITH k AS (SELECT DISTINCT {cust} AS c, t.{p} AS p FROM t WHERE gone IS NULL AND {q} < 0 "
+            f"AND {cust} IS NOT NULL) "
+            f"SELECT t.rowid AS i, epoch(t.{_q(Col.DATE)})::BIGINT AS d, {q} AS q, {rev} AS r, {cust} AS c, "
+            f"t.{p} AS p FROM t JOIN k ON {cust} = k.c AND t.{p} IS NOT DISTINCT FROM k.p "
+            f"WHERE gone IS NULL AND {q} <> 0 ORDER BY i").df()
+        unmatched = float(guest_units or 0.0)
+        if len(part):
+            qty = part["q"].to_numpy(dtype=float)
+            key = pd.MultiIndex.from_arrays([part["c"], part["p"].fillna("\0")]).factorize()[0].astype(np.int64)
+            is_return = qty < 0
+            remaining, left = match_returns(qty, part["d"].to_numpy(), key, qty > 0, is_return)
+            unmatched += left
+            changed = (qty > 0) & (remaining != qty)
+            if changed.any():
+                r = part["r"].to_numpy(dtype=float)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    new_rev = r * remaining / qty
+                self.con.register("upd", pa.table({"i": pa.array(part["i"].to_numpy()[changed]),
+                                                   "q": pa.array(remaining[changed]), "r": pa.array(new_rev[changed])}))
+                sets = f"{q} = upd.q" + (f", {rev} = upd.r" if rev != "NULL" else "")
+                self.con.execute(f"UPDATE t SET {sets} FROM upd WHERE t.rowid = upd.i")
+                self.con.unregister("upd")
+        self.report.add("returns", n_returns, Action.NETTED)
+        self.con.execute(f"UPDATE t SET gone = 'returns' WHERE gone IS NULL AND {q} < 0")
+        emptied = self.scalar(f"SELECT count(*) FROM t WHERE gone IS NULL AND {q} <= 0")
+        if emptied:
+            self.report.add("netted_purchases", emptied, Action.DROPPED)
+            self.con.execute(f"UPDATE t SET gone = 'netted_purchases' WHERE gone IS NULL AND {q} <= 0")
+        if unmatched > 0:
+            self.report.add("unmatched_return_units", int(round(unmatched)), Action.DROPPED)
+
+    def flag_outliers(self) -> None:
+        """Lines far above their product's usual size (``ml.dataset.cleaner.OUTLIER_FLOOR``), flagged."""
+        if not self.has(Col.QUANTITY):
+            return
+        q = _q(Col.QUANTITY)
+        if self.scalar("SELECT count(*) FROM t WHERE gone IS NULL") < 20:
+            return
+        g = _q(Col.PRODUCT_ID) if self.has(Col.PRODUCT_ID) else "0"
+        found = self.con.execute(
+            f"WITH big AS (SELECT DISTINCT {g} AS g FROM t WHERE gone IS NULL AND abs({q}) > {OUTLIER_FLOOR}), "
+            f"sub AS (SELECT t.rowid AS i, {g} AS g, abs({q}) AS s FROM t SEMI JOIN big ON {g} IS NOT DISTINCT FROM "
+            f"big.g WHERE gone IS NULL), "
+            f"med AS (SELECT g, median(s) AS m FROM sub GROUP BY g), "
+            f"mad AS (SELECT sub.g, median(abs(s - m)) AS d FROM sub JOIN med ON sub.g IS NOT DISTINCT FROM med.g "
+            f"GROUP BY sub.g) "
+            f"SELECT i FROM sub JOIN med ON sub.g IS NOT DISTINCT FROM med.g JOIN mad ON sub.g IS NOT DISTINCT FROM "
+            f"mad.g WHERE s > greatest(m + 30 * greatest(d, 1), 50 * greatest(m, 1)) ORDER BY i").fetchnumpy()["i"]
+        if not len(found):
+            return
+        first = ", ".join(str(int(i)) for i in found[:MAX_EXAMPLES])
+        self.report.add("outlier_quantity", len(found), Action.FLAGGED,
+                        self.row_examples(f"rowid IN ({first})", Col.QUANTITY))
+
+    # -------------------------------------------------------------------------------------------- output
+
+    def write(self, output: Path | None, rows: int) -> StoredTotals:
+        """The kept rows in date order (stable) to Parquet, a row group at a time; the totals summed as
+        ``Dataset.control_totals`` sums the frame's columns."""
+        fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
+        for c in self.columns[1:]:
+            if c in _NUMBERS:
+                fields.append(pa.field(c, pa.float64()))
+            elif c in _DICTIONARY:
+                fields.append(pa.field(c, pa.dictionary(pa.int32(), pa.string())))
+            else:
+                fields.append(pa.field(c, pa.string()))
+        schema = pa.schema(fields)
+        sums = {c: np.empty(rows, dtype=np.float64) for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)}
+        picked = ", ".join([f"CAST({_q(Col.DATE)} AS TIMESTAMP_NS) AS {_q(Col.DATE)}",
+                            *(_q(c) for c in self.columns[1:])])
+        reader = self.con.sql(f"SELECT {picked} FROM t WHERE gone IS NULL ORDER BY {_q(Col.DATE)}, rowid"
+                              ).to_arrow_reader(ROW_GROUP)
+        writer = pq.ParquetWriter(str(output), schema, compression="zstd") if output is not None else None
+        done, first, last = 0, None, None
+        try:
+            for batch in reader:
+                n = batch.num_rows
+                if not n:
+                    continue
+                arrays = []
+                for f, col in zip(schema, batch.columns, strict=True):
+                    if pa.types.is_dictionary(f.type):
+                        col = pc.dictionary_encode(col.cast(pa.string())).cast(f.type)
+                    else:
+                        col = col.cast(f.type)
+                    arrays.append(col)
+                    if f.name in sums:
+                        sums[f.name][done:done + n] = col.to_numpy(zero_copy_only=False)
+                days = arrays[0]
+                first = days[0].as_py() if first is None else first
+                last = days[n - 1].as_py()
+                if writer is not None:
+                    writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                done += n
+        finally:
+            if writer is not None:
+                writer.close()
+        totals = {c: float(pd.Series(v[:done], copy=False).sum()) for c, v in sums.items()}
+        return StoredTotals(rows=done, total_quantity=totals.get(Col.QUANTITY), total_revenue=totals.get(Col.REVENUE),
+                            date_min=pd.Timestamp(first) if first is not None else pd.NaT,
+                            date_max=pd.Timestamp(last) if last is not None else pd.NaT)
+
+
+# ------------------------------------------------------------------------------------------------ entry
+
+
+_ALLOWED = {Col.DATE, *_NUMBERS, *_TEXTS}
+
+
+def load_with_duckdb(sources, paths, names, mapping_overrides, options: CleaningOptions, limits: IngestLimits,
+                     name, output, work: Path | None = None) -> StoredDataset | None:
+    """``load_large_dataset`` done by DuckDB, or None when the files need the batch path (see the module
+    docstring). Refusals (too many rows, no date column...) are raised as the batch path raises them."""
+    import duckdb
+
+    from ml.outofcore.clean import _fingerprint, detect, finish_fingerprint
+
+    if not all(_plain_layout(s) for s in sources):
+        return None
+    try:
+        counts = []
+        for source in sources:
+            counts.append(_count_lines(source))
+            if sum(counts) > limits.max_rows:
+                raise DataError("ingest.error.too_many_rows", name=names[0], limit=limits.max_rows)
+    except _Ineligible:
+        return None
+    samples = _sample(sources[0], counts[0])
+    mapping, style, date_style, report = detect(sources, samples, mapping_overrides, options)
+    del samples
+    if (style.decimal != "." or date_style.format != _ISO or not set(mapping.columns) <= _ALLOWED
+            or Col.PRODUCT_ID not in mapping.columns and Col.PRODUCT_NAME in mapping.columns):
+        return None
+
+    hashed: dict = {}
+    hasher = threading.Thread(target=lambda: hashed.update(d=_fingerprint(paths, names)), daemon=True)
+    hasher.start()
+
+    with tempfile.TemporaryDirectory(prefix="saleslens-duckdb-", dir=work) as folder:
+        # in memory: a table on disk is written twice as slowly; past memory_limit DuckDB spills to ``spill``
+        con = duckdb.connect(":memory:", config={
+            "threads": THREADS, "memory_limit": f"{MEMORY_LIMIT_MB}MB", "temp_directory": str(Path(folder) / "spill"),
+            "preserve_insertion_order": True})
+        con.execute("SET enable_progress_bar = false")
+        try:
+            origin = []
+            try:
+                for i, source in enumerate(sources):
+                    sql, columns = _select(source, mapping)
+                    con.execute(("CREATE TABLE t AS " if i == 0 else "INSERT INTO t ") + sql)
+                    origin.append((source.format.name, counts[i]))
+            except duckdb.Error:
+                return None  # a line with another number of fields, or text that is not UTF-8
+            read, bad = con.execute("SELECT count(*), count(*) FILTER (NOT ok) FROM t").fetchall()[0]
+            if bad or read != sum(counts):
+                return None
+            report.rows_read = read
+            cleaner = SqlCleaner(con, columns, mapping, options, report, origin)
+            cleaner.run()
+            kept = cleaner.scalar("SELECT count(*) FROM t WHERE gone IS NULL")
+            if kept < 2:
+                return None  # the batch path words the refusal (it quotes the raw values)
+            report.rows_kept = kept
+            totals = cleaner.write(Path(output) if output is not None else None, kept)
+        finally:
+            con.close()
+    hasher.join()
+    return StoredDataset(
+        path=Path(output) if output is not None else None, totals=totals,
+        name=name or (names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1})"),
+        mapping=mapping, report=report, source_columns=sources[0].columns,
+        fingerprint=finish_fingerprint(hashed["d"], mapping, options), options=options, engine="duckdb",
+    )
