@@ -16,6 +16,7 @@ import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ from ml.dataset import (
     choose_date_style,
 )
 from ml.dataset.load import _refuse_empty
-from ml.limits import LIMITS, IngestLimits
+from ml.limits import BATCH_MAX_ROWS, LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
 from ml.outofcore.cleaner import _ISO, StreamCleaner, _TextKeys
 from ml.outofcore.source import (
@@ -177,6 +178,8 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
             return found
     block = block_bytes or BLOCK_BYTES
     first = sources[0]
+    # the batch path holds ~200 bytes a line: past BATCH_MAX_ROWS it would outgrow the parse budget
+    limits = replace(limits, max_rows=min(limits.max_rows, BATCH_MAX_ROWS))
     try:
         rows = _count_rows(first)
         total = rows

@@ -216,6 +216,27 @@ def _select(source, mapping) -> tuple[str, list[str]]:
 # ------------------------------------------------------------------------------------------------ cleaning
 
 
+def _group_quantile(groups, values: np.ndarray, counts: np.ndarray, q: float):
+    """(group keys, the ``q`` quantile of each group), linearly interpolated as pandas does, from the distinct
+    values of each group and how many rows hold each."""
+    codes, uniques = pd.factorize(pd.Series(groups), use_na_sentinel=False)
+    order = np.lexsort((values, codes))
+    k, v, c = codes[order], values[order], counts[order].astype(np.int64)
+    starts = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1]
+    cum = np.cumsum(c)
+    total = np.add.reduceat(c, starts)
+    before = cum[starts] - c[starts]
+    h = (total - 1) * q
+    low = np.floor(h)
+    frac = h - low
+    a = v[np.searchsorted(cum, before + low.astype(np.int64), side="right")]
+    b = v[np.searchsorted(cum, before + np.minimum(low + 1, total - 1).astype(np.int64), side="right")]
+    found = (a + b) / 2 if q == 0.5 else a + (b - a) * frac  # pandas: the median's mean of two, else lerp
+    if q == 0.5:
+        found = np.where(frac == 0, a, found)
+    return np.asarray(uniques)[k[starts]], found
+
+
 class SqlCleaner:
     """``Cleaner``'s steps over the DuckDB table ``t`` (one row per data line, ``rowid`` = line number, ``gone`` =
     why the row was dropped, NULL while kept); the report is filled in the cleaner's order."""
@@ -326,12 +347,7 @@ class SqlCleaner:
             return
         p = _q(Col.PRODUCT_ID)
         q, price = (_q(c) if self.has(c) else None for c in (Col.QUANTITY, Col.UNIT_PRICE))
-        figures = ["count(*) AS lines"]
-        if price:
-            positive = f"{price} > 0" + (f" AND {q} > 0" if q else "")
-            figures.append(f"quantile_cont(CASE WHEN {positive} THEN {price} END, [0.1, 0.9]) AS pct")
-        if q:
-            figures.append(f"count(*) FILTER ({q} < 0) AS negative")
+        figures = ["count(*) AS lines"] + ([f"count(*) FILTER ({q} < 0) AS negative"] if q else [])
         per = self.con.execute(f"SELECT {p} AS product, {', '.join(figures)} FROM t WHERE gone IS NULL "
                                f"AND {p} IS NOT NULL GROUP BY {p}").df()
         if per.empty:
@@ -340,9 +356,19 @@ class SqlCleaner:
         why = np.where(ids.str.strip().str.upper().isin(SERVICE_CODES), "code", "").astype(object)
         lines = per["lines"].to_numpy()
         if price:
-            pct = per["pct"].to_numpy()
-            q10 = np.array([np.nan if v is None or len(v) == 0 or v[0] is None else v[0] for v in pct], dtype=float)
-            q90 = np.array([np.nan if v is None or len(v) == 0 or v[1] is None else v[1] for v in pct], dtype=float)
+            # percentiles from each product's distinct prices and their counts (quantile_cont holds every value
+            # in memory; a GROUP BY spills)
+            positive = f"{price} > 0" + (f" AND {q} > 0" if q else "")
+            prices = self.con.execute(f"SELECT {p} AS g, {price} AS v, count(*) AS n FROM t WHERE gone IS NULL "
+                                      f"AND {p} IS NOT NULL AND {positive} GROUP BY {p}, {price}").df()
+            at = pd.Index(per["product"])
+            q10 = np.full(len(per), np.nan)
+            q90 = np.full(len(per), np.nan)
+            if len(prices):
+                keys, low = _group_quantile(prices["g"], prices["v"].to_numpy(), prices["n"].to_numpy(), 0.1)
+                _, high = _group_quantile(prices["g"], prices["v"].to_numpy(), prices["n"].to_numpy(), 0.9)
+                where = at.get_indexer(keys)
+                q10[where], q90[where] = low, high
             with np.errstate(divide="ignore", invalid="ignore"):
                 varies = (lines >= MIN_BEHAVIOUR_LINES) & (q90 / q10 > PRICE_RATIO_LIMIT)
             why[(why == "") & varies] = "price_varies"
@@ -434,15 +460,30 @@ class SqlCleaner:
         if self.scalar("SELECT count(*) FROM t WHERE gone IS NULL") < 20:
             return
         g = _q(Col.PRODUCT_ID) if self.has(Col.PRODUCT_ID) else "0"
-        found = self.con.execute(
-            f"WITH big AS (SELECT DISTINCT {g} AS g FROM t WHERE gone IS NULL AND abs({q}) > {OUTLIER_FLOOR}), "
-            f"sub AS (SELECT t.rowid AS i, {g} AS g, abs({q}) AS s FROM t SEMI JOIN big ON {g} IS NOT DISTINCT FROM "
-            f"big.g WHERE gone IS NULL), "
-            f"med AS (SELECT g, median(s) AS m FROM sub GROUP BY g), "
-            f"mad AS (SELECT sub.g, median(abs(s - m)) AS d FROM sub JOIN med ON sub.g IS NOT DISTINCT FROM med.g "
-            f"GROUP BY sub.g) "
-            f"SELECT i FROM sub JOIN med ON sub.g IS NOT DISTINCT FROM med.g JOIN mad ON sub.g IS NOT DISTINCT FROM "
-            f"mad.g WHERE s > greatest(m + 30 * greatest(d, 1), 50 * greatest(m, 1)) ORDER BY i").fetchnumpy()["i"]
+        kept = f"gone IS NULL AND {g} IN (SELECT DISTINCT {g} FROM t WHERE gone IS NULL AND abs({q}) > {OUTLIER_FLOOR})"
+        if self.has(Col.PRODUCT_ID):
+            kept = f"gone IS NULL AND ({g} IN (SELECT DISTINCT {g} FROM t WHERE gone IS NULL AND abs({q}) > " \
+                   f"{OUTLIER_FLOOR}) OR {g} IS NULL AND EXISTS (SELECT 1 FROM t WHERE gone IS NULL AND {g} IS NULL " \
+                   f"AND abs({q}) > {OUTLIER_FLOOR}))"
+        # medians from each group's distinct sizes and their counts (median() holds every value in memory)
+        sizes = self.con.execute(f"SELECT {g} AS g, abs({q}) AS v, count(*) AS n FROM t WHERE {kept} "
+                                 f"AND {q} IS NOT NULL GROUP BY 1, 2").df()
+        if sizes.empty:
+            return
+        groups = pd.Series(pd.factorize(sizes["g"], use_na_sentinel=False)[0])
+        v, n = sizes["v"].to_numpy(), sizes["n"].to_numpy()
+        keys, med = _group_quantile(groups, v, n, 0.5)
+        m = pd.Series(med, index=keys).reindex(groups).to_numpy()
+        _, mad = _group_quantile(groups, np.abs(v - m), n, 0.5)
+        d = pd.Series(mad, index=keys).reindex(groups).to_numpy()
+        threshold = np.maximum(m + 30 * np.maximum(d, 1), 50 * np.maximum(m, 1))
+        over = sizes.loc[v > threshold, ["g", "v"]]
+        if over.empty:
+            return
+        self.con.register("over", pa.Table.from_pandas(over, preserve_index=False))
+        found = self.con.execute(f"SELECT t.rowid AS i FROM t JOIN over ON {g} IS NOT DISTINCT FROM over.g "
+                                 f"AND abs({q}) = over.v WHERE gone IS NULL ORDER BY i").fetchnumpy()["i"]
+        self.con.unregister("over")
         if not len(found):
             return
         first = ", ".join(str(int(i)) for i in found[:MAX_EXAMPLES])
