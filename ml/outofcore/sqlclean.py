@@ -52,6 +52,14 @@ MEMORY_LIMIT_MB = 512  # DuckDB's working memory; it spills to the work folder p
 THREADS = 2
 
 
+def _memory_mb(limits: IngestLimits) -> int:
+    """DuckDB's memory_limit: MEMORY_LIMIT_MB, or a third of a smaller parse budget (the rest is Python, the
+    control totals' two float columns and DuckDB's own overhead beyond its limit)."""
+    from ml.isolated import memory_budget
+
+    return max(64, min(MEMORY_LIMIT_MB, memory_budget(limits) // 3 // 2**20))
+
+
 class _Ineligible(Exception):
     """The file needs the batch path (a layout or value DuckDB would read differently)."""
 
@@ -143,35 +151,35 @@ class _BytesSource:
 # ------------------------------------------------------------------------------------------------ reading
 
 
-def _raw(name: str) -> str:
-    """A cell as pyarrow reads it: the null spellings (``ml.ingest.text.NULL_VALUES``) are missing."""
-    nulls = ", ".join(_lit(v) for v in NULL_VALUES if v)
-    return f"CASE WHEN {_q(name)} IN ({nulls}) THEN NULL ELSE {_q(name)} END"
-
-
 def _select(source, mapping) -> tuple[str, list[str]]:
     """The typed, trimmed, derived columns of one file, the first reason each line is dropped for (the cleaner's
-    row-local checks, in its order), and ``ok``: every value is one DuckDB reads as ``ml.parsing`` would."""
+    row-local checks, in its order), and ``ok``: no infinite or NaN number (``ml.parsing`` calls those
+    unreadable). DuckDB's reader types the columns itself and stops at any value it cannot read as an ISO day or
+    a number, which sends the file to the batch path; pyarrow's null spellings (``NULL_VALUES``) are null here too."""
     cols = mapping.columns
-    v = {c: f"v_{i}" for i, c in enumerate(cols)}
-    inner = ", ".join(f"{_raw(src)} AS {v[c]}" for c, src in cols.items())
-    types = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in source.columns)
+    wanted: dict[str, str] = {}
+    for c, src in cols.items():
+        kind = "DATE" if c == Col.DATE else "DOUBLE" if c in _NUMBERS else "VARCHAR"
+        if wanted.setdefault(src, kind) != kind:
+            raise _Ineligible  # one column read as two types
+    types = ", ".join(f"{_lit(c)}: {_lit(wanted.get(c, 'VARCHAR'))}" for c in source.columns)
+    nulls = ", ".join(_lit(v) for v in NULL_VALUES)
     reader = (f"read_csv({_lit(str(source.path))}, header=true, delim={_lit(source.format.delimiter)}, quote='', "
-              f"escape='', columns={{{types}}}, auto_detect=false, strict_mode=true, null_padding=false, "
-              f"parallel=true)")
-    ok = [f"({v[Col.DATE]} IS NULL OR (regexp_full_match({v[Col.DATE]}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-          f"AND TRY_CAST({v[Col.DATE]} AS DATE) IS NOT NULL))"]
-    typed = {Col.DATE: f"TRY_CAST({v[Col.DATE]} AS DATE)"}
+              f"escape='', columns={{{types}}}, nullstr=[{nulls}], dateformat='%Y-%m-%d', auto_detect=false, "
+              f"strict_mode=true, null_padding=false, ignore_errors=false, parallel=true)")
+    typed = {Col.DATE: _q(cols[Col.DATE])}
+    ok = []
     for c in _NUMBERS:
         if c in cols:
-            ok.append(f"({v[c]} IS NULL OR regexp_full_match({v[c]}, '-?[0-9]+(\\.[0-9]+)?'))")
-            typed[c] = f"TRY_CAST({v[c]} AS DOUBLE)"
+            typed[c] = _q(cols[c])
+            ok.append(f"({_q(cols[c])} IS NULL OR isfinite({_q(cols[c])}))")
     for c in _TEXTS:
         if c in cols:
             # trim() with a set of characters is slow: only values that start or end with one pay for it
             edge = ", ".join(str(ord(ch)) for ch in _WHITESPACE)
-            typed[c] = (f"CASE WHEN ord({v[c]}) IN ({edge}) OR ord(right({v[c]}, 1)) IN ({edge}) "
-                        f"THEN NULLIF(trim({v[c]}, {_lit(_WHITESPACE)}), '') ELSE {v[c]} END")
+            x = _q(cols[c])
+            typed[c] = (f"CASE WHEN ord({x}) IN ({edge}) OR ord(right({x}, 1)) IN ({edge}) "
+                        f"THEN NULLIF(trim({x}, {_lit(_WHITESPACE)}), '') ELSE {x} END")
     mid = ", ".join(f"{expr} AS {_q(c)}" for c, expr in typed.items())
     q, price, rev = (_q(c) if c in cols else None for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
     # _derive_measures (non-kept rows may differ: they are never read again)
@@ -197,8 +205,6 @@ def _select(source, mapping) -> tuple[str, list[str]]:
             out.append(f"{q} AS {_q(c)}")
         elif c == Col.UNIT_PRICE and price:
             out.append(f"{price} AS {_q(c)}")
-            if Col.UNIT_PRICE in cols:
-                extra.append(f"{_q(Col.UNIT_PRICE)} AS raw_price")
         elif c == Col.REVENUE and rev:
             out.append(f"{rev} AS {_q(c)}")
             if Col.REVENUE in cols and price and Col.UNIT_PRICE in cols:
@@ -208,7 +214,7 @@ def _select(source, mapping) -> tuple[str, list[str]]:
             extra.append(f"{_q(c)} < 0 AS negative_cost")
     out += [_q(c) for c in _TEXTS if c in cols]
     sql = (f"SELECT {', '.join(out + extra)}, CASE {' '.join(reasons)} END AS gone, ok FROM "
-           f"(SELECT {mid}, {' AND '.join(ok)} AS ok FROM (SELECT {inner} FROM {reader}))")
+           f"(SELECT {mid}, {' AND '.join(ok) or 'true'} AS ok FROM {reader})")
     return sql, [c for c in CANONICAL_COLUMNS if c in cols or (c == Col.REVENUE and rev) or
                  (c == Col.UNIT_PRICE and price)]
 
@@ -311,7 +317,7 @@ class SqlCleaner:
             if counts.get("negative_price"):
                 rep.add("negative_price", counts["negative_price"], Action.DROPPED,
                         self.row_examples("gone = 'negative_price'", Col.UNIT_PRICE))
-            rep.add("zero_price", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND raw_price = 0"), Action.FLAGGED)
+            rep.add("zero_price", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND {_q(Col.UNIT_PRICE)} = 0"), Action.FLAGGED)
         q, price, rev = (c in cols for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
         if q and price and not rev:
             rep.add("derived_revenue", self.scalar(f"SELECT count(*) FROM t WHERE {late}"), Action.INFO)
@@ -331,12 +337,17 @@ class SqlCleaner:
     def drop_duplicates(self) -> None:
         """Exact repeats of an earlier kept row: a hash finds the few candidates, a window compares them exactly."""
         cols = ", ".join(self._compared())
-        self.con.execute(f"CREATE TEMP TABLE dup_h AS SELECT h FROM (SELECT hash({cols}) AS h FROM t "
-                         "WHERE gone IS NULL) GROUP BY h HAVING count(*) > 1")
+        # sorting the 64-bit hashes in numpy is quicker than DuckDB grouping by them (20M distinct groups)
+        hashes = np.sort(self.con.execute(f"SELECT hash({cols}) AS h FROM t WHERE gone IS NULL").fetchnumpy()["h"])
+        repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        del hashes
+        if not len(repeated):
+            return
+        self.con.register("dup_h", pa.table({"h": pa.array(repeated, pa.uint64())}))
         found = self.con.execute(
             f"SELECT i FROM (SELECT rowid AS i, row_number() OVER (PARTITION BY {cols} ORDER BY rowid) AS n "
             f"FROM t WHERE gone IS NULL AND hash({cols}) IN (SELECT h FROM dup_h)) WHERE n > 1").fetchnumpy()["i"]
-        self.con.execute("DROP TABLE dup_h")
+        self.con.unregister("dup_h")
         self.report.add("duplicates", len(found), Action.DROPPED)
         self.drop_rows("duplicates", found)
 
@@ -578,7 +589,7 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
     with tempfile.TemporaryDirectory(prefix="saleslens-duckdb-", dir=work) as folder:
         # in memory: a table on disk is written twice as slowly; past memory_limit DuckDB spills to ``spill``
         con = duckdb.connect(":memory:", config={
-            "threads": THREADS, "memory_limit": f"{MEMORY_LIMIT_MB}MB", "temp_directory": str(Path(folder) / "spill"),
+            "threads": THREADS, "memory_limit": f"{_memory_mb(limits)}MB", "temp_directory": str(Path(folder) / "spill"),
             "preserve_insertion_order": True})
         con.execute("SET enable_progress_bar = false")
         try:
@@ -588,7 +599,7 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
                     sql, columns = _select(source, mapping)
                     con.execute(("CREATE TABLE t AS " if i == 0 else "INSERT INTO t ") + sql)
                     origin.append((source.format.name, counts[i]))
-            except duckdb.Error:
+            except (duckdb.Error, _Ineligible):
                 return None  # a line with another number of fields, or text that is not UTF-8
             read, bad = con.execute("SELECT count(*), count(*) FILTER (NOT ok) FROM t").fetchall()[0]
             if bad or read != sum(counts):
