@@ -13,6 +13,7 @@ whose values the non-product rules read (product names, descriptions) or promoti
 
 from __future__ import annotations
 
+import base64
 import tempfile
 import threading
 from pathlib import Path
@@ -20,8 +21,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ml.dataset import MAX_EXAMPLES, SAMPLE_ROWS, CleaningOptions, ReturnsPolicy
 from ml.dataset.cleaner import OUTLIER_FLOOR
@@ -358,20 +357,22 @@ class SqlCleaner:
             return
         p = _q(Col.PRODUCT_ID)
         q, price = (_q(c) if self.has(c) else None for c in (Col.QUANTITY, Col.UNIT_PRICE))
-        figures = ["count(*) AS lines"] + ([f"count(*) FILTER ({q} < 0) AS negative"] if q else [])
-        per = self.con.execute(f"SELECT {p} AS product, {', '.join(figures)} FROM t WHERE gone IS NULL "
-                               f"AND {p} IS NOT NULL GROUP BY {p}").df()
-        if per.empty:
+        # one pass: lines per product and each price a sold line had (quantile_cont would hold every value in
+        # memory; a GROUP BY spills), summed up per product here
+        positive = f"{price} > 0" + (f" AND {q} > 0" if q else "") if price else "false"
+        value = f"CASE WHEN {positive} THEN {price} END" if price else "NULL::DOUBLE"
+        negative = f"count(*) FILTER ({q} < 0)" if q else "0"
+        pairs = self.con.execute(f"SELECT {p} AS g, {value} AS v, count(*) AS n, {negative} AS neg FROM t "
+                                 f"WHERE gone IS NULL AND {p} IS NOT NULL GROUP BY 1, 2").df()
+        if pairs.empty:
             return
+        per = pairs.groupby("g", sort=False).agg(lines=("n", "sum"), negative=("neg", "sum")).reset_index()
+        per = per.rename(columns={"g": "product"})
         ids = per["product"].astype(str)
         why = np.where(ids.str.strip().str.upper().isin(SERVICE_CODES), "code", "").astype(object)
         lines = per["lines"].to_numpy()
         if price:
-            # percentiles from each product's distinct prices and their counts (quantile_cont holds every value
-            # in memory; a GROUP BY spills)
-            positive = f"{price} > 0" + (f" AND {q} > 0" if q else "")
-            prices = self.con.execute(f"SELECT {p} AS g, {price} AS v, count(*) AS n FROM t WHERE gone IS NULL "
-                                      f"AND {p} IS NOT NULL AND {positive} GROUP BY {p}, {price}").df()
+            prices = pairs.loc[pairs["v"].notna()]
             at = pd.Index(per["product"])
             q10 = np.full(len(per), np.nan)
             q90 = np.full(len(per), np.nan)
@@ -504,49 +505,38 @@ class SqlCleaner:
     # -------------------------------------------------------------------------------------------- output
 
     def write(self, output: Path | None, rows: int) -> StoredTotals:
-        """The kept rows in date order (stable) to Parquet, a row group at a time; the totals summed as
-        ``Dataset.control_totals`` sums the frame's columns."""
-        fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
-        for c in self.columns[1:]:
-            if c in _NUMBERS:
-                fields.append(pa.field(c, pa.float64()))
-            elif c in _DICTIONARY:
-                fields.append(pa.field(c, pa.dictionary(pa.int32(), pa.string())))
-            else:
-                fields.append(pa.field(c, pa.string()))
-        schema = pa.schema(fields)
-        sums = {c: np.empty(rows, dtype=np.float64) for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)}
-        picked = ", ".join([f"CAST({_q(Col.DATE)} AS TIMESTAMP_NS) AS {_q(Col.DATE)}",
-                            *(_q(c) for c in self.columns[1:])])
-        reader = self.con.sql(f"SELECT {picked} FROM t WHERE gone IS NULL ORDER BY {_q(Col.DATE)}, rowid"
-                              ).to_arrow_reader(ROW_GROUP)
-        writer = pq.ParquetWriter(str(output), schema, compression="zstd") if output is not None else None
-        done, first, last = 0, None, None
-        try:
+        """The kept rows in date order (stable) to Parquet by DuckDB (its writer is parallel; the Arrow schema
+        written beside them gives the frame's types back: products as categories); the totals summed in that
+        order as ``Dataset.control_totals`` sums the frame's columns (only the two numbers are sorted for them)."""
+        order = f"ORDER BY {_q(Col.DATE)}, rowid"
+        if output is not None:
+            fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
+            for c in self.columns[1:]:
+                kind = pa.float64() if c in _NUMBERS else pa.dictionary(pa.int32(), pa.string()) \
+                    if c in _DICTIONARY else pa.string()
+                fields.append(pa.field(c, kind))
+            meta = base64.b64encode(pa.schema(fields).serialize().to_pybytes()).decode()
+            picked = ", ".join([f"CAST({_q(Col.DATE)} AS TIMESTAMP_NS) AS {_q(Col.DATE)}",
+                                *(_q(c) for c in self.columns[1:])])
+            self.con.execute(f"COPY (SELECT {picked} FROM t WHERE gone IS NULL {order}) TO {_lit(str(output))} "
+                             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
+                             f"KV_METADATA {{'ARROW:schema': {_lit(meta)}}})")
+        measures = [c for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)]
+        first, last = self.con.execute(f"SELECT min({_q(Col.DATE)}), max({_q(Col.DATE)}) FROM t "
+                                       "WHERE gone IS NULL").fetchall()[0]
+        totals = {}
+        if measures:
+            sums = {c: np.empty(rows, dtype=np.float64) for c in measures}
+            done = 0
+            reader = self.con.sql(f"SELECT {', '.join(_q(c) for c in measures)} FROM t WHERE gone IS NULL {order}"
+                                  ).to_arrow_reader(ROW_GROUP)
             for batch in reader:
                 n = batch.num_rows
-                if not n:
-                    continue
-                arrays = []
-                for f, col in zip(schema, batch.columns, strict=True):
-                    if pa.types.is_dictionary(f.type):
-                        col = pc.dictionary_encode(col.cast(pa.string())).cast(f.type)
-                    else:
-                        col = col.cast(f.type)
-                    arrays.append(col)
-                    if f.name in sums:
-                        sums[f.name][done:done + n] = col.to_numpy(zero_copy_only=False)
-                days = arrays[0]
-                first = days[0].as_py() if first is None else first
-                last = days[n - 1].as_py()
-                if writer is not None:
-                    writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                for c, col in zip(measures, batch.columns, strict=True):
+                    sums[c][done:done + n] = col.to_numpy(zero_copy_only=False)
                 done += n
-        finally:
-            if writer is not None:
-                writer.close()
-        totals = {c: float(pd.Series(v[:done], copy=False).sum()) for c, v in sums.items()}
-        return StoredTotals(rows=done, total_quantity=totals.get(Col.QUANTITY), total_revenue=totals.get(Col.REVENUE),
+            totals = {c: float(pd.Series(v[:done], copy=False).sum()) for c, v in sums.items()}
+        return StoredTotals(rows=rows, total_quantity=totals.get(Col.QUANTITY), total_revenue=totals.get(Col.REVENUE),
                             date_min=pd.Timestamp(first) if first is not None else pd.NaT,
                             date_max=pd.Timestamp(last) if last is not None else pd.NaT)
 
