@@ -41,11 +41,15 @@ LIMITS = IngestLimits()  # what a browser may upload
 # Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between and the text is
 # streamed, never held in memory, so size is bounded by the disk (an archive is unpacked into the temporary folder,
 # which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time.
-# Plain exports (UTF-8, ISO days, decimal-point numbers, no quotes: ml/outofcore/sqlclean.py) are cleaned in DuckDB
-# SQL within a fixed memory_limit, spilling to disk: SQL_MAX_ROWS below is their cap (measured basis in
-# bench/RESULTS.md, "Out-of-core ingest in DuckDB SQL"). Other files take the batch path, whose typed columns and
-# whole-table steps need ~200 bytes a line at their peak (the parse worker 1.22 GB on the 5.4M-line near-cap zip):
-# BATCH_MAX_ROWS lines fit in the default 1.5 GB parse budget.
+# - Plain exports (UTF-8, header on line 1, no quotes, ISO days, decimal-point numbers: ml/outofcore/sqlclean.py)
+#   are cleaned in DuckDB SQL within a fixed memory_limit (512 MB), spilling its table (~93 bytes a line of typed
+#   columns: ~2.3 GB at the cap) to the temporary folder. Measured (bench/RESULTS.md, "Out-of-core ingest in DuckDB
+#   SQL", 2026-12-01): 20M lines (0.84 GB) profile in 45-54 s on 2 shared cores with the process tree at 1,158 MB;
+#   what grows with the lines beyond DuckDB's limit is the two sorted measures summed for the control totals
+#   (16 bytes a line), so SQL_MAX_ROWS = 25M keeps the parse worker near 1.15 GB, inside the 1.5 GB parse budget,
+#   and the profile near a minute.
+# - Other files take the batch path, whose typed columns and whole-table steps need ~200 bytes a line at their peak
+#   (the parse worker 1.22 GB on the 5.4M-line near-cap zip): BATCH_MAX_ROWS lines fit in the 1.5 GB budget.
 BATCH_MAX_ROWS = 6_000_000
 SQL_MAX_ROWS = 25_000_000
 DISK_LIMITS = IngestLimits(

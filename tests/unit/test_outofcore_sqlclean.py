@@ -107,3 +107,25 @@ def test_files_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
     _write(path, lines)
     got = _compare([path], CleaningOptions(), tmp_path)
     assert got.engine == "batches"
+
+
+def test_the_row_caps_of_each_path(tmp_path, monkeypatch):
+    """Files DuckDB cleans may have up to ``max_rows`` lines; files needing the batches only ``BATCH_MAX_ROWS``."""
+    import dataclasses
+
+    import ml.outofcore.clean as clean
+    from ml.limits import DISK_LIMITS
+    from ml.schema import DataError
+
+    monkeypatch.setattr(clean, "BATCH_MAX_ROWS", 300)
+    plain, spoiled = tmp_path / "plain.csv", tmp_path / "spoiled.csv"
+    lines = _plain(400, seed=4)
+    _write(plain, lines)
+    _write(spoiled, lines[:200] + ['2024-01-05,"O,1",P001,1,2.25,C101'] + lines[200:])
+    assert load_large_dataset([plain], limits=DISK_LIMITS).engine == "duckdb"
+    with pytest.raises(DataError) as batches:
+        load_large_dataset([spoiled], limits=DISK_LIMITS)
+    assert batches.value.message_id == "ingest.error.too_many_rows"
+    with pytest.raises(DataError) as sql:
+        load_large_dataset([plain], limits=dataclasses.replace(DISK_LIMITS, max_rows=350))
+    assert sql.value.message_id == "ingest.error.too_many_rows"
