@@ -95,10 +95,13 @@ def test_two_monthly_files_clean_in_sql_as_in_memory(tmp_path):
 
 @pytest.mark.parametrize("spoiler", [
     "2024-01-05,O1,P001,abc,2.25,C101",  # a number DuckDB and ml.parsing would read differently
+    "2024-01-05,O1,P001,1_000,2.25,C101",  # DuckDB reads 1000, ml.parsing nothing
+    "2024-01-05,O1,P001,1,Infinity,C101",  # DuckDB reads inf, ml.parsing calls it unreadable
     "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day
     '2024-01-05,"O,1",P001,1,2.25,C101',  # quoting
     "2024-01-05,O1,P001,1,2.25,C101,extra",  # a malformed line
     "2024-02-30,O1,P001,1,2.25,C101",  # an impossible day
+    "2024-1-5,O1,P001,1,2.25,C101",  # a day not written YYYY-MM-DD
 ])
 def test_files_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
     path = tmp_path / "sales.csv"
