@@ -1,6 +1,9 @@
 """Large files -> the cleaned dataset as Parquet on disk, with the same report and control totals as
 ``ml.dataset.load_dataset``, without ever holding the file's text in memory.
 
+Plain exports are read and cleaned by DuckDB in SQL (``ml.outofcore.sqlclean``; 20M lines in about half a minute);
+the rest of this module is the batch path every other file takes.
+
 The file is read three times as a stream of record batches (``ml.outofcore.source``): once to count its lines, once
 to take the same evenly spread sample the in-memory path detects on, and once to convert each batch with the same
 functions (``ml.parsing``, the cleaner's encoders). Only the typed columns are kept (numbers, day numbers, category
