@@ -1,13 +1,13 @@
 """A 20M-line plain-transactions CSV (~0.8 GB) through ``python -m ml profile``, against DuckDB's own read.
 
-    .venv/bin/python bench/big_profile.py                     # writes /tmp/saleslens_20m.csv once, measures
+    .venv/bin/python bench/big_profile.py                     # writes bench/out/saleslens_20m.csv once, measures
     .venv/bin/python bench/big_profile.py --lines 2000000     # smaller
     .venv/bin/python bench/big_profile.py --delete            # remove the generated file afterwards
 
 Figures: the profile's wall time and the peak summed RSS of its process tree (the CLI and its parse worker,
 sampled every 20 ms as in bench/memory.py), its control totals against an independent DuckDB sum over the same
 file, and DuckDB's own time to read and sum the file in the same run. Targets (issue 17): < 60 s on 2 cores, peak
-< 2 GB, totals equal. The file is never committed: it is generated into /tmp.
+< 2 GB, totals equal. The file is never committed: it is generated into bench/out (git-ignored).
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=None)
     parser.add_argument("--delete", action="store_true")
     args = parser.parse_args()
-    path = args.file or Path("/tmp") / f"saleslens_{args.lines // 1_000_000}m.csv"
+    path = args.file or ROOT / "bench" / "out" / f"saleslens_{args.lines // 1_000_000}m.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         t = time.perf_counter()
         write_lines(path, args.lines)

@@ -40,14 +40,22 @@ LIMITS = IngestLimits()  # what a browser may upload
 
 # Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between and the text is
 # streamed, never held in memory, so size is bounded by the disk (an archive is unpacked into the temporary folder,
-# which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time (the streamed path
-# reads ~1 GB of text in 1-8 minutes on 2 cores, depending on their load). Rows are bounded by the parse budget: the
-# typed columns and the cleaning steps over all rows need ~200 bytes a line at their peak (measured: the parse
-# worker 1.22 GB on the 5.4M-line near-cap zip), so 6M lines fit in the default 1.5 GB (bench/RESULTS.md, issue 17).
+# which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time.
+# - Plain exports (UTF-8, header on line 1, no quotes, ISO days, decimal-point numbers: ml/outofcore/sqlclean.py)
+#   are cleaned in DuckDB SQL within a fixed memory_limit (512 MB), spilling its table (~93 bytes a line of typed
+#   columns: ~2.3 GB at the cap) to the temporary folder. Measured (bench/RESULTS.md, "Out-of-core ingest in DuckDB
+#   SQL", 2026-12-01): 20M lines (0.84 GB) profile in 30-54 s on 2 shared cores with the process tree at 1,158 MB;
+#   what grows with the lines beyond DuckDB's limit is the two sorted measures summed for the control totals
+#   (16 bytes a line), so SQL_MAX_ROWS = 25M keeps the parse worker near 1.15 GB, inside the 1.5 GB parse budget,
+#   and the profile near a minute.
+# - Other files take the batch path, whose typed columns and whole-table steps need ~200 bytes a line at their peak
+#   (the parse worker 1.22 GB on the 5.4M-line near-cap zip): BATCH_MAX_ROWS lines fit in the 1.5 GB budget.
+BATCH_MAX_ROWS = 6_000_000
+SQL_MAX_ROWS = 25_000_000
 DISK_LIMITS = IngestLimits(
     max_upload_mb=16 * 1024,
     max_inflated_mb=16 * 1024,
-    max_rows=6_000_000,
+    max_rows=SQL_MAX_ROWS,
     max_total_inflated_mb=16 * 1024,
 )
 

@@ -1,6 +1,9 @@
 """Large files -> the cleaned dataset as Parquet on disk, with the same report and control totals as
 ``ml.dataset.load_dataset``, without ever holding the file's text in memory.
 
+Plain exports are read and cleaned by DuckDB in SQL (``ml.outofcore.sqlclean``; 20M lines in about half a minute);
+the rest of this module is the batch path every other file takes.
+
 The file is read three times as a stream of record batches (``ml.outofcore.source``): once to count its lines, once
 to take the same evenly spread sample the in-memory path detects on, and once to convert each batch with the same
 functions (``ml.parsing``, the cleaner's encoders). Only the typed columns are kept (numbers, day numbers, category
@@ -16,6 +19,7 @@ import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +35,7 @@ from ml.dataset import (
     choose_date_style,
 )
 from ml.dataset.load import _refuse_empty
-from ml.limits import LIMITS, IngestLimits
+from ml.limits import BATCH_MAX_ROWS, LIMITS, IngestLimits
 from ml.mapping import apply_overrides, propose_mapping
 from ml.outofcore.cleaner import _ISO, StreamCleaner, _TextKeys
 from ml.outofcore.source import (
@@ -59,6 +63,15 @@ def _fingerprint(paths: list[Path], names: list[str]):
             while chunk := fh.read(4 * 2**20):
                 digest.update(chunk)
     return digest
+
+
+def finish_fingerprint(digest, mapping, options: CleaningOptions) -> str:
+    """The files' digest with the mapping and the cleaning choices, as ``load_dataset`` fingerprints a dataset."""
+    digest.update(repr(sorted(mapping.columns.items())).encode())
+    digest.update(repr((str(options.returns), options.day_first, options.drop_duplicates)).encode())
+    if options.keep_non_products:
+        digest.update(b"keep_non_products")
+    return digest.hexdigest()[:32]
 
 
 def open_sources(paths: list[Path], names: list[str], limits: IngestLimits, encoding: str | None,
@@ -104,11 +117,12 @@ def load_large_dataset(paths: list[str | Path], mapping_overrides: dict[str, str
                        options: CleaningOptions | None = None, limits: IngestLimits = LIMITS,
                        name: str | None = None, output: str | Path | None = None,
                        names: list[str] | None = None, block_bytes: int | None = None,
-                       workdir: str | Path | None = None) -> StoredDataset:
+                       workdir: str | Path | None = None, engine: str = "auto") -> StoredDataset:
     """``load_dataset`` for files on disk, streamed: the cleaned frame is written to ``output`` (Parquet) when
     given. ``names``: the files' names as the user knows them (default: their base names). ``workdir``: where
     archives are unpacked (default: a temporary folder removed afterwards; a caller that may kill this process
-    passes its own and removes it)."""
+    passes its own and removes it). ``engine``: "auto" cleans in DuckDB SQL when the files allow it
+    (``ml.outofcore.sqlclean``), else in batches; "batches" always in batches."""
     options = options or CleaningOptions()
     paths = [Path(p) for p in paths]
     names = list(names) if names is not None else [p.name for p in paths]
@@ -117,7 +131,8 @@ def load_large_dataset(paths: list[str | Path], mapping_overrides: dict[str, str
         for _attempt in range(3):
             try:
                 sources = open_sources(paths, names, limits, options.encoding, Path(work), legacy)
-                return _load(sources, paths, names, mapping_overrides, options, limits, name, output, block_bytes)
+                return _load(sources, paths, names, mapping_overrides, options, limits, name, output, block_bytes,
+                             engine, Path(work))
             except NotUtf8 as exc:
                 if options.encoding is not None:
                     raise DataError("ingest.error.wrong_encoding", name=names[0], encoding=options.encoding) from exc
@@ -126,21 +141,10 @@ def load_large_dataset(paths: list[str | Path], mapping_overrides: dict[str, str
         raise DataError("ingest.error.unparseable", name=names[0])
 
 
-def _load(sources, paths, names, mapping_overrides, options, limits, name, output, block_bytes) -> StoredDataset:
-    block = block_bytes or BLOCK_BYTES
+def detect(sources: list[TextSource], samples: dict[str, pa.Array], mapping_overrides, options: CleaningOptions):
+    """Mapping, number and date styles, currency: what ``load_dataset`` detects on the first file's sample, and the
+    report started with them."""
     first = sources[0]
-    try:
-        rows = _count_rows(first)
-        total = rows
-        for source in sources[1:]:  # every file's lines, before any is converted: a refusal costs one read
-            if total > limits.max_rows:
-                break
-            total += _count_rows(source)
-        if total > limits.max_rows:
-            raise DataError("ingest.error.too_many_rows", name=names[0], limit=limits.max_rows)
-        samples = _sample(first, rows)
-    except NotUtf8 as exc:
-        raise NotUtf8(str(exc), first.format.name) from exc
     all_values = [v for arr in samples.values() for v in arr.drop_null().slice(0, 300).to_pylist()]
     style = detect_number_style([str(v) for v in all_values])
     proposal = propose_mapping(samples, style).mapping
@@ -164,6 +168,34 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
     report.date_format = date_style.format
     report.date_ambiguous = date_style.ambiguous
     report.date_alternative = date_style.alternative
+    return mapping, style, date_style, report
+
+
+def _load(sources, paths, names, mapping_overrides, options, limits, name, output, block_bytes,
+          engine="auto", work: Path | None = None) -> StoredDataset:
+    if engine != "batches":
+        from ml.outofcore.sqlclean import load_with_duckdb
+
+        found = load_with_duckdb(sources, paths, names, mapping_overrides, options, limits, name, output, work)
+        if found is not None:
+            return found
+    block = block_bytes or BLOCK_BYTES
+    first = sources[0]
+    # the batch path holds ~200 bytes a line: past BATCH_MAX_ROWS it would outgrow the parse budget
+    limits = replace(limits, max_rows=min(limits.max_rows, BATCH_MAX_ROWS))
+    try:
+        rows = _count_rows(first)
+        total = rows
+        for source in sources[1:]:  # every file's lines, before any is converted: a refusal costs one read
+            if total > limits.max_rows:
+                break
+            total += _count_rows(source)
+        if total > limits.max_rows:
+            raise DataError("ingest.error.too_many_rows", name=names[0], limit=limits.max_rows)
+        samples = _sample(first, rows)
+    except NotUtf8 as exc:
+        raise NotUtf8(str(exc), first.format.name) from exc
+    mapping, style, date_style, report = detect(sources, samples, mapping_overrides, options)
     del samples
 
     with ThreadPoolExecutor(_WORKERS) as pool:
@@ -199,15 +231,11 @@ def _load(sources, paths, names, mapping_overrides, options, limits, name, outpu
     if output is not None:
         write_parquet(table, Path(output))
     del table
-    digest.update(repr(sorted(mapping.columns.items())).encode())
-    digest.update(repr((str(options.returns), options.day_first, options.drop_duplicates)).encode())
-    if options.keep_non_products:
-        digest.update(b"keep_non_products")
     return StoredDataset(
         path=Path(output) if output is not None else None, totals=totals,
         name=name or (names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1})"),
-        mapping=mapping, report=report, source_columns=first.columns, fingerprint=digest.hexdigest()[:32],
-        options=options,
+        mapping=mapping, report=report, source_columns=first.columns, fingerprint=finish_fingerprint(digest, mapping, options),
+        options=options, engine="batches",
     )
 
 

@@ -31,10 +31,10 @@ BLOCK = 700  # bytes per batch: a fixture of 30 lines spans several batches
 
 
 def _same(files: list[tuple[str, bytes]], paths: list[Path], tmp_path: Path, options=None, overrides=None,
-          block: int = BLOCK) -> None:
+          block: int = BLOCK, engine: str = "auto") -> None:
     expected = load_dataset(files, overrides, options)
     out = tmp_path / "data.parquet"
-    got = load_large_dataset(paths, overrides, options, output=out, block_bytes=block)
+    got = load_large_dataset(paths, overrides, options, output=out, block_bytes=block, engine=engine)
     assert got.report.to_json_dict() == expected.report.to_json_dict()
     assert got.control_totals() == expected.control_totals()
     assert got.fingerprint == expected.fingerprint
@@ -43,8 +43,9 @@ def _same(files: list[tuple[str, bytes]], paths: list[Path], tmp_path: Path, opt
     pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), expected.frame, check_categorical=False)
 
 
+@pytest.mark.parametrize("engine", ["auto", "batches"])  # auto: DuckDB SQL where the file allows (sqlclean)
 @pytest.mark.parametrize("case", GOOD, ids=[c["name"] for c in GOOD])
-def test_the_corpus_cleans_the_same_streamed(case, tmp_path):
+def test_the_corpus_cleans_the_same_streamed(case, engine, tmp_path):
     names = case["files"]
     if any(n.endswith((".xlsx", ".xls")) for n in names):
         assert not wants_stream([FILES / n for n in names])  # workbooks keep the in-memory path
@@ -52,18 +53,20 @@ def test_the_corpus_cleans_the_same_streamed(case, tmp_path):
             load_large_dataset([FILES / n for n in names])
         return
     _same([(n, (FILES / n).read_bytes()) for n in names], [FILES / n for n in names], tmp_path, _options(case),
-          case.get("overrides"))
+          case.get("overrides"), engine=engine)
 
 
+@pytest.mark.parametrize("engine", ["auto", "batches"])
 @pytest.mark.parametrize("case", BAD, ids=[c["name"] for c in BAD])
-def test_the_corpus_refuses_the_same_streamed(case, tmp_path):
+def test_the_corpus_refuses_the_same_streamed(case, engine, tmp_path):
     names = case["files"]
     if any(n.endswith((".xlsx", ".xls")) for n in names):
         return
     with pytest.raises(DataError) as expected:
         load_dataset([(n, (FILES / n).read_bytes()) for n in names], case.get("overrides"), _options(case))
     with pytest.raises(DataError) as got:
-        load_large_dataset([FILES / n for n in names], case.get("overrides"), _options(case), block_bytes=BLOCK)
+        load_large_dataset([FILES / n for n in names], case.get("overrides"), _options(case), block_bytes=BLOCK,
+                           engine=engine)
     assert got.value.message_id == expected.value.message_id
 
 

@@ -1,0 +1,182 @@
+"""How the DuckDB path reads a plain export (``ml.outofcore.sqlclean``): whether the file's layout lets DuckDB's
+CSV reader see it as ``ml.ingest`` does, its lines counted and sampled as the batch path samples them, and the SQL
+that reads it typed, trimmed and with the cleaner's row-local checks."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from ml.dataset import SAMPLE_ROWS
+from ml.ingest.text import NULL_VALUES
+from ml.schema import CANONICAL_COLUMNS, Col
+
+_ISO = "%Y-%m-%d"
+# What pyarrow's utf8_trim_whitespace trims (measured over U+0000..U+3000), for DuckDB's trim().
+_WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
+                                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+_NUMBERS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
+_TEXTS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
+_DICTIONARY = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
+_CHUNK = 16 * 2**20
+
+
+class _Ineligible(Exception):
+    """The file needs the batch path (a layout or value DuckDB would read differently)."""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ------------------------------------------------------------------------------------------------ layout
+
+
+def _plain_layout(source) -> bool:
+    fmt = source.format
+    if fmt.encoding not in ("utf-8", "utf-8-sig") or fmt.skipped_title_lines or fmt.skipped_footer_lines:
+        return False
+    if source.newlines_in_values or len(fmt.delimiter) != 1 or fmt.delimiter in "\r\n\"'":
+        return False
+    if source.end != source.path.stat().st_size:
+        return False
+    with open(source.path, "rb") as fh:
+        first = fh.readline()
+    return len(first) == source.start and first.endswith(b"\n")
+
+
+def _count_lines(source) -> int:
+    """Data lines of the file (no quotes, so one line per newline); an empty line means the batch path."""
+    lines, last, tail = 0, b"\n", b"\n"  # a first data line that is empty counts as an empty line
+    with open(source.path, "rb") as fh:
+        fh.seek(source.start)
+        while chunk := fh.read(_CHUNK):
+            edge = tail + chunk[:2]
+            if b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in edge or b"\n\r\n" in edge:
+                raise _Ineligible
+            lines += chunk.count(b"\n")
+            tail, last = chunk[-2:], chunk
+    if last[-1:] != b"\n" and source.end > source.start:
+        lines += 1
+    return lines
+
+
+def _sample(source, rows: int) -> dict[str, pa.Array]:
+    """``ml.outofcore.clean._sample``'s rows (the same evenly spread line numbers), found by their newlines and
+    parsed by the same reader settings."""
+    from ml.outofcore.source import iter_batches
+
+    n = SAMPLE_ROWS
+    want = np.arange(rows) if rows <= n else np.unique(
+        np.r_[np.arange(n // 2), np.linspace(0, rows - 1, n // 2).astype(np.int64)])
+    picked: list[bytes] = []
+    line0, carry = 0, b""
+    with open(source.path, "rb") as fh:
+        fh.seek(source.start)
+        while (chunk := fh.read(_CHUNK)) or carry:
+            data = carry + chunk
+            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+            if not chunk and (not len(ends) or ends[-1] != len(data) - 1):
+                ends = np.r_[ends, len(data)]  # the last line without a newline
+            starts = np.r_[0, ends[:-1] + 1]
+            local = want[(want >= line0) & (want < line0 + len(ends))] - line0
+            picked.extend(data[s:e] for s, e in zip(starts[local].tolist(), ends[local].tolist(), strict=True))
+            line0 += len(ends)
+            carry = data[ends[-1] + 1:] if len(ends) else data
+            if not chunk:
+                break
+    tmp = _BytesSource(source, b"\n".join(picked) + b"\n")
+    table = pa.Table.from_batches(list(iter_batches(tmp)),
+                                  schema=pa.schema([(c, pa.string()) for c in source.columns]))
+    return {name: table.column(name).combine_chunks() for name in table.column_names}
+
+
+class _BytesSource:
+    """A ``TextSource`` over sampled lines held in memory (for ``iter_batches``)."""
+
+    def __init__(self, source, data: bytes) -> None:
+        self._file = tempfile.NamedTemporaryFile(prefix="saleslens-sample-", suffix=".csv")  # noqa: SIM115
+        self._file.write(data)
+        self._file.flush()
+        self.path = Path(self._file.name)
+        self.start, self.end = 0, len(data)
+        self.columns = source.columns
+        self.format = source.format
+        self.newlines_in_values = False
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+def _select(source, mapping) -> tuple[str, list[str]]:
+    """The typed, trimmed, derived columns of one file, the first reason each line is dropped for (the cleaner's
+    row-local checks, in its order), and ``ok``: every day written YYYY-MM-DD and real, every number one DuckDB
+    and ``ml.parsing`` read alike (finite, no '_'); a file with any other value goes to the batch path.
+    pyarrow's null spellings (``NULL_VALUES``) are null here too."""
+    cols = mapping.columns
+    types = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in source.columns)  # dates and numbers cast below, checked
+    nulls = ", ".join(_lit(v) for v in NULL_VALUES)
+    reader = (f"read_csv({_lit(str(source.path))}, header=true, delim={_lit(source.format.delimiter)}, quote='', "
+              f"escape='', columns={{{types}}}, nullstr=[{nulls}], auto_detect=false, "
+              f"strict_mode=true, null_padding=false, ignore_errors=false, parallel=false)")
+    day = _q(cols[Col.DATE])
+    # only 'YYYY-MM-DD' (the in-memory path tells '2024-1-5' from '2024-01-05' when it looks for repeated rows)
+    typed = {Col.DATE: f"TRY_CAST({day} AS DATE)"}
+    ok = [f"({day} IS NULL OR (length({day}) = 10 AND TRY_CAST({day} AS DATE) IS NOT NULL))"]
+    for c in _NUMBERS:
+        if c in cols:
+            # DuckDB reads '1_000' as 1000 where ml.parsing finds no number: such text goes to the batches
+            x = _q(cols[c])
+            typed[c] = f"TRY_CAST({x} AS DOUBLE)"
+            ok.append(f"({x} IS NULL OR (coalesce(isfinite(TRY_CAST({x} AS DOUBLE)), false) AND NOT contains({x}, '_')))")
+    for c in _TEXTS:
+        if c in cols:
+            # trim() with a set of characters is slow: only values that start or end with one pay for it
+            edge = ", ".join(str(ord(ch)) for ch in _WHITESPACE)
+            x = _q(cols[c])
+            typed[c] = (f"CASE WHEN ord({x}) IN ({edge}) OR ord(right({x}, 1)) IN ({edge}) "
+                        f"THEN NULLIF(trim({x}, {_lit(_WHITESPACE)}), '') ELSE {x} END")
+    mid = ", ".join(f"{expr} AS {_q(c)}" for c, expr in typed.items())
+    q, price, rev = (_q(c) if c in cols else None for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
+    # _derive_measures (non-kept rows may differ: they are never read again)
+    if q and price and not rev:
+        rev = f"({q} * {price})"
+    elif q and rev and not price:
+        price = f"abs({rev} / NULLIF({q}, 0))"
+    elif q and rev and price:
+        rev = f"(CASE WHEN {rev} IS NULL AND {price} IS NOT NULL THEN {q} * {price} ELSE {rev} END)"
+    reasons = [f"WHEN {_q(Col.DATE)} IS NULL THEN 'missing_date'"]
+    if q:
+        if Col.REVENUE not in cols:
+            reasons.append(f"WHEN {q} IS NULL THEN 'missing_quantity'")
+        reasons.append(f"WHEN {q} = 0 THEN 'zero_quantity'")
+    if Col.UNIT_PRICE in cols:
+        reasons.append(f"WHEN {_q(Col.UNIT_PRICE)} < 0 THEN 'negative_price'")
+    no_measure = f"{q} IS NULL AND {rev} IS NULL" if q and rev else f"{rev or q} IS NULL"
+    reasons.append(f"WHEN {no_measure} THEN 'no_measure'")
+    out = [_q(Col.DATE)]
+    extra = []
+    for c in _NUMBERS:
+        if c == Col.QUANTITY and q:
+            out.append(f"{q} AS {_q(c)}")
+        elif c == Col.UNIT_PRICE and price:
+            out.append(f"{price} AS {_q(c)}")
+        elif c == Col.REVENUE and rev:
+            out.append(f"{rev} AS {_q(c)}")
+            if Col.REVENUE in cols and price and Col.UNIT_PRICE in cols:
+                extra.append(f"({_q(Col.REVENUE)} IS NULL AND {_q(Col.UNIT_PRICE)} IS NOT NULL) AS filled")
+        elif c == Col.UNIT_COST and c in cols:
+            out.append(f"CASE WHEN {_q(c)} < 0 THEN NULL ELSE {_q(c)} END AS {_q(c)}")
+            extra.append(f"{_q(c)} < 0 AS negative_cost")
+    out += [_q(c) for c in _TEXTS if c in cols]
+    sql = (f"SELECT {', '.join(out + extra)}, CASE {' '.join(reasons)} END AS gone, ok FROM "
+           f"(SELECT {mid}, {' AND '.join(ok) or 'true'} AS ok FROM {reader})")
+    return sql, [c for c in CANONICAL_COLUMNS if c in cols or (c == Col.REVENUE and rev) or
+                 (c == Col.UNIT_PRICE and price)]

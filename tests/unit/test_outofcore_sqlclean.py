@@ -1,0 +1,134 @@
+"""The DuckDB SQL path of the streamed ingest (ml/outofcore/sqlclean.py) against the in-memory path: plain exports
+with every kind of row the whole-table steps act on planted (missing dates, zero quantities, negative and zero
+prices, exact repeats far apart, service codes, a fee typed in each time, a discount code, returns netted fully,
+partly, by guests and without a purchase, cancellations, outliers, missing customers, padded and null-spelled
+texts), under every cleaning choice, in one file and in two; files it must not take fall back to the batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from ml.dataset import CleaningOptions, ReturnsPolicy, load_dataset
+from ml.outofcore.clean import load_large_dataset
+
+HEADER = "date,order_id,product_id,quantity,unit_price,customer_id"
+
+
+def _plain(rows: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    day = np.datetime64("2024-01-01") + rng.integers(0, 90, rows).astype("timedelta64[D]")
+    product = rng.integers(0, 30, rows)
+    qty = rng.choice([1, 2, 3, 6], rows)
+    customer = np.where(rng.random(rows) < 0.08, "", np.char.add("C", rng.integers(100, 140, rows).astype(str)))
+    lines = [f"{day[i]},O{seed}-{i},P{product[i]:03d},{qty[i]},{1.5 + product[i] * 0.75:.2f},{customer[i]}"
+             for i in range(rows)]
+    lines[3] = f",O{seed}-3,P001,1,2.25,C101"  # no date
+    lines[7] = f"{day[7]},O{seed}-7,P002,0,2.25,C101"  # zero quantity
+    lines[11] = f"{day[11]},O{seed}-11,P003,1,-4.00,C101"  # negative price
+    lines[12] = f"{day[12]},O{seed}-12,P003,1,0,C101"  # zero price (flagged)
+    lines[13] = f"{day[13]},O{seed}-13,POST,1,18.00,C101"  # a service code
+    lines[17] = f"{day[17]},O{seed}-17,P004,5000,3.00,C102"  # an outlier (flagged)
+    lines[19] = f"{day[19]},O{seed}-19, P005 ,2,NA,\u3000C103"  # padded texts, a null spelled out
+    for j, price in enumerate([1, 2, 150, 300, 400, 500]):  # a fee typed in each time: price varies 500x
+        lines[30 + j] = f"{day[30 + j]},O{seed}-F{j},FEE9,1,{price},C104"
+    for j in range(5):  # a discount code: its lines mostly negative
+        lines[40 + j] = f"{day[40 + j]},O{seed}-D{j},DSC,{-1 if j else 1},5.00,C105"
+    # returns: one netting a purchase fully, one partly, one by a guest, one with no purchase to net against
+    lines[50] = "2024-02-01,O-R1,P010,3,9.00,C120"
+    lines[51] = "2024-02-02,O-R2,P010,2,9.00,C120"
+    lines[52] = "2024-02-03,C-R3,P010,-4,9.00,C120"  # takes 2 from the 2nd, 2 from the 1st
+    lines[53] = "2024-02-04,C-R4,P011,-2,9.75,"  # a guest
+    lines[54] = "2024-02-05,R5,P012,-1,10.50,C121"  # nothing bought before
+    lines += [lines[60], lines[61], lines[62]]  # exact repeats, far from their first
+    return lines
+
+
+def _write(path, lines: list[str]) -> None:
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _compare(paths, options, tmp_path, engine="auto"):
+    expected = load_dataset([(p.name, p.read_bytes()) for p in paths], None, options)
+    out = tmp_path / "data.parquet"
+    got = load_large_dataset(paths, None, options, output=out, engine=engine)
+    assert got.report.to_json_dict() == expected.report.to_json_dict()
+    assert got.control_totals() == expected.control_totals()
+    assert got.fingerprint == expected.fingerprint
+    assert got.profile_json() == expected.profile_json()
+    pd.testing.assert_frame_equal(pq.read_table(out).to_pandas(), expected.frame, check_categorical=False)
+    return got
+
+
+@pytest.mark.parametrize("returns", list(ReturnsPolicy))
+@pytest.mark.parametrize("choices", [{}, {"drop_duplicates": False}, {"keep_non_products": True}],
+                         ids=["default", "keep_duplicates", "keep_non_products"])
+def test_plain_exports_clean_in_sql_as_in_memory(returns, choices, tmp_path):
+    path = tmp_path / "sales.csv"
+    _write(path, _plain(2000, seed=5))
+    options = CleaningOptions(returns=returns, **choices)
+    got = _compare([path], options, tmp_path)
+    assert got.engine == "duckdb"
+    report = got.report
+    planted = ["missing_date", "zero_quantity", "negative_price", "zero_price", "non_product", "outlier_quantity",
+               "missing_customer", "cancellations", "returns"]
+    if options.drop_duplicates:
+        planted.append("duplicates")
+    if returns == ReturnsPolicy.NET:
+        planted += ["netted_purchases", "unmatched_return_units"]
+    for reason in planted:
+        assert report.count(reason) >= 1, reason  # every planted kind was met, so the comparison covers it
+    why = " ".join(next(p for p in report.problems if p.reason == "non_product").examples)
+    assert "POST" in why and "FEE9" in why and "DSC" in why  # by code, by varying price, by negative lines
+
+
+def test_two_monthly_files_clean_in_sql_as_in_memory(tmp_path):
+    paths = [tmp_path / "jan.csv", tmp_path / "feb.csv"]
+    _write(paths[0], _plain(700, seed=1))
+    _write(paths[1], _plain(900, seed=2))
+    got = _compare(paths, CleaningOptions(returns=ReturnsPolicy.NET), tmp_path)
+    assert got.engine == "duckdb"
+    assert any("feb.csv row" in e for p in got.report.problems for e in p.examples)  # located in the 2nd file
+
+
+@pytest.mark.parametrize("spoiler", [
+    "2024-01-05,O1,P001,abc,2.25,C101",  # a number DuckDB and ml.parsing would read differently
+    "2024-01-05,O1,P001,1_000,2.25,C101",  # DuckDB reads 1000, ml.parsing nothing
+    "2024-01-05,O1,P001,1,Infinity,C101",  # DuckDB reads inf, ml.parsing calls it unreadable
+    "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day
+    '2024-01-05,"O,1",P001,1,2.25,C101',  # quoting
+    "2024-01-05,O1,P001,1,2.25,C101,extra",  # a malformed line
+    "2024-02-30,O1,P001,1,2.25,C101",  # an impossible day
+    "2024-1-5,O1,P001,1,2.25,C101",  # a day not written YYYY-MM-DD
+])
+def test_files_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
+    path = tmp_path / "sales.csv"
+    lines = _plain(400, seed=3)
+    lines[200] = spoiler
+    _write(path, lines)
+    got = _compare([path], CleaningOptions(), tmp_path)
+    assert got.engine == "batches"
+
+
+def test_the_row_caps_of_each_path(tmp_path, monkeypatch):
+    """Files DuckDB cleans may have up to ``max_rows`` lines; files needing the batches only ``BATCH_MAX_ROWS``."""
+    import dataclasses
+
+    import ml.outofcore.clean as clean
+    from ml.limits import DISK_LIMITS
+    from ml.schema import DataError
+
+    monkeypatch.setattr(clean, "BATCH_MAX_ROWS", 300)
+    plain, spoiled = tmp_path / "plain.csv", tmp_path / "spoiled.csv"
+    lines = _plain(400, seed=4)
+    _write(plain, lines)
+    _write(spoiled, lines[:200] + ['2024-01-05,"O,1",P001,1,2.25,C101'] + lines[200:])
+    assert load_large_dataset([plain], limits=DISK_LIMITS).engine == "duckdb"
+    with pytest.raises(DataError) as batches:
+        load_large_dataset([spoiled], limits=DISK_LIMITS)
+    assert batches.value.message_id == "ingest.error.too_many_rows"
+    with pytest.raises(DataError) as sql:
+        load_large_dataset([plain], limits=dataclasses.replace(DISK_LIMITS, max_rows=350))
+    assert sql.value.message_id == "ingest.error.too_many_rows"
