@@ -216,6 +216,8 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from ml.series import describe_partial, make_series
 
     engine = engine_from_args(args)  # an unreachable cluster is said before the files are read
+    if engine.name == "local":  # Keras imported before the forecast starts: its total_seconds is the forecast's
+        from ml.forecast import network  # noqa: F401
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
     series = make_series(ds.frame, args.target, args.level, args.freq)
