@@ -146,7 +146,7 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "horizon": "horizon", "seed": "seed",
     # improvements around the network (ml/forecast/config.py LEVERS)
     "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "ensemble": "ensemble",
-    "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs",
+    "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs", "global_batch_size": "global_batch_size",
 }
 
 
@@ -176,6 +176,8 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ensemble", type=int, default=None, help=t("forecast.levers.ensemble_help"))
     parser.add_argument("--warm-start-epochs", type=int, default=None,
                         help=t("forecast.levers.warm_start_epochs_help"))
+    parser.add_argument("--global-batch-size", type=int, default=None,
+                        help=t("forecast.levers.global_batch_size_help"))
     parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))
