@@ -200,8 +200,8 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
             pending[name] = pool.submit(forecast_baselines, train, config.horizon, freq, models)
         pending[_FUTURE] = pool.submit(forecast_baselines, frame, config.horizon, freq, models)
     try:
-        return _run(frame, freq, config, models, splits, pending, backtest_folds, sink, counted, offset,
-                    interval_level, refit, started)
+        return _run(frame, freq, config, models, splits, pending, sink, counted, offset, interval_level, refit,
+                    started)
     finally:
         if pool is not None:  # after a stop or an error: drop what has not started, do not wait for the rest
             pool.shutdown(wait=False, cancel_futures=True)
@@ -212,8 +212,8 @@ _FUTURE = "future"  # key of the baselines' forecast from every row, beside the 
 
 def _run(frame: pd.DataFrame, freq: str, config: ForecastConfig, models: tuple[str, ...],
          splits: list[tuple[str, pd.DataFrame, pd.DataFrame]], pending: dict[str, Future[pd.DataFrame]],
-         backtest_folds: int, sink: Any, counted: ProgressSink, offset: dict[str, int], interval_level: float,
-         refit: bool, started: float) -> ForecastResult:
+         sink: Any, counted: ProgressSink, offset: dict[str, int], interval_level: float, refit: bool,
+         started: float) -> ForecastResult:
     """The body of ``run_forecast`` once its checks passed and the baselines' thread (if any) started."""
 
     def stopped() -> bool:
