@@ -15,8 +15,10 @@ import numpy as np
 
 
 def plain_keras_forecast(y_train: np.ndarray, horizon: int, window: int = 60, layers: int = 2, units: int = 100,
-                         epochs: int = 20, batch_size: int = 32, seed: int = 0) -> tuple[np.ndarray, float]:
-    """(forecast of the ``horizon`` values after ``y_train``, seconds spent in model.fit)."""
+                         epochs: int = 20, batch_size: int = 32, seed: int = 0,
+                         timings: dict | None = None) -> tuple[np.ndarray, float]:
+    """(forecast of the ``horizon`` values after ``y_train``, seconds spent in model.fit); ``timings`` (a dict),
+    when given, also gets ``fit_cpu_seconds``: the process's CPU time in model.fit, every thread counted."""
     import keras
 
     y = np.asarray(y_train, dtype=np.float32)
@@ -30,9 +32,11 @@ def plain_keras_forecast(y_train: np.ndarray, horizon: int, window: int = 60, la
     stack += [keras.layers.LSTM(units), keras.layers.Dense(1)]
     model = keras.Sequential(stack)
     model.compile(optimizer="adam", loss="mse")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.fit(x_train, y_train_s, batch_size=batch_size, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
+    if timings is not None:
+        timings["fit_cpu_seconds"] = time.process_time() - cpu
     buffer = list(scaled[-window:])
     out = []
     for _ in range(horizon):

@@ -156,7 +156,7 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "horizon": "horizon", "seed": "seed",
     # improvements around the network (ml/forecast/config.py LEVERS)
     "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "ensemble": "ensemble",
-    "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs",
+    "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs", "global_batch_size": "global_batch_size",
 }
 
 
@@ -187,6 +187,8 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ensemble", type=int, default=None, help=t("forecast.levers.ensemble_help"))
     parser.add_argument("--warm-start-epochs", type=int, default=None,
                         help=t("forecast.levers.warm_start_epochs_help"))
+    parser.add_argument("--global-batch-size", type=int, default=None,
+                        help=t("forecast.levers.global_batch_size_help"))
     parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))
@@ -228,6 +230,8 @@ def run_forecast_command(args: argparse.Namespace) -> int:
     from ml.series import describe_partial, make_series
 
     engine = engine_from_args(args)  # an unreachable cluster is said before the files are read
+    if engine.name == "local":  # Keras imported before the forecast starts: its total_seconds is the forecast's
+        from ml.forecast import network  # noqa: F401
     ds = load_from_args(args)
     config = forecast_config_from_args(args)
     series = make_series(source_of(ds), args.target, args.level, args.freq)  # a large saved one: in place

@@ -44,7 +44,9 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
                      help=t("forecast.levers.lr_schedule_help"))
         c3.number_input(t("forecast.levers.warm_start_epochs"), *map(int, BOUNDS["warm_start_epochs"]), step=1,
                         key=k("warm_start_epochs"), help=t("forecast.levers.warm_start_epochs_help"))
+        c1.number_input(t("forecast.levers.global_batch_size"), *map(int, BOUNDS["global_batch_size"]), step=1,
+                        key=k("global_batch_size"), help=t("forecast.levers.global_batch_size_help"))
     values = {field: state.widget_value(k(field)) for field in LEVERS}
-    for field in ("fourier_order", "ensemble", "warm_start_epochs"):
+    for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size"):
         values[field] = int(values[field])
     return values

@@ -29,12 +29,13 @@ COMBINE_KINDS: tuple[str, ...] = ("none", "ets")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
 # and the CLI expose exactly these fields.
-LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "ensemble", "lr_schedule", "warm_start_epochs")
+LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "ensemble", "lr_schedule", "warm_start_epochs",
+                           "global_batch_size")
 
 # The plain network, without any lever: a run or bundle whose config lacks these fields is read back with these
 # values, so it rebuilds the network it was trained as and forecasts what it forecast when saved.
 LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "ensemble": 1,
-                                 "lr_schedule": "constant", "warm_start_epochs": 0}
+                                 "lr_schedule": "constant", "warm_start_epochs": 0, "global_batch_size": 0}
 
 # Bounds a configuration must respect (also used to validate bundles loaded from disk).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -55,7 +56,11 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "fourier_order": (0, 10),
     "ensemble": (1, 10),
     "warm_start_epochs": (0, 1000),
+    "global_batch_size": (0, 4096),
 }
+
+# A global model's larger batch (global_batch_size) is only taken while an epoch still has this many steps.
+MIN_STEPS_PER_EPOCH = 100
 
 # A series needs at least this many training windows (after holding out what evaluation holds out).
 MIN_TRAINING_WINDOWS = 10
@@ -104,6 +109,7 @@ class ForecastConfig:
     ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; their forecasts are averaged
     lr_schedule: ScheduleKind = "constant"  # cosine: learning rate decays to 5% over the epochs
     warm_start_epochs: int = 3  # future fit continues the holdout model for this many epochs; 0 = refit from scratch
+    global_batch_size: int = 0  # batch of a global model over several series, up to windows / 100; 0 = batch_size
 
     def replace(self, **changes: Any) -> ForecastConfig:
         """A copy with some fields changed (validated)."""
@@ -171,6 +177,14 @@ class ForecastConfig:
                     "forecast.error.cnn_window_too_short", window=self.window, layers=self.layers,
                     kernel_size=self.kernel_size, pool_size=self.pool_size,
                 )
+
+    def training_batch(self, windows: int, series: int) -> int:
+        """The batch one network trains with: ``batch_size``, except for a global model over several series, which
+        takes up to ``global_batch_size`` while an epoch keeps at least MIN_STEPS_PER_EPOCH steps. Off by default:
+        on the 40-product sample 128 kept the accuracy, but its time gain was not shown (bench/RESULTS.md, "Time")."""
+        if not self.global_model or series < 2 or self.global_batch_size <= self.batch_size:
+            return self.batch_size
+        return max(self.batch_size, min(self.global_batch_size, windows // MIN_STEPS_PER_EPOCH))
 
     @property
     def output_steps(self) -> int:

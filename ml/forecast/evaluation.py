@@ -8,6 +8,7 @@ Every model, the network included, is refitted on each fold's training rows only
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +46,12 @@ class FoldResult:
 
 
 def run_fold(name: str, train: pd.DataFrame, actual: pd.DataFrame, freq: str, config: ForecastConfig,
-             baselines: tuple[str, ...], network: bool = True, progress: ProgressSink | None = None) -> FoldResult:
-    """Fit the network and the baselines on ``train`` and predict the ``horizon`` periods in ``actual``."""
+             baselines: tuple[str, ...], network: bool = True, progress: ProgressSink | None = None,
+             baseline_forecasts: Future[pd.DataFrame] | None = None) -> FoldResult:
+    """Fit the network and the baselines on ``train`` and predict the ``horizon`` periods in ``actual``.
+
+    ``baseline_forecasts``: the baselines' forecasts from ``train`` already under way (``forecast_baselines`` on
+    another thread, overlapping the network's training); computed here when None."""
     predictions = actual[[ID, DS, Y]].copy()
     forecaster = None
     if network:
@@ -58,7 +63,8 @@ def run_fold(name: str, train: pd.DataFrame, actual: pd.DataFrame, freq: str, co
         predictions["scale"] = predictions[ID].map(level)
     models: dict[str, dict[str, str]] = {}
     if baselines:
-        base = forecast_baselines(train, config.horizon, freq, baselines)
+        base = baseline_forecasts.result() if baseline_forecasts is not None else \
+            forecast_baselines(train, config.horizon, freq, baselines)
         models = base.attrs.get("models", {})
         predictions = predictions.merge(base, on=[ID, DS], how="left")
     return FoldResult(name, train, predictions, forecaster, models)

@@ -78,6 +78,7 @@ class NeuralForecaster:
     ``fingerprint_`` (sha256 of the training frame), ``calibration_residuals_`` ([n, horizon] signed residuals on
     the validation windows, divided by each window's mean absolute level; used for conformal intervals),
     ``cancelled_`` (stopped through ``progress.stop``), ``best_epoch_``, ``backend_`` (the Keras backend that trained it),
+    ``batch_sizes_`` (key -> the batch it trained with: ``ForecastConfig.training_batch``),
     ``combine_weights_`` (series id -> network share in the blend with exponential smoothing, chosen on the validation
     windows; 1.0 when ``combine`` is off) and ``smoothers_`` (series id -> SmootherParams).
 
@@ -155,6 +156,7 @@ class NeuralForecaster:
         self.epochs_run_ = 0
         self.best_epoch_ = -1
         self.cancelled_ = False
+        self.batch_sizes_: dict[str, int] = {}  # key -> the batch it trained with (config.training_batch)
         keys = list(train_parts)
         run_config = config.replace(epochs=config.warm_start_epochs, patience=0) if warm else config
         total_epochs = run_config.epochs * len(keys) * config.ensemble
@@ -164,10 +166,13 @@ class NeuralForecaster:
         for key in keys:
             train = Windows.concat(train_parts[key])
             val = Windows.concat(val_parts[key])
+            batch = config.training_batch(len(train), len(train_parts[key]))
+            key_config = run_config if batch == run_config.batch_size else run_config.replace(batch_size=batch)
+            self.batch_sizes_[key] = batch
             for member in range(config.ensemble):
                 mkey = member_key(key, member)
                 net.set_seed(config.seed + member)
-                model = net.build_network(run_config, train.past.shape[2], train.future.shape[2])
+                model = net.build_network(key_config, train.past.shape[2], train.future.shape[2])
                 if warm:
                     model.set_weights(warm_start.models_[mkey].get_weights())
 
@@ -176,7 +181,7 @@ class NeuralForecaster:
                     lambda event, offset=offset: replace(event, done=offset + event.done, total=total_epochs))
                 monitor = net.train_network(
                     model, self._inputs(train), train.target, self._inputs(val) if len(val) else None,
-                    val.target if len(val) else None, run_config, member_progress,
+                    val.target if len(val) else None, key_config, member_progress,
                 )
                 done += 1
                 if monitor.diverged:

@@ -9,6 +9,7 @@ intervals.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -157,12 +158,13 @@ def _num(value: Any) -> float | None:
 
 def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, baselines: bool | tuple[str, ...] = True,
                  backtest_folds: int = 0, progress: ProgressSink | None = None, interval_level: float = 0.9,
-                 refit: bool = True) -> ForecastResult:
+                 refit: bool = True, overlap_baselines: bool = True) -> ForecastResult:
     """Train, evaluate against baselines, calibrate intervals and forecast the next horizon.
 
     ``baselines``: True for all of naive/snaive/ma/ets/arima, False for none, or a tuple of names.
     ``backtest_folds``: extra rolling-origin folds before the holdout (each retrains the network).
     ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window).
+    ``overlap_baselines``: fit the baselines on a second thread while the network trains (same results).
     ``progress`` gets "epoch" events counted across all trainings (metrics: ``loss``, ``val_loss`` and
     ``epochs_per_training``, the epochs the analyst set, so a view can say "training 2 of 3"). Setting ``progress.stop`` stops the
     current training (best weights kept), skips the remaining ones and reuses the holdout model.
@@ -179,16 +181,42 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     sink = as_progress(progress)
     counted = sink.mapped(lambda event: replace(event, done=offset["epochs"] + event.done, total=total_epochs,
                                                 metrics={**event.metrics, "epochs_per_training": config.epochs}))
+    splits = fold_splits(frame, config.horizon, backtest_folds)
+    # The baselines do not depend on the network: with ``overlap_baselines`` they are fitted on a second thread
+    # while the network trains (statsmodels' fits and the backend's training steps then share the two cores; the
+    # forecasts are the same as one after the other). Holdout first, the future's last.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="saleslens-baselines") if models and overlap_baselines else None
+    pending: dict[str, Future[pd.DataFrame]] = {}
+    if pool is not None:
+        for name, train, _ in splits:
+            pending[name] = pool.submit(forecast_baselines, train, config.horizon, freq, models)
+        pending[_FUTURE] = pool.submit(forecast_baselines, frame, config.horizon, freq, models)
+    try:
+        return _run(frame, freq, config, models, splits, pending, sink, counted, offset, interval_level, refit,
+                    started)
+    finally:
+        if pool is not None:  # after a stop or an error: drop what has not started, do not wait for the rest
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+_FUTURE = "future"  # key of the baselines' forecast from every row, beside the folds' names
+
+
+def _run(frame: pd.DataFrame, freq: str, config: ForecastConfig, models: tuple[str, ...],
+         splits: list[tuple[str, pd.DataFrame, pd.DataFrame]], pending: dict[str, Future[pd.DataFrame]],
+         sink: Any, counted: ProgressSink, offset: dict[str, int], interval_level: float, refit: bool,
+         started: float) -> ForecastResult:
+    """The body of ``run_forecast`` once its checks passed and the baselines' thread (if any) started."""
 
     def stopped() -> bool:
         return sink.stopped
 
     folds: list[FoldResult] = []
     train_seconds, epochs_run = 0.0, 0
-    for name, train, actual in fold_splits(frame, config.horizon, backtest_folds):
+    for name, train, actual in splits:
         if folds and stopped():
             break
-        fold = run_fold(name, train, actual, freq, config, models, True, counted)
+        fold = run_fold(name, train, actual, freq, config, models, True, counted, pending.get(name))
         folds.append(fold)
         offset["epochs"] += config.epochs * config.ensemble
         train_seconds += fold.forecaster.train_seconds_
@@ -243,7 +271,8 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
         future["lower"] = future["upper"] = np.nan
     future = future.drop(columns="scale")
     if models and not stopped():
-        ahead = forecast_baselines(frame, config.horizon, freq, models)
+        ahead = pending[_FUTURE].result() if _FUTURE in pending else forecast_baselines(frame, config.horizon, freq,
+                                                                                          models)
         future = future.merge(ahead[[ID, DS, *models]], on=[ID, DS], how="left")
         if floor is not None:
             future[list(models)] = future[list(models)].clip(lower=floor)

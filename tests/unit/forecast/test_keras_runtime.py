@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -123,9 +124,10 @@ def test_the_other_backend_cannot_be_chosen_once_keras_is_loaded(monkeypatch):
     assert keras_runtime.select_backend(loaded) == loaded
 
 
-def _in_subprocess(code: str, backend: str, timeout: int = 300) -> subprocess.CompletedProcess:
+def _in_subprocess(code: str, backend: str, timeout: int = 300,
+                   extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "SALESLENS_BACKEND")}
-    env.update(SALESLENS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+    env.update(SALESLENS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2", **(extra or {}))
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -169,3 +171,30 @@ def test_the_cli_refuses_an_unknown_backend_setting_in_one_line(tmp_path):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == ["error: torch is not a backend SalesLens knows; choose one of: auto, "
                                                 "tensorflow, jax."]
+
+
+@pytest.mark.slow
+def test_a_model_built_again_reads_its_compiled_programs_from_the_cache(tmp_path):
+    """SALESLENS_COMPILE_CACHE=<folder>: the first fit writes its XLA programs there; a second forecaster with the
+    same config (the warm-started future fit's case) writes none (it found them) and learns the same weights."""
+    folder = tmp_path / "xla"
+    code = ("import json, os, jax\n"
+            "from ml.forecast.forecaster import NeuralForecaster\n"
+            "from ml.forecast import network\n"
+            "from tests.unit.forecast.conftest import SMALL, make_series\n"
+            "jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)  # SMALL compiles in under 0.5 s\n"
+            f"folder = {str(folder)!r}\n"
+            "counts, weights = [], []\n"
+            "for _ in range(2):\n"
+            "    f = NeuralForecaster(SMALL.replace(epochs=2)).fit(make_series(120))\n"
+            "    counts.append(len(os.listdir(folder)))\n"
+            "    weights.append([w.tolist() for w in f.model_.get_weights()])\n"
+            "print(json.dumps([counts, weights[0] == weights[1]]))")
+    proc = _in_subprocess(code, "jax", 600, {"SALESLENS_COMPILE_CACHE": str(folder)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (first, second), same = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert first > 0 and second == first and same
+
+
+def test_the_compile_cache_can_be_turned_off():
+    assert keras_runtime.enable_compile_cache({"SALESLENS_COMPILE_CACHE": "off"}) is None

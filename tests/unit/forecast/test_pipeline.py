@@ -92,3 +92,27 @@ def test_bounds_never_go_below_zero_for_sales_that_never_did():
     r2 = run_forecast(df, SMALL, baselines=False, backtest_folds=1, interval_level=0.9, refit=False)
     half_widths = (r2.future.upper - r2.future.lower) / 2
     assert np.allclose(r2.future.yhat - r2.future.lower, half_widths)
+
+
+def test_baselines_fitted_beside_the_network_match_those_fitted_after_it():
+    """The baselines run on a second thread while the network trains: each fold's baselines must still see that
+    fold's training rows only (a planted holdout spike changes none of them), and give what the serial path gives."""
+    df = make_series(200)
+    df.loc[df.index[-3], "y"] = 1e6  # inside the holdout: no holdout forecast may move with it
+    models = ("snaive", "ets")
+    overlapped = run_forecast(df, SMALL, baselines=models, backtest_folds=1, overlap_baselines=True)
+    serial = run_forecast(df, SMALL, baselines=models, backtest_folds=1, overlap_baselines=False)
+    for frame in ("holdout", "future"):
+        pd.testing.assert_frame_equal(getattr(overlapped, frame)[list(models)], getattr(serial, frame)[list(models)])
+    assert overlapped.baseline_models == serial.baseline_models
+    base = overlapped.scorecard[overlapped.scorecard.model != "network"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(base, serial.scorecard[serial.scorecard.model != "network"].reset_index(drop=True))
+    assert np.abs(overlapped.holdout[list(models)].to_numpy()).max() < 1e4  # the spike is not in any fit
+    assert overlapped.future["snaive"].max() > 1e4  # the future's baselines are fitted on every row, spike included
+
+
+def test_a_stop_before_start_returns_without_waiting_for_the_future_baselines():
+    stop = threading.Event()
+    stop.set()
+    r = run_forecast(make_series(200), SMALL, baselines=("snaive", "ets"), progress=Progress(None, stop))
+    assert r.cancelled and "ets" in r.holdout.columns and "ets" not in r.future.columns
