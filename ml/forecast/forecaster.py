@@ -275,6 +275,10 @@ class NeuralForecaster:
             if len(group) < config.window:
                 raise ConfigError("forecast.error.window_too_long", series=uid, window=config.window,
                                   available=len(group), held_out=0)
+            raw = group[Y].to_numpy(dtype=np.float64)
+            guarded = _without_absurd_values(raw, season_length(self.freq_))
+            if guarded is not raw:  # a one-off absurd value (1e9 units) must not pass the baseline's linear skip
+                group = group.assign(**{Y: guarded})
             s = self._series_arrays(uid, group.iloc[-config.window:])
             dates = future_dates(s.dates[-1], self.freq_, config.horizon)
             cal = calendar_features(dates, config, self.freq_)
@@ -381,7 +385,8 @@ class NeuralForecaster:
         the fast smoother (combine "ets") or the scorecard's statsmodels ETS fitted on y (combine "ets_model")."""
         if self.config.combine == "ets":
             return smoother_forecasts(y, self.smoothers_[uid], self.config.horizon, origins)
-        return ets_origin_forecasts(y, season_length(self.freq_), self.config.horizon, origins)
+        m = season_length(self.freq_)
+        return ets_origin_forecasts(_without_absurd_values(y, m), m, self.config.horizon, origins)
 
     def get_params(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -396,6 +401,25 @@ def _fourier_order(config: ForecastConfig, frame: pd.DataFrame, freq: str) -> in
     per_year = {"D": 365, "W": 52, "M": 12}[frequency_kind(freq)]
     longest = int(frame.groupby(ID, sort=False).size().max())
     return config.fourier_order if longest >= FOURIER_MIN_YEARS * per_year else 0
+
+
+ABSURD_FACTOR = 1000.0  # see _without_absurd_values
+
+
+def _without_absurd_values(y: np.ndarray, m: int) -> np.ndarray:
+    """y with values further than ABSURD_FACTOR median absolute seasonal differences from its median clipped to that
+    bound, for the ETS the network is blended with and for the window the network forecasts from: a maximum-likelihood
+    ETS follows a one-off absurd value (a typo, 1e9 units) into every forecast, and so does the seasonal-mean
+    baseline's linear skip. Series without such values (every battery series' training rows) are passed unchanged,
+    so the partner is then exactly the scorecard's ETS."""
+    lag = m if len(y) > m else 1
+    diffs = np.abs(y[lag:] - y[:-lag])
+    scale = float(np.median(diffs)) if len(diffs) else 0.0
+    if not scale > 0:
+        return y
+    centre = float(np.median(y))
+    low, high = centre - ABSURD_FACTOR * scale, centre + ABSURD_FACTOR * scale
+    return y if bool(((y >= low) & (y <= high)).all()) else np.clip(y, low, high)
 
 
 def _blend_errors(actual: np.ndarray, network: np.ndarray, smooth: np.ndarray) -> np.ndarray:
