@@ -38,7 +38,10 @@ from bench.families import FAMILIES  # noqa: E402
 
 REALDATA = Path(os.environ.get("SALESLENS_REALDATA", "/work/shared/realdata"))
 MODELS = ("network", "ets", "snaive", "arima")
+ALONE = "network_alone"  # the network before its blend with ETS (when combine is on)
 SEEDS = (0, 1, 2)
+DEV_SEEDS = (3, 4)  # --dev: a development battery for choosing defaults, disjoint from the battery's holdouts
+HORIZON = {"D": 28, "W": 8}
 DAILY_LENGTHS = (365, 730, 1095)
 WEEKLY_LENGTHS = (730, 913, 1095)
 
@@ -67,10 +70,13 @@ def avocado_frame(top: int) -> pd.DataFrame:
     return out[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
-def cases(quick: bool, families: list[str] | None) -> list[tuple[str, str, pd.DataFrame]]:
-    """(family, freq, frame) for every run; a frame with several series is one global-model run."""
+def cases(quick: bool, families: list[str] | None, dev: bool = False) -> list[tuple[str, str, pd.DataFrame]]:
+    """(family, freq, frame) for every run; a frame with several series is one global-model run.
+
+    ``dev``: generator seeds 3 and 4 instead of 0-2, and every real series cut one horizon short, so its holdout is
+    the period before the battery's holdout: what defaults are chosen on never includes what the battery scores."""
     out: list[tuple[str, str, pd.DataFrame]] = []
-    seeds = SEEDS[:1] if quick else SEEDS
+    seeds = DEV_SEEDS if dev else (SEEDS[:1] if quick else SEEDS)
     for name, (make, freq) in FAMILIES.items():
         if families and name not in families:
             continue
@@ -87,7 +93,16 @@ def cases(quick: bool, families: list[str] | None) -> list[tuple[str, str, pd.Da
                 out.append(("uci_products", "D", products))
         if not families or "avocado" in families:
             out.append(("avocado", "W", avocado_frame(4 if quick else 12)))
+    if dev:
+        out = [(family, freq, frame if family in FAMILIES else _cut(frame, HORIZON[freq]))
+               for family, freq, frame in out]
     return out
+
+
+def _cut(frame: pd.DataFrame, periods: int) -> pd.DataFrame:
+    """Every series of a long frame without its last ``periods`` rows."""
+    keep = frame.groupby("unique_id").cumcount(ascending=False) >= periods
+    return frame[keep].reset_index(drop=True)
 
 
 def parse_value(text: str):
@@ -111,13 +126,21 @@ def run_case(family: str, freq: str, frame: pd.DataFrame, overrides: dict) -> li
     for uid, group in summary.groupby("unique_id"):
         scores = group.set_index("model")["mase"]
         maes = group.set_index("model")["mae"]
-        rows.append({"family": family, "series": str(uid), **{m: float(scores.get(m, np.nan)) for m in MODELS},
+        rows.append({"family": family, "series": str(uid), **{m: float(scores.get(m, np.nan)) for m in (*MODELS, ALONE)},
                      **{f"mae_{m}": float(maes.get(m, np.nan)) for m in MODELS},
                      "train_seconds": result.train_seconds / summary["unique_id"].nunique(),
                      "total_seconds": seconds / summary["unique_id"].nunique(),
                      "run_train_seconds": result.train_seconds, "run_seconds": seconds,
-                     "combine_weight": _weights(result.forecaster).get(str(uid))})
+                     "combine_weight": _weights(result.forecaster).get(str(uid)),
+                     "combine_errors": getattr(result.forecaster, "combine_errors_", {}).get(str(uid)),
+                     "holdout": _holdout(result.holdout, str(uid))})
     return rows
+
+
+def _holdout(holdout: pd.DataFrame, uid: str) -> dict:
+    """The held-out actuals and each model's forecast of one series (to compare combination rules offline)."""
+    rows = holdout[holdout["unique_id"] == uid]
+    return {c: [float(v) for v in rows[c]] for c in ("y", *MODELS, ALONE) if c in rows}
 
 
 def _weights(forecaster) -> dict:
@@ -126,14 +149,18 @@ def _weights(forecaster) -> dict:
 
 def table(rows: list[dict]) -> str:
     frame = pd.DataFrame(rows)
-    lines = ["| family | series | network | ETS | seasonal naive | ARIMA | beats snaive | beats ETS | "
-             "train s / series | total s / series |", "|---|---|---|---|---|---|---|---|---|---|"]
+    if ALONE not in frame:
+        frame[ALONE] = np.nan
+    lines = ["| family | series | network | ETS | seasonal naive | ARIMA | beats snaive | beats ETS | network alone | "
+             "alone beats snaive | alone beats ETS | train s / series | total s / series |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     groups = [(f, g) for f, g in frame.groupby("family", sort=False)] + [("**all**", frame)]
     for family, g in groups:
         med = {m: g[m].median() for m in MODELS}
         lines.append(
             f"| {family} | {len(g)} | {med['network']:.3f} | {med['ets']:.3f} | {med['snaive']:.3f} | "
             f"{med['arima']:.3f} | {(g['network'] < g['snaive']).mean():.0%} | {(g['network'] <= g['ets']).mean():.0%} | "
+            f"{g[ALONE].median():.3f} | {(g[ALONE] < g['snaive']).mean():.0%} | {(g[ALONE] <= g['ets']).mean():.0%} | "
             f"{g['train_seconds'].median():.1f} | {g['total_seconds'].median():.1f} |")
     return "\n".join(lines)
 
@@ -141,6 +168,8 @@ def table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one seed per family, one length, less real data")
+    parser.add_argument("--dev", action="store_true", help="development battery: seeds 3 and 4, real series cut "
+                        "one horizon short (choose defaults here, report the battery)")
     parser.add_argument("--families", default="", help="comma-separated subset (family names, uci_total, "
                         "uci_products, avocado)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -157,17 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     families = [f for f in args.families.split(",") if f] or None
     rows: list[dict] = []
     started = time.perf_counter()
-    for family, freq, frame in cases(args.quick, families):
+    for family, freq, frame in cases(args.quick, families, args.dev):
         case_rows = run_case(family, freq, frame, overrides)
         rows.extend(case_rows)
         for r in case_rows:
             print(f"{family:15s} {r['series'][:24]:24s} net {r['network']:.3f} ets {r['ets']:.3f} "
-                  f"snaive {r['snaive']:.3f} arima {r['arima']:.3f} w {r['combine_weight']} "
+                  f"snaive {r['snaive']:.3f} arima {r['arima']:.3f} alone {r[ALONE]:.3f} w {r['combine_weight']} "
                   f"train {r['run_train_seconds']:.1f}s total {r['run_seconds']:.1f}s", flush=True)
     print()
     print(table(rows))
     print(f"\nbattery wall time {time.perf_counter() - started:.0f} s; overrides {overrides}")
-    Path(args.out).write_text(json.dumps({"overrides": overrides, "quick": args.quick, "rows": rows}, indent=1))
+    Path(args.out).write_text(json.dumps({"overrides": overrides, "quick": args.quick, "dev": args.dev, "rows": rows}, indent=1))
     return 0
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy
+from ml.forecast.config import COMBINE_KINDS
 from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
 from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
@@ -180,7 +181,7 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name}", type=kind, default=None)
     parser.add_argument("--baseline", choices=["none", "seasonal_mean"], default=None,
                         help=t("forecast.levers.baseline_help"))
-    parser.add_argument("--combine", choices=["none", "ets"], default=None, help=t("forecast.levers.combine_help"))
+    parser.add_argument("--combine", choices=list(COMBINE_KINDS), default=None, help=t("forecast.levers.combine_help"))
     parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
                         help=t("forecast.levers.lr_schedule_help"))
     parser.add_argument("--fourier-order", type=int, default=None, help=t("forecast.levers.fourier_order_help"))

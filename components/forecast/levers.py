@@ -23,7 +23,8 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
         state.default_widget(k(field), getattr(base, field))
 
     labels = {"none": t("forecast.levers.choice.none"), "seasonal_mean": t("forecast.levers.choice.seasonal_mean"),
-              "ets": t("forecast.levers.choice.ets"), "constant": t("forecast.levers.choice.constant"),
+              "ets": t("forecast.levers.choice.ets"), "ets_model": t("forecast.levers.choice.ets_model"),
+              "constant": t("forecast.levers.choice.constant"),
               "cosine": t("forecast.levers.choice.cosine")}
 
     def choice(value: str) -> str:

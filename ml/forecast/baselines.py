@@ -48,20 +48,40 @@ def moving_average(y: np.ndarray, horizon: int, window: int) -> np.ndarray:
 
 def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
     """Additive-error ETS selected by AICc over a small model space; returns (forecast, model name)."""
+    result, name = ets_fit(y, m)
+    forecast = np.asarray(result.forecast(horizon), dtype=np.float64)
+    if not np.all(np.isfinite(forecast)):
+        raise ValueError("no ETS model could be fitted")
+    return forecast, name
+
+
+# The fitted ETS of the last series seen, by content: the scorecard's ETS and the network's combination with ETS
+# (ForecastConfig.combine == "ets_model") fit the same rows, so the second asks for what the first fitted.
+_ETS_CACHE: dict[tuple[bytes, int], tuple[object, str]] = {}
+_ETS_CACHE_SIZE = 128
+
+
+def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
+    """The AICc-best of A,N,N / A,Ad,N / A,N,A fitted to y: (statsmodels ETSResults, model name); ValueError when
+    none fits. Results are cached by the bytes of y, so fitting the same rows twice costs one fit."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    key = (y.tobytes(), int(m))
+    if key in _ETS_CACHE:
+        return _ETS_CACHE[key]
     seasonal_ok = m >= 2 and ((m <= 12 and len(y) >= 2 * m + 2) or len(y) >= 3 * m)
     candidates = [("N", False, None), ("A", True, None)]
     if seasonal_ok:
         candidates.append(("N", False, "add"))
-    best: tuple[float, np.ndarray, str] | None = None
+    best: tuple[float, object, str] | None = None
     for trend, damped, seasonal in candidates:
         spec = {"error": "add", "trend": None if trend == "N" else "add", "damped_trend": damped,
                 "seasonal": seasonal, "seasonal_periods": m if seasonal else None}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                result = ETSModel(np.asarray(y, dtype=np.float64), **spec).fit(disp=False)
+                result = ETSModel(y, **spec).fit(disp=False)
             except (ValueError, np.linalg.LinAlgError):
                 continue
         aicc = float(result.aicc)
@@ -69,10 +89,36 @@ def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
             continue
         if best is None or aicc < best[0]:
             name = f"ETS(A,{trend + ('d' if damped else '')},{'A' if seasonal else 'N'})"
-            best = (aicc, np.asarray(result.forecast(horizon), dtype=np.float64), name)
-    if best is None or not np.all(np.isfinite(best[1])):
+            best = (aicc, result, name)
+    if best is None:
         raise ValueError("no ETS model could be fitted")
+    if len(_ETS_CACHE) >= _ETS_CACHE_SIZE:
+        _ETS_CACHE.pop(next(iter(_ETS_CACHE)))
+    _ETS_CACHE[key] = (best[1], best[2])
     return best[1], best[2]
+
+
+def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon]: ETS forecasts made from each origin o (after seeing y[:o]; o <= len(y)), with the
+    model and parameters fitted on all of y, the states filtered on y[:o] only. Seasonal naive from each origin
+    when no ETS model fits (as the scorecard's ETS falls back)."""
+    y = np.asarray(y, dtype=np.float64)
+    out = np.zeros((len(origins), horizon))
+    try:
+        result, _ = ets_fit(y, m)
+    except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
+        result = None
+    for i, origin in enumerate(np.asarray(origins, dtype=int)):
+        values = None
+        if result is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values = np.asarray(result.predict(start=int(origin), end=int(origin) + horizon - 1, dynamic=0),
+                                    dtype=np.float64)
+        if values is None or not np.all(np.isfinite(values)):
+            values = seasonal_naive(y[:origin], horizon, m)
+        out[i] = values
+    return out
 
 
 def arima(y: np.ndarray, horizon: int, m: int, freq_kind: str) -> tuple[np.ndarray, str]:

@@ -198,9 +198,9 @@ def _validate(doc: Any, directory: Path) -> None:
             and isinstance(combine.get("smoothers"), dict), "combine")
     _expect(all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
                 for v in combine["weights"].values()), "combine")
-    if config.combine != "none":
-        _expect(sorted(combine["weights"]) == sorted(series) and sorted(combine["smoothers"]) == sorted(series),
-                "combine")
+    if config.combine != "none":  # "ets_model" refits the scorecard's ETS on what it forecasts: no smoother saved
+        _expect(sorted(combine["weights"]) == sorted(series), "combine")
+        _expect(sorted(combine["smoothers"]) == (sorted(series) if config.combine == "ets" else []), "combine")
         for params in combine["smoothers"].values():
             try:
                 SmootherParams.from_dict(params)

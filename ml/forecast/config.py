@@ -17,7 +17,7 @@ ScalerKind = Literal["window_mean", "minmax", "standard"]
 HeadKind = Literal["direct", "recursive"]
 LossKind = Literal["mae", "mse", "huber"]
 BaselineKind = Literal["none", "seasonal_mean"]
-CombineKind = Literal["none", "ets"]
+CombineKind = Literal["none", "ets", "ets_model"]
 ScheduleKind = Literal["constant", "cosine"]
 
 MODEL_TYPES: tuple[str, ...] = ("lstm", "stacked_lstm", "gru", "rnn", "cnn")
@@ -25,7 +25,7 @@ SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
 HEADS: tuple[str, ...] = ("direct", "recursive")
 LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
 BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
-COMBINE_KINDS: tuple[str, ...] = ("none", "ets")
+COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model")
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
 # and the CLI expose exactly these fields.
@@ -104,8 +104,11 @@ class ForecastConfig:
     seed: int = 42
     # ---- improvements around the network (what trains is still the layers/units/window/epochs above)
     baseline: BaselineKind = "seasonal_mean"  # the network learns the residual over the window's seasonal mean
-    fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none
-    combine: CombineKind = "ets"  # blend with exponential smoothing, weight chosen on the validation windows
+    fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none; used
+    # only when the longest series holds 1.5 years (forecaster.FOURIER_MIN_YEARS): the fitted model's config says
+    # blend with the scorecard's statsmodels ETS ("ets_model") or the fast built-in smoother ("ets"), the network's
+    # share chosen per series on the validation windows; the network alone stays on the scorecard beside the blend
+    combine: CombineKind = "ets_model"
     ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; their forecasts are averaged
     lr_schedule: ScheduleKind = "constant"  # cosine: learning rate decays to 5% over the epochs
     warm_start_epochs: int = 3  # future fit continues the holdout model for this many epochs; 0 = refit from scratch

@@ -18,7 +18,7 @@ import pandas as pd
 from ml.forecast.baselines import forecast_baselines
 from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y
-from ml.forecast.forecaster import NeuralForecaster
+from ml.forecast.forecaster import NETWORK_ALONE, NeuralForecaster
 from ml.forecast.metrics import score
 from ml.progress import ProgressSink
 
@@ -139,7 +139,10 @@ def make_verdicts(summary: pd.DataFrame, metric: str = "mase", network: str = NE
     """Which model won each series and, when a baseline beat the network, by how much (relative ``metric``).
 
     Message ids: forecast.verdict.network_best, forecast.verdict.baseline_beats_network,
-    forecast.verdict.network_worse_than_snaive_insample (MASE > 1), forecast.verdict.summary.
+    forecast.verdict.network_worse_than_snaive_insample (MASE > 1), forecast.verdict.summary, and
+    forecast.verdict.network_alone when the network is blended (``combine``): the network alone's score beside the
+    blend's, so a loss of the network itself is never hidden behind the blend (it is not a baseline: it does not
+    count as one beating the network).
     """
     verdicts: list[Verdict] = []
     wins = 0
@@ -150,7 +153,11 @@ def make_verdicts(summary: pd.DataFrame, metric: str = "mase", network: str = NE
         n_series += 1
         scores = group.set_index("model")[metric]
         net = float(scores[network])
-        others = scores.drop(network).dropna()
+        others = scores.drop([network, NETWORK_ALONE], errors="ignore").dropna()
+        if NETWORK_ALONE in scores.index and np.isfinite(scores[NETWORK_ALONE]):
+            verdicts.append(Verdict("forecast.verdict.network_alone", {
+                "series": str(uid), "metric": metric, "alone": round(float(scores[NETWORK_ALONE]), 3),
+                "combined": round(net, 3)}))
         if others.empty or not np.isfinite(net):
             continue
         best_other = str(others.idxmin())

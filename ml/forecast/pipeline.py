@@ -31,7 +31,7 @@ from ml.forecast.evaluation import (
     run_fold,
     summarise_scorecard,
 )
-from ml.forecast.forecaster import NeuralForecaster
+from ml.forecast.forecaster import NETWORK_ALONE, NeuralForecaster
 from ml.forecast.intervals import (
     ConformalWidths,
     cross_conformal_coverage,
@@ -257,7 +257,7 @@ def _run(frame: pd.DataFrame, freq: str, config: ForecastConfig, models: tuple[s
         final = NeuralForecaster(config).fit(frame, counted, warm_start=holdout_fold.forecaster)
         train_seconds += final.train_seconds_
         epochs_run += final.epochs_run_
-    future = final.predict_with_scale(frame)
+    future = final.predict_with_scale(frame).drop(columns=NETWORK_ALONE, errors="ignore")
     floor = value_floor(frame)  # the future's training rows are all rows
     if floor is not None:  # a shop that never sold fewer than zero units will not next month either
         value_column = NETWORK if NETWORK in future.columns else "yhat"

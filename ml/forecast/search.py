@@ -25,6 +25,7 @@ import pandas as pd
 from ml.engine import Engine, LocalEngine
 from ml.forecast.config import ForecastConfig
 from ml.forecast.evaluation import HOLDOUT, NETWORK, aggregate_metrics, summarise_scorecard
+from ml.forecast.forecaster import NETWORK_ALONE
 from ml.forecast.pipeline import ForecastResult, run_forecast
 from ml.messages import Message
 from ml.progress import Progress, ProgressSink, as_progress
@@ -79,7 +80,7 @@ class HoldoutScore:
 
     @property
     def best_baseline(self) -> tuple[str, float] | None:
-        scores = [(m, v["mase"]) for m, v in self.metrics.items() if m != NETWORK and v.get("mase") is not None]
+        scores = [(m, v["mase"]) for m, v in self.metrics.items() if m not in (NETWORK, NETWORK_ALONE) and v.get("mase") is not None]
         return min(scores, key=lambda mv: mv[1]) if scores else None
 
 
@@ -186,7 +187,7 @@ def run_search(series: pd.DataFrame, base: ForecastConfig, budget_seconds: float
             return math.inf
         result = value
         if not baselines:
-            baselines.update({m: v for m, v in result.metrics.items() if m != NETWORK})
+            baselines.update({m: v for m, v in result.metrics.items() if m not in (NETWORK, NETWORK_ALONE)})
         else:
             result.metrics.update(baselines)  # same validation periods: the first trial's baseline scores
         trial.metrics = result.metrics

@@ -25,8 +25,10 @@ def result_with_planted_holdout_spike():
 def test_scorecard_predictions_and_json_shape(result_with_planted_holdout_spike):
     r = result_with_planted_holdout_spike
     assert set(r.scorecard.fold) == {"holdout", "backtest_1", "backtest_2"}
-    assert set(r.summary.model) == {"network", "naive", "snaive"} and r.summary.best.sum() == 1
-    assert list(r.holdout.columns) == ["unique_id", "ds", "y", "network", "naive", "snaive", "lower", "upper"]
+    # the network is blended with ETS by default (combine="ets_model"): the network alone is scored beside it
+    assert set(r.summary.model) == {"network", "network_alone", "naive", "snaive"} and r.summary.best.sum() == 1
+    assert list(r.holdout.columns) == ["unique_id", "ds", "y", "network", "network_alone", "naive", "snaive", "lower",
+                                       "upper"]
     assert len(r.holdout) == SMALL.horizon and len(r.future) == SMALL.horizon
     assert r.future.ds.min() > r.history.ds.max()
     # the scaler was fitted on training rows only: the planted 1e9 is far outside its range
@@ -35,7 +37,7 @@ def test_scorecard_predictions_and_json_shape(result_with_planted_holdout_spike)
     assert np.abs(r.future.yhat).max() < 1e4
     doc = r.to_json_dict()
     json.dumps(doc, allow_nan=False)
-    assert set(doc["metrics"]) == {"network", "naive", "snaive"}
+    assert set(doc["metrics"]) == {"network", "network_alone", "naive", "snaive"}
     assert set(doc["metrics"]["network"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert doc["epochs_run"] == r.epochs_run > 0 and doc["train_seconds"] > 0
     first = doc["forecast"][0]
