@@ -279,7 +279,9 @@ def _run(frame: pd.DataFrame, freq: str, config: ForecastConfig, models: tuple[s
 
     baseline_models = holdout_fold.baseline_models
     return ForecastResult(
-        config=config, freq=freq, season_length=season_length(freq), metrics=aggregate_metrics(summary),
+        # the config the network was trained with (a lever may adapt to the data, e.g. no Fourier terms on a short history)
+        config=getattr(final, "config", config), freq=freq, season_length=season_length(freq),
+        metrics=aggregate_metrics(summary),
         scorecard=scorecard, summary=summary, history=frame[[ID, DS, Y]].copy(), holdout=holdout, future=future,
         verdicts=make_verdicts(summary), coverage=cov, train_seconds=train_seconds, epochs_run=epochs_run,
         loss_history=holdout_fold.forecaster.history_, baseline_models=baseline_models,

@@ -49,7 +49,7 @@ def test_a_global_model_trains_with_its_batch_and_a_bundle_and_a_run_keep_the_se
 
     save_bundle(fitted, tmp_path / "bundle")
     loaded = load_bundle(tmp_path / "bundle")
-    assert loaded.config.global_batch_size == 4 and loaded.config == config
+    assert loaded.config.global_batch_size == 4 and loaded.config == fitted.config
     np.testing.assert_allclose(loaded.predict(frame)["yhat"], fitted.predict(frame)["yhat"], rtol=1e-5)
     record = json.loads(json.dumps({"config": config.to_dict()}))  # what a saved run keeps of the config
     assert ForecastConfig.from_dict(record["config"]) == config
