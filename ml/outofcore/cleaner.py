@@ -191,9 +191,9 @@ class StreamCleaner(Cleaner):
         cost several times the column); equal texts, equal keys, which is all the duplicate search needs."""
         if pa.types.is_dictionary(arr.type):
             return to_numpy(pc.fill_null(arr.indices, -1))
-        import duckdb
+        from ml.outofcore.connection import connect_duckdb
 
-        con = duckdb.connect(config={"threads": 2, "memory_limit": "256MB"})
+        con = connect_duckdb(256, 2)
         try:
             texts = pa.table({"t": arr})  # noqa: F841 - scanned by name below (zero copy)
             hashed = con.sql("SELECT hash(t) AS h FROM texts").to_arrow_table().column("h")

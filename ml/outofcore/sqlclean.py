@@ -4,11 +4,15 @@ written to Parquet by DuckDB, with the report, totals and fingerprint the in-mem
 (``ml.dataset.Cleaner``'s steps, in its order; per-product and per-return judgements in Python on the few rows or
 products that need them).
 
-Taken only where DuckDB reads the file as ``ml.ingest`` does: UTF-8, the header on the first line, no title or
-footer lines, no quote characters, every line with the header's number of fields (DuckDB's strict reader stops
-otherwise), ISO days (``2024-03-01``), numbers DuckDB reads as finite doubles with a decimal point, and no columns
-whose text the non-product rules read (product names, descriptions) or promotion flags. Anything else returns
-``None`` and the caller streams the file in batches (``ml.outofcore.cleaner``). Memory: DuckDB's ``memory_limit``
+Taken only where DuckDB reads the file as ``ml.ingest`` does (``ml.outofcore.sqlread``): the header on the first
+line, no title or footer lines, every line with the header's number of fields (DuckDB's strict reader stops
+otherwise), quoted values without newlines or spaces beside their quotes, ISO days (``2024-03-01``), numbers in the
+shapes both read alike (decimal point or comma, '.' or ',' grouping thousands), and no columns whose text the
+non-product rules read (product names, descriptions) or promotion flags. Files in another encoding than UTF-8 are
+read from their UTF-8 copy in the work folder (``ml.outofcore.source.to_utf8``). Anything else returns ``None`` and
+the caller streams the file in batches (``ml.outofcore.cleaner``): days with a time of day (the in-memory path
+tells repeated rows apart by the moment, floors the day and reads a dozen formats), product names (the non-product
+rules read their words line by line) and promotion flags are not done in SQL. Memory: DuckDB's ``memory_limit``
 plus two float columns of the kept rows for the control totals.
 """
 
@@ -29,18 +33,19 @@ from ml.dataset.convert import number_text
 from ml.dataset.report import Action
 from ml.dataset.returns import match_returns
 from ml.limits import IngestLimits
+from ml.outofcore.connection import connect_duckdb
 from ml.outofcore.sqlread import (
-    _DICTIONARY,
-    _ISO,
-    _NUMBERS,
-    _TEXTS,
-    _count_lines,
-    _Ineligible,
-    _lit,
-    _plain_layout,
-    _q,
-    _sample,
-    _select,
+    DICTIONARY_COLUMNS,
+    ISO_DAY,
+    NUMBER_COLUMNS,
+    TEXT_COLUMNS,
+    Ineligible,
+    count_lines,
+    sample_lines,
+    select_sql,
+    sql_name,
+    sql_readable,
+    sql_text,
 )
 from ml.outofcore.stored import ROW_GROUP, StoredDataset, StoredTotals
 from ml.products import (
@@ -112,7 +117,7 @@ class SqlCleaner:
         if len(rows) == 0:
             return
         self.con.register("ids", pa.table({"i": pa.array(np.asarray(rows, dtype=np.int64))}))
-        self.con.execute(f"UPDATE t SET gone = {_lit(reason)} WHERE gone IS NULL AND rowid IN (SELECT i FROM ids)")
+        self.con.execute(f"UPDATE t SET gone = {sql_text(reason)} WHERE gone IS NULL AND rowid IN (SELECT i FROM ids)")
         self.con.unregister("ids")
 
     # -------------------------------------------------------------------------------------------- examples
@@ -121,7 +126,7 @@ class SqlCleaner:
 
     def row_examples(self, where: str, column: str) -> list[str]:
         context = [c for c in (Col.PRODUCT_ID, Col.ORDER_ID) if self.has(c)]
-        picked = ", ".join([_q(Col.DATE), *(_q(c) for c in context), _q(column)])
+        picked = ", ".join([sql_name(Col.DATE), *(sql_name(c) for c in context), sql_name(column)])
         out = []
         for row in self.con.execute(f"SELECT {picked} FROM t WHERE {where} ORDER BY rowid LIMIT {MAX_EXAMPLES}"
                                     ).fetchall():
@@ -141,7 +146,7 @@ class SqlCleaner:
         self.flag_outliers()
         if self.has(Col.CUSTOMER_ID):
             self.report.add("missing_customer", self.scalar(
-                f"SELECT count(*) FROM t WHERE gone IS NULL AND {_q(Col.CUSTOMER_ID)} IS NULL"), Action.FLAGGED)
+                f"SELECT count(*) FROM t WHERE gone IS NULL AND {sql_name(Col.CUSTOMER_ID)} IS NULL"), Action.FLAGGED)
 
     def row_checks(self) -> None:
         """``_take_dates``, ``_drop_unusable`` and ``_derive_measures``: their counts from the ``gone`` column."""
@@ -159,7 +164,7 @@ class SqlCleaner:
             if counts.get("negative_price"):
                 rep.add("negative_price", counts["negative_price"], Action.DROPPED,
                         self.row_examples("gone = 'negative_price'", Col.UNIT_PRICE))
-            rep.add("zero_price", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND {_q(Col.UNIT_PRICE)} = 0"), Action.FLAGGED)
+            rep.add("zero_price", self.scalar(f"SELECT count(*) FROM t WHERE {late} AND {sql_name(Col.UNIT_PRICE)} = 0"), Action.FLAGGED)
         q, price, rev = (c in cols for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
         if q and price and not rev:
             rep.add("derived_revenue", self.scalar(f"SELECT count(*) FROM t WHERE {late}"), Action.INFO)
@@ -174,7 +179,7 @@ class SqlCleaner:
 
     def _compared(self) -> list[str]:
         """The columns two rows must agree on to repeat each other (numbers with -0 read as 0, as numpy does)."""
-        return [f"({_q(c)} + 0.0)" if c in _NUMBERS else _q(c) for c in self.columns]
+        return [f"({sql_name(c)} + 0.0)" if c in NUMBER_COLUMNS else sql_name(c) for c in self.columns]
 
     def drop_duplicates(self) -> None:
         """Exact repeats of an earlier kept row: a hash finds the few candidates, a window compares them exactly."""
@@ -198,8 +203,8 @@ class SqlCleaner:
         price percentiles, negative lines) summed in SQL, the judgement made here on one row per product."""
         if not self.has(Col.PRODUCT_ID):
             return
-        p = _q(Col.PRODUCT_ID)
-        q, price = (_q(c) if self.has(c) else None for c in (Col.QUANTITY, Col.UNIT_PRICE))
+        p = sql_name(Col.PRODUCT_ID)
+        q, price = (sql_name(c) if self.has(c) else None for c in (Col.QUANTITY, Col.UNIT_PRICE))
         # one pass: lines per product and each price a sold line had (quantile_cont would hold every value in
         # memory; a GROUP BY spills), summed up per product here
         positive = f"{price} > 0" + (f" AND {q} > 0" if q else "") if price else "false"
@@ -246,13 +251,13 @@ class SqlCleaner:
         self.con.unregister("names")
 
     def apply_returns_policy(self) -> None:
-        q = _q(Col.QUANTITY) if self.has(Col.QUANTITY) else None
-        measure = q or _q(Col.REVENUE)
+        q = sql_name(Col.QUANTITY) if self.has(Col.QUANTITY) else None
+        measure = q or sql_name(Col.REVENUE)
         returns = f"gone IS NULL AND {measure} < 0"
         n_returns = self.scalar(f"SELECT count(*) FROM t WHERE {returns}")
         if self.has(Col.ORDER_ID) and n_returns:
             cancelled = self.scalar(f"SELECT count(*) FROM t WHERE {returns} AND "
-                                    f"lower({_q(Col.ORDER_ID)}) LIKE 'c%'")
+                                    f"lower({sql_name(Col.ORDER_ID)}) LIKE 'c%'")
             self.report.add("cancellations", cancelled, Action.INFO)
         if not n_returns:
             return
@@ -269,16 +274,16 @@ class SqlCleaner:
     def _net_returns(self, n_returns: int) -> None:
         """``Cleaner._net_returns`` on the rows of the customer x product pairs that have a return (the only ones
         ``match_returns`` visits), then the changed quantities and revenues written back."""
-        q, c, p = _q(Col.QUANTITY), _q(Col.CUSTOMER_ID), _q(Col.PRODUCT_ID)
+        q, c, p = sql_name(Col.QUANTITY), sql_name(Col.CUSTOMER_ID), sql_name(Col.PRODUCT_ID)
         has_c = self.has(Col.CUSTOMER_ID)
         cust = f"t.{c}" if has_c else "''"  # no customer column: one customer, no guests
         guest_units = self.scalar(f"SELECT coalesce(-sum({q}), 0) FROM t WHERE gone IS NULL AND {q} < 0 "
                                   f"AND {cust} IS NULL") if has_c else 0.0
-        rev = _q(Col.REVENUE) if self.has(Col.REVENUE) else "NULL"
+        rev = sql_name(Col.REVENUE) if self.has(Col.REVENUE) else "NULL"
         part = self.con.execute(
             f"WITH k AS (SELECT DISTINCT {cust} AS c, t.{p} AS p FROM t WHERE gone IS NULL AND {q} < 0 "
             f"AND {cust} IS NOT NULL) "
-            f"SELECT t.rowid AS i, epoch(t.{_q(Col.DATE)})::BIGINT AS d, {q} AS q, {rev} AS r, {cust} AS c, "
+            f"SELECT t.rowid AS i, epoch(t.{sql_name(Col.DATE)})::BIGINT AS d, {q} AS q, {rev} AS r, {cust} AS c, "
             f"t.{p} AS p FROM t JOIN k ON {cust} = k.c AND t.{p} IS NOT DISTINCT FROM k.p "
             f"WHERE gone IS NULL AND {q} <> 0 ORDER BY i").df()
         unmatched = float(guest_units or 0.0)
@@ -311,10 +316,10 @@ class SqlCleaner:
         """Lines far above their product's usual size (``ml.dataset.cleaner.OUTLIER_FLOOR``), flagged."""
         if not self.has(Col.QUANTITY):
             return
-        q = _q(Col.QUANTITY)
+        q = sql_name(Col.QUANTITY)
         if self.scalar("SELECT count(*) FROM t WHERE gone IS NULL") < 20:
             return
-        g = _q(Col.PRODUCT_ID) if self.has(Col.PRODUCT_ID) else "0"
+        g = sql_name(Col.PRODUCT_ID) if self.has(Col.PRODUCT_ID) else "0"
         kept = f"gone IS NULL AND {g} IN (SELECT DISTINCT {g} FROM t WHERE gone IS NULL AND abs({q}) > {OUTLIER_FLOOR})"
         if self.has(Col.PRODUCT_ID):
             kept = f"gone IS NULL AND ({g} IN (SELECT DISTINCT {g} FROM t WHERE gone IS NULL AND abs({q}) > " \
@@ -351,27 +356,27 @@ class SqlCleaner:
         """The kept rows in date order (stable) to Parquet by DuckDB (its writer is parallel; the Arrow schema
         written beside them gives the frame's types back: products as categories); the totals summed in that
         order as ``Dataset.control_totals`` sums the frame's columns (only the two numbers are sorted for them)."""
-        order = f"ORDER BY {_q(Col.DATE)}, rowid"
+        order = f"ORDER BY {sql_name(Col.DATE)}, rowid"
         if output is not None:
             fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
             for c in self.columns[1:]:
-                kind = pa.float64() if c in _NUMBERS else pa.dictionary(pa.int32(), pa.string()) \
-                    if c in _DICTIONARY else pa.string()
+                kind = pa.float64() if c in NUMBER_COLUMNS else pa.dictionary(pa.int32(), pa.string()) \
+                    if c in DICTIONARY_COLUMNS else pa.string()
                 fields.append(pa.field(c, kind))
             meta = base64.b64encode(pa.schema(fields).serialize().to_pybytes()).decode()
-            picked = ", ".join([f"CAST({_q(Col.DATE)} AS TIMESTAMP_NS) AS {_q(Col.DATE)}",
-                                *(_q(c) for c in self.columns[1:])])
-            self.con.execute(f"COPY (SELECT {picked} FROM t WHERE gone IS NULL {order}) TO {_lit(str(output))} "
+            picked = ", ".join([f"CAST({sql_name(Col.DATE)} AS TIMESTAMP_NS) AS {sql_name(Col.DATE)}",
+                                *(sql_name(c) for c in self.columns[1:])])
+            self.con.execute(f"COPY (SELECT {picked} FROM t WHERE gone IS NULL {order}) TO {sql_text(str(output))} "
                              f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
-                             f"KV_METADATA {{'ARROW:schema': {_lit(meta)}}})")
+                             f"KV_METADATA {{'ARROW:schema': {sql_text(meta)}}})")
         measures = [c for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)]
-        first, last = self.con.execute(f"SELECT min({_q(Col.DATE)}), max({_q(Col.DATE)}) FROM t "
+        first, last = self.con.execute(f"SELECT min({sql_name(Col.DATE)}), max({sql_name(Col.DATE)}) FROM t "
                                        "WHERE gone IS NULL").fetchall()[0]
         totals = {}
         if measures:
             sums = {c: np.empty(rows, dtype=np.float64) for c in measures}
             done = 0
-            reader = self.con.sql(f"SELECT {', '.join(_q(c) for c in measures)} FROM t WHERE gone IS NULL {order}"
+            reader = self.con.sql(f"SELECT {', '.join(sql_name(c) for c in measures)} FROM t WHERE gone IS NULL {order}"
                                   ).to_arrow_reader(ROW_GROUP)
             for batch in reader:
                 n = batch.num_rows
@@ -387,7 +392,7 @@ class SqlCleaner:
 # ------------------------------------------------------------------------------------------------ entry
 
 
-_ALLOWED = {Col.DATE, *_NUMBERS, *_TEXTS}
+_ALLOWED = {Col.DATE, *NUMBER_COLUMNS, *TEXT_COLUMNS}
 
 
 def load_with_duckdb(sources, paths, names, mapping_overrides, options: CleaningOptions, limits: IngestLimits,
@@ -398,20 +403,20 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
 
     from ml.outofcore.clean import _fingerprint, detect, finish_fingerprint
 
-    if not all(_plain_layout(s) for s in sources):
+    if not all(sql_readable(s) for s in sources):
         return None
     try:
         counts = []
         for source in sources:
-            counts.append(_count_lines(source))
+            counts.append(count_lines(source))
             if sum(counts) > limits.max_rows:
                 raise DataError("ingest.error.too_many_rows", name=names[0], limit=limits.max_rows)
-    except _Ineligible:
+    except Ineligible:
         return None
-    samples = _sample(sources[0], counts[0])
+    samples = sample_lines(sources[0], counts[0])
     mapping, style, date_style, report = detect(sources, samples, mapping_overrides, options)
     del samples
-    if (style.decimal != "." or date_style.format != _ISO or not set(mapping.columns) <= _ALLOWED
+    if (date_style.format != ISO_DAY or not set(mapping.columns) <= _ALLOWED
             or Col.PRODUCT_ID not in mapping.columns and Col.PRODUCT_NAME in mapping.columns):
         return None
 
@@ -421,10 +426,7 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
 
     with tempfile.TemporaryDirectory(prefix="saleslens-duckdb-", dir=work) as folder:
         # in memory: a table on disk is written twice as slowly; past memory_limit DuckDB spills to ``spill``
-        con = duckdb.connect(":memory:", config={
-            "threads": THREADS, "memory_limit": f"{_memory_mb(limits)}MB", "temp_directory": str(Path(folder) / "spill"),
-            "preserve_insertion_order": True})
-        con.execute("SET enable_progress_bar = false")
+        con = connect_duckdb(_memory_mb(limits), THREADS, Path(folder) / "spill", keep_order=True)
         try:
             origin = []
             try:
@@ -433,11 +435,11 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
                 # insert the lines out of order despite preserve_insertion_order (19.7M of 20M rows moved).
                 con.execute("SET threads = 1")
                 for i, source in enumerate(sources):
-                    sql, columns = _select(source, mapping)
+                    sql, columns = select_sql(source, mapping, style.decimal)
                     con.execute(("CREATE TABLE t AS " if i == 0 else "INSERT INTO t ") + sql)
                     origin.append((source.format.name, counts[i]))
                 con.execute(f"SET threads = {THREADS}")
-            except (duckdb.Error, _Ineligible):
+            except (duckdb.Error, Ineligible):
                 return None  # a line with another number of fields, or text that is not UTF-8
             read, bad = con.execute("SELECT count(*), count(*) FILTER (NOT ok) FROM t").fetchall()[0]
             if bad or read != sum(counts):

@@ -14,36 +14,43 @@ from ml.dataset import SAMPLE_ROWS
 from ml.ingest.text import NULL_VALUES
 from ml.schema import CANONICAL_COLUMNS, Col
 
-_ISO = "%Y-%m-%d"
+ISO_DAY = "%Y-%m-%d"
 # What pyarrow's utf8_trim_whitespace trims (measured over U+0000..U+3000), for DuckDB's trim().
 _WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
                                 *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
-_NUMBERS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
-_TEXTS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
-_DICTIONARY = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
+NUMBER_COLUMNS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
+TEXT_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
+DICTIONARY_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
 _CHUNK = 16 * 2**20
+# Numbers DuckDB's cast and ``ml.parsing.parse_numbers`` read alike once the grouping marks are gone (anything else,
+# e.g. '1 234,5', '€12', '(3)', '1e5' with a decimal comma, sends the file to the batches):
+_GROUPED_POINT = r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"  # '1,234.5' (decimal point; plain numbers: TRY_CAST)
+_COMMA_DECIMAL = r"-?[0-9]+(,[0-9]+)?|-?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?"  # '12,5', '-1.234,50' (decimal comma)
 
 
-class _Ineligible(Exception):
+class Ineligible(Exception):
     """The file needs the batch path (a layout or value DuckDB would read differently)."""
 
 
-def _q(name: str) -> str:
+def sql_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(text: str) -> str:
+def sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 # ------------------------------------------------------------------------------------------------ layout
 
 
-def _plain_layout(source) -> bool:
+def sql_readable(source) -> bool:
+    """Whether DuckDB's reader can take the file's layout. Any encoding: ``source.path`` is UTF-8 (a file in another
+    encoding was transcoded into the work folder by ``ml.outofcore.source.to_utf8``, chunk by chunk). Title and footer
+    lines are not taken (the batch path drops them as the in-memory path does)."""
     fmt = source.format
-    if fmt.encoding not in ("utf-8", "utf-8-sig") or fmt.skipped_title_lines or fmt.skipped_footer_lines:
+    if fmt.skipped_title_lines or fmt.skipped_footer_lines:
         return False
-    if source.newlines_in_values or len(fmt.delimiter) != 1 or fmt.delimiter in "\r\n\"'":
+    if len(fmt.delimiter) != 1 or fmt.delimiter in "\r\n\"' ":
         return False
     if source.end != source.path.stat().st_size:
         return False
@@ -52,23 +59,42 @@ def _plain_layout(source) -> bool:
     return len(first) == source.start and first.endswith(b"\n")
 
 
-def _count_lines(source) -> int:
-    """Data lines of the file (no quotes, so one line per newline); an empty line means the batch path."""
+def count_lines(source) -> int:
+    """Data lines of the file, one per newline (a quoted value holding a newline makes DuckDB read fewer rows than
+    this, and the caller then gives the file to the batches); an empty line means the batch path, and so does a
+    quote beside a space: DuckDB drops the spaces around a quoted value (' "ab" ' -> 'ab'), pyarrow keeps them."""
     lines, last, tail = 0, b"\n", b"\n"  # a first data line that is empty counts as an empty line
+    quoted = ord(source.format.delimiter) if source.newlines_in_values else 0  # the file has a '"'
     with open(source.path, "rb") as fh:
         fh.seek(source.start)
         while chunk := fh.read(_CHUNK):
             edge = tail + chunk[:2]
             if b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in edge or b"\n\r\n" in edge:
-                raise _Ineligible
+                raise Ineligible
+            if quoted and b'"' in edge + chunk and _spaced_quote(tail + chunk, quoted):
+                raise Ineligible
             lines += chunk.count(b"\n")
             tail, last = chunk[-2:], chunk
+    if quoted and _spaced_quote(tail + b"\n", quoted):
+        raise Ineligible
     if last[-1:] != b"\n" and source.end > source.start:
         lines += 1
     return lines
 
 
-def _sample(source, rows: int) -> dict[str, pa.Array]:
+def _spaced_quote(data: bytes, delimiter: int) -> bool:
+    """Whether a space may stand between a quoted value and its delimiter or line end (DuckDB drops such spaces,
+    pyarrow keeps them: ' "ab"' and '"ab" ' differ). Two spaces before or after a quote count too (a cheap, safe
+    over-estimate); a doubled quote inside a value does not."""
+    a = np.frombuffer(data, np.uint8)
+    before = np.flatnonzero((a[1:-1] == 32) & (a[2:] == 34)) + 1  # ' "' at i, i + 1
+    if len(before) and np.isin(a[before - 1], [delimiter, 10, 32]).any():
+        return True
+    after = np.flatnonzero((a[:-2] == 34) & (a[1:-1] == 32))  # '" ' at i, i + 1
+    return bool(len(after)) and bool(np.isin(a[after + 2], [delimiter, 10, 13, 32]).any())
+
+
+def sample_lines(source, rows: int) -> dict[str, pa.Array]:
     """``ml.outofcore.clean._sample``'s rows (the same evenly spread line numbers), found by their newlines and
     parsed by the same reader settings."""
     from ml.outofcore.source import iter_batches
@@ -115,36 +141,50 @@ class _BytesSource:
 # ------------------------------------------------------------------------------------------------ reading
 
 
-def _select(source, mapping) -> tuple[str, list[str]]:
+def _number(x: str, decimal: str) -> tuple[str, str]:
+    """(the number in a text column ``x`` as DuckDB computes it, whether ``ml.parsing`` reads that text alike)."""
+    if decimal == ",":
+        value = f"TRY_CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
+        same = f"regexp_full_match({x}, {sql_text(_COMMA_DECIMAL)})"
+    else:
+        # DuckDB reads '1_000' as 1000 where ml.parsing finds no number: such text goes to the batches
+        value = (f"CASE WHEN contains({x}, ',') THEN TRY_CAST(replace({x}, ',', '') AS DOUBLE) "
+                 f"ELSE TRY_CAST({x} AS DOUBLE) END")
+        same = (f"CASE WHEN contains({x}, ',') THEN regexp_full_match({x}, {sql_text(_GROUPED_POINT)}) "
+                f"ELSE NOT contains({x}, '_') END")
+    return value, f"({x} IS NULL OR (coalesce(isfinite({value}), false) AND {same}))"
+
+
+def select_sql(source, mapping, decimal: str = ".") -> tuple[str, list[str]]:
     """The typed, trimmed, derived columns of one file, the first reason each line is dropped for (the cleaner's
     row-local checks, in its order), and ``ok``: every day written YYYY-MM-DD and real, every number one DuckDB
-    and ``ml.parsing`` read alike (finite, no '_'); a file with any other value goes to the batch path.
-    pyarrow's null spellings (``NULL_VALUES``) are null here too."""
+    and ``ml.parsing`` read alike (finite, in one of the shapes above, ``decimal`` the file's decimal mark); a file
+    with any other value goes to the batch path. pyarrow's null spellings (``NULL_VALUES``) are null here too,
+    quoted or not, as pyarrow reads them. Quotes: '"' doubled inside a quoted value, as pyarrow reads them."""
     cols = mapping.columns
-    types = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in source.columns)  # dates and numbers cast below, checked
-    nulls = ", ".join(_lit(v) for v in NULL_VALUES)
-    reader = (f"read_csv({_lit(str(source.path))}, header=true, delim={_lit(source.format.delimiter)}, quote='', "
-              f"escape='', columns={{{types}}}, nullstr=[{nulls}], auto_detect=false, "
+    types = ", ".join(f"{sql_text(c)}: 'VARCHAR'" for c in source.columns)  # dates and numbers cast below, checked
+    nulls = ", ".join(sql_text(v) for v in NULL_VALUES)
+    quote = "'\"'" if source.newlines_in_values else "''"  # newlines_in_values: the file has a '"' somewhere
+    reader = (f"read_csv({sql_text(str(source.path))}, header=true, delim={sql_text(source.format.delimiter)}, "
+              f"quote={quote}, escape={quote}, columns={{{types}}}, nullstr=[{nulls}], auto_detect=false, "
               f"strict_mode=true, null_padding=false, ignore_errors=false, parallel=false)")
-    day = _q(cols[Col.DATE])
+    day = sql_name(cols[Col.DATE])
     # only 'YYYY-MM-DD' (the in-memory path tells '2024-1-5' from '2024-01-05' when it looks for repeated rows)
     typed = {Col.DATE: f"TRY_CAST({day} AS DATE)"}
     ok = [f"({day} IS NULL OR (length({day}) = 10 AND TRY_CAST({day} AS DATE) IS NOT NULL))"]
-    for c in _NUMBERS:
+    for c in NUMBER_COLUMNS:
         if c in cols:
-            # DuckDB reads '1_000' as 1000 where ml.parsing finds no number: such text goes to the batches
-            x = _q(cols[c])
-            typed[c] = f"TRY_CAST({x} AS DOUBLE)"
-            ok.append(f"({x} IS NULL OR (coalesce(isfinite(TRY_CAST({x} AS DOUBLE)), false) AND NOT contains({x}, '_')))")
-    for c in _TEXTS:
+            typed[c], same = _number(sql_name(cols[c]), decimal)
+            ok.append(same)
+    for c in TEXT_COLUMNS:
         if c in cols:
             # trim() with a set of characters is slow: only values that start or end with one pay for it
             edge = ", ".join(str(ord(ch)) for ch in _WHITESPACE)
-            x = _q(cols[c])
+            x = sql_name(cols[c])
             typed[c] = (f"CASE WHEN ord({x}) IN ({edge}) OR ord(right({x}, 1)) IN ({edge}) "
-                        f"THEN NULLIF(trim({x}, {_lit(_WHITESPACE)}), '') ELSE {x} END")
-    mid = ", ".join(f"{expr} AS {_q(c)}" for c, expr in typed.items())
-    q, price, rev = (_q(c) if c in cols else None for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
+                        f"THEN NULLIF(trim({x}, {sql_text(_WHITESPACE)}), '') ELSE {x} END")
+    mid = ", ".join(f"{expr} AS {sql_name(c)}" for c, expr in typed.items())
+    q, price, rev = (sql_name(c) if c in cols else None for c in (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE))
     # _derive_measures (non-kept rows may differ: they are never read again)
     if q and price and not rev:
         rev = f"({q} * {price})"
@@ -152,30 +192,30 @@ def _select(source, mapping) -> tuple[str, list[str]]:
         price = f"abs({rev} / NULLIF({q}, 0))"
     elif q and rev and price:
         rev = f"(CASE WHEN {rev} IS NULL AND {price} IS NOT NULL THEN {q} * {price} ELSE {rev} END)"
-    reasons = [f"WHEN {_q(Col.DATE)} IS NULL THEN 'missing_date'"]
+    reasons = [f"WHEN {sql_name(Col.DATE)} IS NULL THEN 'missing_date'"]
     if q:
         if Col.REVENUE not in cols:
             reasons.append(f"WHEN {q} IS NULL THEN 'missing_quantity'")
         reasons.append(f"WHEN {q} = 0 THEN 'zero_quantity'")
     if Col.UNIT_PRICE in cols:
-        reasons.append(f"WHEN {_q(Col.UNIT_PRICE)} < 0 THEN 'negative_price'")
+        reasons.append(f"WHEN {sql_name(Col.UNIT_PRICE)} < 0 THEN 'negative_price'")
     no_measure = f"{q} IS NULL AND {rev} IS NULL" if q and rev else f"{rev or q} IS NULL"
     reasons.append(f"WHEN {no_measure} THEN 'no_measure'")
-    out = [_q(Col.DATE)]
+    out = [sql_name(Col.DATE)]
     extra = []
-    for c in _NUMBERS:
+    for c in NUMBER_COLUMNS:
         if c == Col.QUANTITY and q:
-            out.append(f"{q} AS {_q(c)}")
+            out.append(f"{q} AS {sql_name(c)}")
         elif c == Col.UNIT_PRICE and price:
-            out.append(f"{price} AS {_q(c)}")
+            out.append(f"{price} AS {sql_name(c)}")
         elif c == Col.REVENUE and rev:
-            out.append(f"{rev} AS {_q(c)}")
+            out.append(f"{rev} AS {sql_name(c)}")
             if Col.REVENUE in cols and price and Col.UNIT_PRICE in cols:
-                extra.append(f"({_q(Col.REVENUE)} IS NULL AND {_q(Col.UNIT_PRICE)} IS NOT NULL) AS filled")
+                extra.append(f"({sql_name(Col.REVENUE)} IS NULL AND {sql_name(Col.UNIT_PRICE)} IS NOT NULL) AS filled")
         elif c == Col.UNIT_COST and c in cols:
-            out.append(f"CASE WHEN {_q(c)} < 0 THEN NULL ELSE {_q(c)} END AS {_q(c)}")
-            extra.append(f"{_q(c)} < 0 AS negative_cost")
-    out += [_q(c) for c in _TEXTS if c in cols]
+            out.append(f"CASE WHEN {sql_name(c)} < 0 THEN NULL ELSE {sql_name(c)} END AS {sql_name(c)}")
+            extra.append(f"{sql_name(c)} < 0 AS negative_cost")
+    out += [sql_name(c) for c in TEXT_COLUMNS if c in cols]
     sql = (f"SELECT {', '.join(out + extra)}, CASE {' '.join(reasons)} END AS gone, ok FROM "
            f"(SELECT {mid}, {' AND '.join(ok) or 'true'} AS ok FROM {reader})")
     return sql, [c for c in CANONICAL_COLUMNS if c in cols or (c == Col.REVENUE and rev) or

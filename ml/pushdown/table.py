@@ -5,7 +5,6 @@ turns the analyst's ``Filters`` into a WHERE clause with its parameters."""
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -70,15 +69,9 @@ class ParquetTable:
 def connect():
     """A DuckDB connection of its own (one per query: Streamlit serves sessions from several threads), bounded in
     memory and threads, spilling to the temporary folder."""
-    import duckdb
+    from ml.outofcore.connection import connect_duckdb
 
-    spill = Path(tempfile.gettempdir()) / "saleslens-duckdb"
-    spill.mkdir(exist_ok=True)
-    con = duckdb.connect(config={
-        "memory_limit": f"{PUSHDOWN.memory_mb}MB", "threads": PUSHDOWN.threads, "temp_directory": str(spill),
-        "preserve_insertion_order": False,
-    })
-    return con
+    return connect_duckdb(PUSHDOWN.memory_mb, PUSHDOWN.threads)
 
 
 def query(table: ParquetTable, sql: str, params: list | None = None) -> pd.DataFrame:

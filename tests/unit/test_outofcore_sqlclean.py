@@ -98,7 +98,9 @@ def test_two_monthly_files_clean_in_sql_as_in_memory(tmp_path):
     "2024-01-05,O1,P001,1_000,2.25,C101",  # DuckDB reads 1000, ml.parsing nothing
     "2024-01-05,O1,P001,1,Infinity,C101",  # DuckDB reads inf, ml.parsing calls it unreadable
     "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day
-    '2024-01-05,"O,1",P001,1,2.25,C101',  # quoting
+    '2024-01-05,"O,1" ,P001,1,2.25,C101',  # a space beside a quote: DuckDB drops it, pyarrow keeps it
+    '2024-01-05,"O\n1",P001,1,2.25,C101',  # a newline in a quoted value
+    '2024-01-05,O1,P001,1,"1,5",C101',  # a comma in a number of a decimal-point file
     "2024-01-05,O1,P001,1,2.25,C101,extra",  # a malformed line
     "2024-02-30,O1,P001,1,2.25,C101",  # an impossible day
     "2024-1-5,O1,P001,1,2.25,C101",  # a day not written YYYY-MM-DD
@@ -110,6 +112,82 @@ def test_files_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
     _write(path, lines)
     got = _compare([path], CleaningOptions(), tmp_path)
     assert got.engine == "batches"
+
+
+# ------------------------------------------------------------------------------------------------ other layouts
+# Exports as shops' tools write them: ';' between fields with quoted texts, decimal commas (and '.' grouping
+# thousands), cp1252 or GBK text. Each is cleaned in SQL and compared with the in-memory path and the batch path.
+
+REGIONS = {"cp1252": ["Île-de-France", "Zürich", "Köln \"Süd\"", "Málaga"],
+           "gb18030": ["华东", "华北 \"一区\"", "华南", "西南"], "utf-8": ["North", "South \"A\"", "East", "West"]}
+
+
+def _layout(lines: list[str], delimiter: str, decimal: str, regions: list[str], quote: bool) -> list[str]:
+    """``_plain``'s lines (header first) with a region column, in another delimiter, decimal mark and quoting."""
+    out = []
+    for i, line in enumerate([HEADER, *lines]):
+        fields = line.split(",") + (["region"] if i == 0 else [regions[i % len(regions)]])
+        if i and decimal == ",":
+            price = fields[4]
+            if price not in ("", "NA"):
+                value = float(price) * (1000 if i % 97 == 5 else 1)  # some prices with thousands: '2.250,00'
+                whole, cents = f"{value:,.2f}".split(".")
+                fields[4] = whole.replace(",", ".") + "," + cents
+        if quote:  # texts quoted, '"' doubled inside, the delimiter inside some
+            fields = [f'"{f.replace(chr(34), chr(34) * 2)}"' if j in (1, 5, 6) and f else f
+                      for j, f in enumerate(fields)]
+        else:  # no quote anywhere: no delimiter inside a text either
+            fields = [f.replace('"', "").replace(delimiter, "-") for f in fields]
+        out.append(delimiter.join(fields))
+    return out
+
+
+@pytest.mark.parametrize(("delimiter", "decimal", "encoding", "quote"), [
+    (";", ",", "cp1252", True),
+    (";", ",", "utf-8", False),
+    (",", ".", "gb18030", True),
+    (";", ".", "utf-8", True),
+    ("\t", ",", "cp1252", False),
+], ids=["semicolon-comma-cp1252-quoted", "semicolon-comma", "gbk-quoted", "semicolon-quoted", "tab-comma-cp1252"])
+def test_other_layouts_clean_in_sql_as_in_memory_and_in_batches(delimiter, decimal, encoding, quote, tmp_path):
+    lines = _plain(1500, seed=7)
+    lines[100] = lines[100].replace("O7-100", "O7;100")  # the delimiter inside a quoted (or a comma-file's) text
+    path = tmp_path / "sales.csv"
+    text = "\n".join(_layout(lines, delimiter, decimal, REGIONS[encoding], quote)) + "\n"
+    if encoding == "cp1252":
+        text = text.replace("\u3000", "\u00a0")  # the padding cp1252 can write
+    if encoding != "utf-8":
+        assert not text.isascii()
+    path.write_bytes(text.encode(encoding))
+    options = CleaningOptions(returns=ReturnsPolicy.NET)
+    got = _compare([path], options, tmp_path)
+    assert got.engine == "duckdb"
+    assert got.report.formats[0].encoding == encoding and got.report.number_style == decimal
+    batches = load_large_dataset([path], None, options, engine="batches")
+    assert batches.engine == "batches"
+    assert batches.report.to_json_dict() == got.report.to_json_dict()
+    assert batches.control_totals() == got.control_totals()
+    for reason in ("missing_date", "negative_price", "non_product", "returns", "duplicates", "outlier_quantity"):
+        assert got.report.count(reason) >= 1, reason
+    if decimal == ",":  # '2.250,00' read as 2250
+        assert np.nanmax(pq.read_table(tmp_path / "data.parquet").column("unit_price").to_numpy()) > 1000
+
+
+@pytest.mark.parametrize("spoiler", [
+    "2024-01-05;O1;P001;1;1 234,50;C101",  # a space grouping thousands
+    "2024-01-05;O1;P001;1;€2,25;C101",  # a currency sign
+    "2024-01-05;O1;P001;1;2.25;C101",  # a decimal point in a decimal-comma file (ml.parsing: 225)
+    "2024-01-05;O1;P001;1;1.23,5;C101",  # a group of two digits
+    '2024-01-05;"O1" ;P001;1;2,25;C101',  # a space beside a quote
+])
+def test_decimal_comma_files_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
+    lines = _layout(_plain(400, seed=3), ";", ",", REGIONS["utf-8"], False)
+    lines[200] = spoiler + ";North"
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    got = _compare([path], CleaningOptions(), tmp_path)
+    assert got.engine == "batches"
+    assert got.report.number_style == ","
 
 
 def test_the_row_caps_of_each_path(tmp_path, monkeypatch):
@@ -124,7 +202,7 @@ def test_the_row_caps_of_each_path(tmp_path, monkeypatch):
     plain, spoiled = tmp_path / "plain.csv", tmp_path / "spoiled.csv"
     lines = _plain(400, seed=4)
     _write(plain, lines)
-    _write(spoiled, lines[:200] + ['2024-01-05,"O,1",P001,1,2.25,C101'] + lines[200:])
+    _write(spoiled, lines[:200] + ['2024-01-05,O1,P001,1_000,2.25,C101'] + lines[200:])
     assert load_large_dataset([plain], limits=DISK_LIMITS).engine == "duckdb"
     with pytest.raises(DataError) as batches:
         load_large_dataset([spoiled], limits=DISK_LIMITS)
