@@ -62,36 +62,50 @@ def sql_readable(source) -> bool:
 def count_lines(source) -> int:
     """Data lines of the file, one per newline (a quoted value holding a newline makes DuckDB read fewer rows than
     this, and the caller then gives the file to the batches); an empty line means the batch path, and so does a
-    quote beside a space: DuckDB drops the spaces around a quoted value (' "ab" ' -> 'ab'), pyarrow keeps them."""
+    quote that is not where well-formed CSV puts it (``_well_quoted``)."""
     lines, last, tail = 0, b"\n", b"\n"  # a first data line that is empty counts as an empty line
     quoted = ord(source.format.delimiter) if source.newlines_in_values else 0  # the file has a '"'
+    rest = b""  # the quoted file's last partial line, checked with the next chunk
     with open(source.path, "rb") as fh:
         fh.seek(source.start)
         while chunk := fh.read(_CHUNK):
             edge = tail + chunk[:2]
             if b"\n\n" in chunk or b"\n\r\n" in chunk or b"\n\n" in edge or b"\n\r\n" in edge:
                 raise Ineligible
-            if quoted and b'"' in edge + chunk and _spaced_quote(tail + chunk, quoted):
-                raise Ineligible
+            if quoted:
+                cut = chunk.rfind(b"\n") + 1
+                if cut and not _well_quoted(rest + chunk[:cut], quoted):
+                    raise Ineligible
+                rest = chunk[cut:] if cut else rest + chunk
             lines += chunk.count(b"\n")
             tail, last = chunk[-2:], chunk
-    if quoted and _spaced_quote(tail + b"\n", quoted):
+    if quoted and rest and not _well_quoted(rest, quoted):
         raise Ineligible
     if last[-1:] != b"\n" and source.end > source.start:
         lines += 1
     return lines
 
 
-def _spaced_quote(data: bytes, delimiter: int) -> bool:
-    """Whether a space may stand between a quoted value and its delimiter or line end (DuckDB drops such spaces,
-    pyarrow keeps them: ' "ab"' and '"ab" ' differ). Two spaces before or after a quote count too (a cheap, safe
-    over-estimate); a doubled quote inside a value does not."""
+def _well_quoted(data: bytes, delimiter: int) -> bool:
+    """Whether every '"' of these whole lines stands where well-formed CSV puts it, which DuckDB and pyarrow read
+    alike: counting the quotes from the start of its line, an even-numbered one opens a value (after the delimiter,
+    at the line's start, or as the second of a doubled '""'), an odd-numbered one closes it (before the delimiter,
+    the line's end, or the second quote of a pair). Elsewhere they differ: DuckDB drops the spaces around a quoted
+    value (' "ab" ' -> 'ab') that pyarrow keeps, and refuses what follows a closing quote ('"ab"c')."""
     a = np.frombuffer(data, np.uint8)
-    before = np.flatnonzero((a[1:-1] == 32) & (a[2:] == 34)) + 1  # ' "' at i, i + 1
-    if len(before) and np.isin(a[before - 1], [delimiter, 10, 32]).any():
+    at = np.flatnonzero(a == 34)
+    if not len(at):
         return True
-    after = np.flatnonzero((a[:-2] == 34) & (a[1:-1] == 32))  # '" ' at i, i + 1
-    return bool(len(after)) and bool(np.isin(a[after + 2], [delimiter, 10, 13, 32]).any())
+    newlines = np.flatnonzero(a == 10)
+    k = np.searchsorted(newlines, at)
+    start = np.where(k > 0, newlines[np.maximum(k - 1, 0)] + 1, 0)  # the first byte of each quote's line
+    before = np.arange(len(at)) - np.searchsorted(at, start)  # quotes before it on its line
+    opening = before % 2 == 0
+    prev = np.where(at > start, a[np.maximum(at - 1, 0)], 10)
+    nxt = np.where(at + 1 < len(a), a[np.minimum(at + 1, len(a) - 1)], 10)
+    good_open = np.isin(prev, [delimiter, 10, 34])
+    good_close = np.isin(nxt, [delimiter, 10, 13, 34])
+    return bool(np.where(opening, good_open, good_close).all())
 
 
 def sample_lines(source, rows: int) -> dict[str, pa.Array]:
