@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ml.dataset import MAX_EXAMPLES, CleaningOptions, ReturnsPolicy
 from ml.dataset.cleaner import OUTLIER_FLOOR, Cleaner
@@ -37,6 +38,7 @@ from ml.outofcore.connection import connect_duckdb
 from ml.outofcore.sqlread import (
     DICTIONARY_COLUMNS,
     ISO_DAY,
+    MOMENT,
     NUMBER_COLUMNS,
     TEXT_COLUMNS,
     Ineligible,
@@ -99,8 +101,10 @@ class SqlCleaner:
     """``Cleaner``'s steps over the DuckDB table ``t`` (one row per data line, ``rowid`` = line number, ``gone`` =
     why the row was dropped, NULL while kept); the report is filled in the cleaner's order."""
 
-    def __init__(self, con, columns: list[str], mapping, options: CleaningOptions, report, origin) -> None:
+    def __init__(self, con, columns: list[str], mapping, options: CleaningOptions, report, origin,
+                 times: bool = False) -> None:
         self.con = con
+        self.times = times  # t holds MOMENT: the day with its time of day
         self.columns = columns  # canonical columns of t, in frame order
         self.mapping = mapping
         self.options = options
@@ -179,7 +183,8 @@ class SqlCleaner:
 
     def _compared(self) -> list[str]:
         """The columns two rows must agree on to repeat each other (numbers with -0 read as 0, as numpy does)."""
-        return [f"({sql_name(c)} + 0.0)" if c in NUMBER_COLUMNS else sql_name(c) for c in self.columns]
+        return [f"({sql_name(c)} + 0.0)" if c in NUMBER_COLUMNS else
+                sql_name(MOMENT) if c == Col.DATE and self.times else sql_name(c) for c in self.columns]
 
     def drop_duplicates(self) -> None:
         """Exact repeats of an earlier kept row: a hash finds the few candidates, a window compares them exactly."""
@@ -415,6 +420,8 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
         return None
     samples = sample_lines(sources[0], counts[0])
     mapping, style, date_style, report = detect(sources, samples, mapping_overrides, options)
+    days = samples[mapping.columns[Col.DATE]]
+    times = bool(len(days.drop_null())) and pc.max(pc.utf8_length(days)).as_py() > 10  # longer than YYYY-MM-DD
     del samples
     if (date_style.format != ISO_DAY or not set(mapping.columns) <= _ALLOWED
             or Col.PRODUCT_ID not in mapping.columns and Col.PRODUCT_NAME in mapping.columns):
@@ -435,7 +442,7 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
                 # insert the lines out of order despite preserve_insertion_order (19.7M of 20M rows moved).
                 con.execute("SET threads = 1")
                 for i, source in enumerate(sources):
-                    sql, columns = select_sql(source, mapping, style.decimal)
+                    sql, columns = select_sql(source, mapping, style.decimal, times)
                     con.execute(("CREATE TABLE t AS " if i == 0 else "INSERT INTO t ") + sql)
                     origin.append((source.format.name, counts[i]))
                 con.execute(f"SET threads = {THREADS}")
@@ -445,7 +452,7 @@ def load_with_duckdb(sources, paths, names, mapping_overrides, options: Cleaning
             if bad or read != sum(counts):
                 return None
             report.rows_read = read
-            cleaner = SqlCleaner(con, columns, mapping, options, report, origin)
+            cleaner = SqlCleaner(con, columns, mapping, options, report, origin, times)
             cleaner.run()
             kept = cleaner.scalar("SELECT count(*) FROM t WHERE gone IS NULL")
             if kept < 2:

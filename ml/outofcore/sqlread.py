@@ -22,6 +22,8 @@ NUMBER_COLUMNS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
 TEXT_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
 DICTIONARY_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
 _CHUNK = 16 * 2**20
+MOMENT = "_moment"  # the day with its time of day, when the file has times (repeated rows are compared by it)
+_ISO_MOMENT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}( ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?"
 # Numbers DuckDB's cast and ``ml.parsing.parse_numbers`` read alike once the grouping marks are gone (anything else,
 # e.g. '1 234,5', '€12', '(3)', '1e5' with a decimal comma, sends the file to the batches):
 _GROUPED_POINT = r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?"  # '1,234.5' (decimal point; plain numbers: TRY_CAST)
@@ -169,12 +171,14 @@ def _number(x: str, decimal: str) -> tuple[str, str]:
     return value, f"({x} IS NULL OR (coalesce(isfinite({value}), false) AND {same}))"
 
 
-def select_sql(source, mapping, decimal: str = ".") -> tuple[str, list[str]]:
+def select_sql(source, mapping, decimal: str = ".", times: bool = False) -> tuple[str, list[str]]:
     """The typed, trimmed, derived columns of one file, the first reason each line is dropped for (the cleaner's
     row-local checks, in its order), and ``ok``: every day written YYYY-MM-DD and real, every number one DuckDB
     and ``ml.parsing`` read alike (finite, in one of the shapes above, ``decimal`` the file's decimal mark); a file
     with any other value goes to the batch path. pyarrow's null spellings (``NULL_VALUES``) are null here too,
-    quoted or not, as pyarrow reads them. Quotes: '"' doubled inside a quoted value, as pyarrow reads them."""
+    quoted or not, as pyarrow reads them. Quotes: '"' doubled inside a quoted value, as pyarrow reads them.
+    ``times``: the days may carry a time of day ('2024-03-01 10:22:33'), kept as ``MOMENT`` to tell repeated rows
+    apart as the in-memory path does (by the moment, its one cast of ISO timestamps)."""
     cols = mapping.columns
     types = ", ".join(f"{sql_text(c)}: 'VARCHAR'" for c in source.columns)  # dates and numbers cast below, checked
     nulls = ", ".join(sql_text(v) for v in NULL_VALUES)
@@ -184,8 +188,14 @@ def select_sql(source, mapping, decimal: str = ".") -> tuple[str, list[str]]:
               f"strict_mode=true, null_padding=false, ignore_errors=false, parallel=false)")
     day = sql_name(cols[Col.DATE])
     # only 'YYYY-MM-DD' (the in-memory path tells '2024-1-5' from '2024-01-05' when it looks for repeated rows)
-    typed = {Col.DATE: f"TRY_CAST({day} AS DATE)"}
-    ok = [f"({day} IS NULL OR (length({day}) = 10 AND TRY_CAST({day} AS DATE) IS NOT NULL))"]
+    # and, with ``times``, 'YYYY-MM-DD HH:MM:SS' (both read alike by DuckDB and by pyarrow's cast)
+    if times:
+        typed = {Col.DATE: f"CAST(TRY_CAST({day} AS TIMESTAMP) AS DATE)", MOMENT: f"TRY_CAST({day} AS TIMESTAMP)"}
+        ok = [f"({day} IS NULL OR (regexp_full_match({day}, {sql_text(_ISO_MOMENT)}) "
+              f"AND TRY_CAST({day} AS TIMESTAMP) IS NOT NULL))"]
+    else:
+        typed = {Col.DATE: f"TRY_CAST({day} AS DATE)"}
+        ok = [f"({day} IS NULL OR (length({day}) = 10 AND TRY_CAST({day} AS DATE) IS NOT NULL))"]
     for c in NUMBER_COLUMNS:
         if c in cols:
             typed[c], same = _number(sql_name(cols[c]), decimal)
@@ -216,7 +226,7 @@ def select_sql(source, mapping, decimal: str = ".") -> tuple[str, list[str]]:
     no_measure = f"{q} IS NULL AND {rev} IS NULL" if q and rev else f"{rev or q} IS NULL"
     reasons.append(f"WHEN {no_measure} THEN 'no_measure'")
     out = [sql_name(Col.DATE)]
-    extra = []
+    extra = [sql_name(MOMENT)] if times else []
     for c in NUMBER_COLUMNS:
         if c == Col.QUANTITY and q:
             out.append(f"{q} AS {sql_name(c)}")

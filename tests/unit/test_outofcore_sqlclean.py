@@ -6,6 +6,8 @@ texts), under every cleaning choice, in one file and in two; files it must not t
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -97,7 +99,7 @@ def test_two_monthly_files_clean_in_sql_as_in_memory(tmp_path):
     "2024-01-05,O1,P001,abc,2.25,C101",  # a number DuckDB and ml.parsing would read differently
     "2024-01-05,O1,P001,1_000,2.25,C101",  # DuckDB reads 1000, ml.parsing nothing
     "2024-01-05,O1,P001,1,Infinity,C101",  # DuckDB reads inf, ml.parsing calls it unreadable
-    "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day
+    "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day where the sample has none
     '2024-01-05,"O,1" ,P001,1,2.25,C101',  # a space beside a quote: DuckDB drops it, pyarrow keeps it
     '2024-01-05,"O\n1",P001,1,2.25,C101',  # a newline in a quoted value
     '2024-01-05,O1,P001,1,"1,5",C101',  # a comma in a number of a decimal-point file
@@ -171,6 +173,47 @@ def test_other_layouts_clean_in_sql_as_in_memory_and_in_batches(delimiter, decim
         assert got.report.count(reason) >= 1, reason
     if decimal == ",":  # '2.250,00' read as 2250
         assert np.nanmax(pq.read_table(tmp_path / "data.parquet").column("unit_price").to_numpy()) > 1000
+
+
+def _with_times(lines: list[str], seed: int) -> list[str]:
+    """``_plain``'s lines with a time of day on most days (some left bare: both read as the same kind of moment);
+    the time follows from the line, so a repeated line keeps repeating."""
+    out = []
+    for line in lines:
+        day, rest = line.split(",", 1)
+        rng = np.random.default_rng([seed, zlib.crc32(line.encode())])
+        if day and rng.random() < 0.9:
+            day += f" {rng.integers(0, 24):02d}:{rng.integers(0, 60):02d}:{rng.integers(0, 60):02d}"
+        out.append(f"{day},{rest}")
+    return out
+
+
+def test_days_with_a_time_of_day_clean_in_sql_as_in_memory(tmp_path):
+    lines = _with_times(_plain(1200, seed=9), seed=9)
+    # the same line at two times of one day is no repeat; at the same moment it is
+    lines += ["2024-03-02 10:00:00,O-T,P007,2,6.75,C110", "2024-03-02 11:00:00,O-T,P007,2,6.75,C110",
+              "2024-03-02 10:00:00,O-T,P007,2,6.75,C110"]
+    path = tmp_path / "sales.csv"
+    _write(path, lines)
+    got = _compare([path], CleaningOptions(), tmp_path)
+    assert got.engine == "duckdb"
+    plain = tmp_path / "no_times.csv"  # the same lines without their times: more of them repeat each other
+    _write(plain, [line[:10] + line[19:] if len(line) > 19 and line[10] == " " else line for line in lines])
+    assert load_large_dataset([plain]).report.count("duplicates") > got.report.count("duplicates") >= 4
+
+
+@pytest.mark.parametrize("spoiler", [
+    "2024-01-05 10:00,O1,P001,1,2.25,C101",  # no seconds
+    "2024-01-05T10:00:00,O1,P001,1,2.25,C101",  # a 'T'
+    "2024-01-05 24:00:00,O1,P001,1,2.25,C101",  # no such hour
+    "2024-01-05 10:00:00.5,O1,P001,1,2.25,C101",  # a fraction of a second
+])
+def test_times_sql_would_read_differently_take_the_batches(spoiler, tmp_path):
+    lines = _with_times(_plain(400, seed=3), seed=3)
+    lines[200] = spoiler
+    path = tmp_path / "sales.csv"
+    _write(path, lines)
+    assert _compare([path], CleaningOptions(), tmp_path).engine == "batches"
 
 
 @pytest.mark.parametrize("spoiler", [
