@@ -99,7 +99,6 @@ def test_two_monthly_files_clean_in_sql_as_in_memory(tmp_path):
     "2024-01-05,O1,P001,abc,2.25,C101",  # a number DuckDB and ml.parsing would read differently
     "2024-01-05,O1,P001,1_000,2.25,C101",  # DuckDB reads 1000, ml.parsing nothing
     "2024-01-05,O1,P001,1,Infinity,C101",  # DuckDB reads inf, ml.parsing calls it unreadable
-    "2024-01-05 10:00:00,O1,P001,1,2.25,C101",  # a time of day where the sample has none
     '2024-01-05,"O,1" ,P001,1,2.25,C101',  # a space beside a quote: DuckDB drops it, pyarrow keeps it
     '2024-01-05,"O\n1",P001,1,2.25,C101',  # a newline in a quoted value
     '2024-01-05,O1,P001,1,"1,5",C101',  # a comma in a number of a decimal-point file
