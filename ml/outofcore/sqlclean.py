@@ -35,6 +35,7 @@ from ml.dataset.report import Action
 from ml.dataset.returns import match_returns
 from ml.limits import IngestLimits
 from ml.outofcore.connection import connect_duckdb
+from ml.outofcore.sqlproducts import ProductTexts
 from ml.outofcore.sqlread import (
     DICTIONARY_COLUMNS,
     ISO_DAY,
@@ -204,8 +205,9 @@ class SqlCleaner:
         self.drop_rows("duplicates", found)
 
     def find_non_products(self) -> None:
-        """``ml.products.find_non_products`` without a product text: the per-product figures it judges by (lines,
-        price percentiles, negative lines) summed in SQL, the judgement made here on one row per product."""
+        """``ml.products.find_non_products``: the per-product figures it judges by (lines, price percentiles,
+        negative lines) summed in SQL, the judgement made here on one row per product; with a description column,
+        the products' usual texts and the write-off notes too (``ml.outofcore.sqlproducts``)."""
         if not self.has(Col.PRODUCT_ID):
             return
         p = sql_name(Col.PRODUCT_ID)
@@ -217,14 +219,20 @@ class SqlCleaner:
         negative = f"count(*) FILTER ({q} < 0)" if q else "0"
         pairs = self.con.execute(f"SELECT {p} AS g, {value} AS v, count(*) AS n, {negative} AS neg FROM t "
                                  f"WHERE gone IS NULL AND {p} IS NOT NULL GROUP BY 1, 2").df()
-        if pairs.empty:
-            return
+        texts = None
+        if self.has(Col.DESCRIPTION):
+            booked = " OR ".join([*([f"NOT coalesce({price} > 0, false)"] if price else []),
+                                  *([f"coalesce({q} < 0, false)"] if q else [])]) or "true"
+            texts = ProductTexts(self.con, p, sql_name(Col.DESCRIPTION), booked)
         per = pairs.groupby("g", sort=False).agg(lines=("n", "sum"), negative=("neg", "sum")).reset_index()
         per = per.rename(columns={"g": "product"})
         ids = per["product"].astype(str)
         why = np.where(ids.str.strip().str.upper().isin(SERVICE_CODES), "code", "").astype(object)
+        names = texts.names(per["product"]) if texts is not None else np.full(len(per), "", dtype=object)
+        if texts is not None and len(per):
+            why[(why == "") & ProductTexts.named_as_service(names)] = "name"
         lines = per["lines"].to_numpy()
-        if price:
+        if price and len(per):
             prices = pairs.loc[pairs["v"].notna()]
             at = pd.Index(per["product"])
             q10 = np.full(len(per), np.nan)
@@ -237,23 +245,29 @@ class SqlCleaner:
             with np.errstate(divide="ignore", invalid="ignore"):
                 varies = (lines >= MIN_BEHAVIOUR_LINES) & (q90 / q10 > PRICE_RATIO_LIMIT)
             why[(why == "") & varies] = "price_varies"
-        if q:
+        if q and len(per):
             share = per["negative"].to_numpy() / lines
             why[(why == "") & (lines >= 3) & (share >= NEGATIVE_SHARE_LIMIT)] = "negative_lines"
         flagged = why != ""
-        if not flagged.any():
-            return
-        codes = pd.DataFrame({"product_id": ids.to_numpy()[flagged], "name": "", "lines": lines[flagged],
+        codes = pd.DataFrame({"product_id": ids.to_numpy()[flagged], "name": names[flagged], "lines": lines[flagged],
                               "why": why[flagged]}).sort_values(["lines", "product_id"], ascending=[False, True])
         found = NonProducts(rows=np.zeros(0, bool), write_offs=np.zeros(0, bool), codes=codes.reset_index(drop=True))
         count = int(codes["lines"].sum())
-        if self.options.keep_non_products:
-            self.report.add("non_product", count, Action.FLAGGED, found.describe())
-            return
-        self.report.add("non_product", count, Action.DROPPED, found.describe())
-        self.con.register("names", pa.table({"product": pa.array(codes["product_id"].tolist(), pa.string())}))
-        self.con.execute(f"UPDATE t SET gone = 'non_product' WHERE gone IS NULL AND {p} IN (SELECT product FROM names)")
-        self.con.unregister("names")
+        notes = texts.write_offs(per["product"][flagged].tolist()) if texts is not None else np.zeros(0, np.int64)
+        examples = []
+        if len(notes):
+            first = ", ".join(str(int(i)) for i in notes[:MAX_EXAMPLES])
+            examples = [f"{self.locate(i)}: {d!r}" for i, d in self.con.execute(
+                f"SELECT rowid, {sql_name(Col.DESCRIPTION)} FROM t WHERE rowid IN ({first}) ORDER BY rowid").fetchall()]
+        action = Action.FLAGGED if self.options.keep_non_products else Action.DROPPED
+        self.report.add("non_product", count, action, found.describe())
+        if count and not self.options.keep_non_products:
+            self.con.register("names", pa.table({"product": pa.array(codes["product_id"].tolist(), pa.string())}))
+            self.con.execute(f"UPDATE t SET gone = 'non_product' WHERE gone IS NULL AND {p} IN (SELECT product FROM names)")
+            self.con.unregister("names")
+        self.report.add("write_off", len(notes), action, examples)
+        if not self.options.keep_non_products:
+            self.drop_rows("write_off", notes)
 
     def apply_returns_policy(self) -> None:
         q = sql_name(Col.QUANTITY) if self.has(Col.QUANTITY) else None

@@ -19,7 +19,7 @@ ISO_DAY = "%Y-%m-%d"
 _WHITESPACE = "".join(map(chr, [0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
                                 *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
 NUMBER_COLUMNS = (Col.QUANTITY, Col.UNIT_PRICE, Col.REVENUE, Col.UNIT_COST)
-TEXT_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID)
+TEXT_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION, Col.ORDER_ID, Col.CUSTOMER_ID, Col.DESCRIPTION)
 DICTIONARY_COLUMNS = (Col.PRODUCT_ID, Col.CATEGORY, Col.REGION)  # held as categories in the frame
 _CHUNK = 16 * 2**20
 MOMENT = "_moment"  # the day with its time of day, when the file has times (repeated rows are compared by it)
