@@ -201,6 +201,47 @@ def test_days_with_a_time_of_day_clean_in_sql_as_in_memory(tmp_path):
     assert load_large_dataset([plain]).report.count("duplicates") > got.report.count("duplicates") >= 4
 
 
+def _described(lines: list[str], seed: int) -> list[str]:
+    """The UCI layout: ``_plain``'s lines (header first) with a quoted description after the product, times of day,
+    and the texts ``ml.products`` reads: a service named in words under an unknown code, write-off notes on
+    unpriced or negative lines (of a real product, of one known only from notes, without a product), a variant
+    text sold at a price (no note), and a note that is its product's usual text (kept)."""
+    rng = np.random.default_rng(seed)
+    words = ["WHITE HANGING HEART", "RED LANTERN, LARGE", 'RECORD FRAME 7"" SINGLE', "CAKE STAND ", "MUG"]
+    out = ["date,order_id,product_id,description,quantity,unit_price,customer_id"]
+    for line in _with_times(lines, seed):
+        f = line.split(",")
+        text = words[int(f[2][1:]) % len(words)] if f[2].startswith("P") and f[2][1:].isdigit() else f[2].lower()
+        if rng.random() < 0.02:
+            text += " VARIANT"
+        out.append(",".join(f[:3] + [f'"{text}"'] + f[3:]))
+    out += ['2024-03-03 09:00:00,O-S1,X77,"DOTCOM POSTAGE",1,18.00,C101',
+            '2024-03-04 09:00:00,O-S2,X77,"DOTCOM POSTAGE",1,22.00,C102',
+            '2024-03-05 09:00:00,O-W1,P002,"damaged",-3,0,',  # a note on a real product's line, unpriced
+            '2024-03-05 09:01:00,O-W2,P003,"?",-10,0,',
+            '2024-03-05 09:02:00,O-W3,P004,"wet pallet",5,0,',
+            '2024-03-06 09:00:00,O-W4,Z99,"thrown away",-7,0,',  # a product known only from notes
+            '2024-03-06 09:01:00,O-W5,Z99,"thrown away",-2,0,',
+            '2024-03-06 09:02:00,O-W6,,"missing",-1,0,',  # no product
+            '2024-03-07 09:00:00,O-K1,K01,"CHECK",1,3.00,C103',  # 'check' is K01's own sold name: kept
+            '2024-03-07 09:01:00,O-K2,K01,"CHECK",-1,0,C103',
+            '2024-03-07 09:02:00,O-K3,K01,"CHECK",2,3.00,C104']
+    return out
+
+
+@pytest.mark.parametrize("choices", [{}, {"keep_non_products": True}, {"returns": ReturnsPolicy.NET}],
+                         ids=["default", "keep_non_products", "net"])
+def test_descriptions_clean_in_sql_as_in_memory(choices, tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text("\n".join(_described(_plain(1500, seed=11), seed=11)) + "\n", encoding="utf-8")
+    got = _compare([path], CleaningOptions(**choices), tmp_path)
+    assert got.engine == "duckdb"
+    write_off = next(p for p in got.report.problems if p.reason == "write_off")
+    assert write_off.count == 6  # 'damaged', '?', 'wet pallet', Z99's two, the line without a product; not K01's
+    why = " ".join(next(p for p in got.report.problems if p.reason == "non_product").examples)
+    assert "DOTCOM POSTAGE" in why
+
+
 @pytest.mark.parametrize("spoiler", [
     "2024-01-05 10:00,O1,P001,1,2.25,C101",  # no seconds
     "2024-01-05T10:00:00,O1,P001,1,2.25,C101",  # a 'T'
