@@ -41,7 +41,8 @@ LIMITS = IngestLimits()  # what a browser may upload
 # Files read from disk (``python -m ml profile|import FILE``; ml/outofcore): no upload in between and the text is
 # streamed, never held in memory, so size is bounded by the disk (an archive is unpacked into the temporary folder,
 # which needs its unpacked size free; the cleaned Parquet is a fraction of the text) and by time.
-# - Plain exports (UTF-8, header on line 1, no quotes, ISO days, decimal-point numbers: ml/outofcore/sqlclean.py)
+# - Exports DuckDB reads as ml.ingest does (header on line 1, well-formed quoting, ISO days, plain or grouped
+#   numbers with a decimal point or comma, any encoding via a UTF-8 copy: ml/outofcore/sqlclean.py)
 #   are cleaned in DuckDB SQL within a fixed memory_limit (512 MB), spilling its table (~93 bytes a line of typed
 #   columns: ~2.3 GB at the cap) to the temporary folder. Measured (bench/RESULTS.md, "Out-of-core ingest in DuckDB
 #   SQL", 2026-12-01): 20M lines (0.84 GB) profile in 30-54 s on 2 shared cores with the process tree at 1,158 MB;

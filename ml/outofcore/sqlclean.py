@@ -5,15 +5,17 @@ written to Parquet by DuckDB, with the report, totals and fingerprint the in-mem
 products that need them).
 
 Taken only where DuckDB reads the file as ``ml.ingest`` does (``ml.outofcore.sqlread``): the header on the first
-line, no title or footer lines, every line with the header's number of fields (DuckDB's strict reader stops
-otherwise), quoted values without newlines or spaces beside their quotes, ISO days (``2024-03-01``), numbers in the
-shapes both read alike (decimal point or comma, '.' or ',' grouping thousands), and no columns whose text the
-non-product rules read (product names, descriptions) or promotion flags. Files in another encoding than UTF-8 are
-read from their UTF-8 copy in the work folder (``ml.outofcore.source.to_utf8``). Anything else returns ``None`` and
-the caller streams the file in batches (``ml.outofcore.cleaner``): days with a time of day (the in-memory path
-tells repeated rows apart by the moment, floors the day and reads a dozen formats), product names (the non-product
-rules read their words line by line) and promotion flags are not done in SQL. Memory: DuckDB's ``memory_limit``
-plus two float columns of the kept rows for the control totals.
+line, every line with the header's number of fields (DuckDB's strict reader stops otherwise), quotes only where
+well-formed CSV puts them and no newline inside a quoted value, ISO days written 'YYYY-MM-DD' or
+'YYYY-MM-DD HH:MM:SS' (the moment then tells repeated rows apart), numbers in the shapes both read alike (decimal
+point or comma, '.' or ',' grouping thousands). Files in another encoding than UTF-8 are read from their UTF-8 copy
+in the work folder (``ml.outofcore.source.to_utf8``); a description column is read for the non-product rules
+(``ml.outofcore.sqlproducts``). Anything else returns ``None`` and the caller streams the file in batches
+(``ml.outofcore.cleaner``), not done in SQL because no test shows it exact yet: title or footer lines, other day
+formats (day-first, month names: ``ml.parsing`` tries a dozen and normalises them), other number shapes (currency
+signs, spaces or apostrophes grouping thousands, accounting negatives), a product-name column (it may stand in for
+the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus two float
+columns of the kept rows for the control totals.
 """
 
 from __future__ import annotations
