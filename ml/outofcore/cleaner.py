@@ -193,7 +193,7 @@ class StreamCleaner(Cleaner):
             return to_numpy(pc.fill_null(arr.indices, -1))
         from ml.outofcore.connection import connect_duckdb
 
-        con = connect_duckdb(256, 2)
+        con = connect_duckdb(256, 2, keep_order=True)  # one hash per text, in the texts' order
         try:
             texts = pa.table({"t": arr})  # noqa: F841 - scanned by name below (zero copy)
             hashed = con.sql("SELECT hash(t) AS h FROM texts").to_arrow_table().column("h")
