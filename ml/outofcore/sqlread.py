@@ -98,16 +98,16 @@ def _well_quoted(data: bytes, delimiter: int) -> bool:
     at = np.flatnonzero(a == 34)
     if not len(at):
         return True
-    newlines = np.flatnonzero(a == 10)
-    k = np.searchsorted(newlines, at)
-    start = np.where(k > 0, newlines[np.maximum(k - 1, 0)] + 1, 0)  # the first byte of each quote's line
-    before = np.arange(len(at)) - np.searchsorted(at, start)  # quotes before it on its line
-    opening = before % 2 == 0
-    prev = np.where(at > start, a[np.maximum(at - 1, 0)], 10)
-    nxt = np.where(at + 1 < len(a), a[np.minimum(at + 1, len(a) - 1)], 10)
-    good_open = np.isin(prev, [delimiter, 10, 34])
-    good_close = np.isin(nxt, [delimiter, 10, 13, 34])
-    return bool(np.where(opening, good_open, good_close).all())
+    line = np.searchsorted(np.flatnonzero(a == 10), at)  # data starts at a line's start
+    starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])  # each line's first quote
+    before = np.arange(len(at)) - np.repeat(starts, np.diff(np.r_[starts, len(at)]))  # quotes before it on its line
+    prev = a[np.maximum(at - 1, 0)]
+    prev[at == 0] = 10
+    nxt = a[np.minimum(at + 1, len(a) - 1)]
+    nxt[at == len(a) - 1] = 10
+    good_open = (prev == delimiter) | (prev == 10) | (prev == 34)
+    good_close = (nxt == delimiter) | (nxt == 10) | (nxt == 13) | (nxt == 34)
+    return bool(np.where(before % 2 == 0, good_open, good_close).all())
 
 
 def sample_lines(source, rows: int) -> dict[str, pa.Array]:
