@@ -41,37 +41,11 @@ def encode_categorical(col) -> pa.DictionaryArray:
 def clean_text(col) -> pa.Array:
     """Trimmed text, blank -> null."""
     col = _as_array(col)
-    if _trimmed_already(col):
-        return col  # what trimming would give, without copying every text (a third of the time of this step)
     trimmed = pc.utf8_trim_whitespace(col)
     blank = pc.equal(trimmed, "")
     if pc.any(blank).as_py():
         trimmed = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed)
     return trimmed
-
-
-def _trimmed_already(col: pa.Array) -> bool:
-    """True when no text has whitespace at either end and none is empty, read off each text's first and last byte:
-    both printable ASCII (above space, below 0x80). Any other byte (non-ASCII whitespace starts or ends with
-    one) answers False, and the caller trims."""
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or len(col) == 0:
-        return False
-    _, offsets_buf, data_buf = col.buffers()
-    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    offsets = np.frombuffer(offsets_buf, dtype=width, count=len(col) + 1, offset=col.offset * np.dtype(width).itemsize)
-    starts, ends = offsets[:-1], offsets[1:]
-    if col.null_count:
-        valid = to_numpy(col.is_valid())
-        starts, ends = starts[valid], ends[valid]
-    if len(starts) == 0:
-        return True
-    if data_buf is None or not (ends > starts).all():
-        return False
-    data = np.frombuffer(data_buf, dtype=np.uint8)
-    for edge in (data[starts], data[ends - 1]):
-        if not ((edge > 0x20) & (edge < 0x80)).all():
-            return False
-    return True
 
 
 def parse_flags(col) -> np.ndarray:
