@@ -1,6 +1,5 @@
-"""The ingest's fast paths (issue 17) give what the general paths give: texts kept as read when trimming would not
-change them, the duplicate hash's paired keys and bitmap prefilter, non-product statistics without copies, daily
-totals by integer day numbers. Each fast path is checked against its general path (forced) or a plain reference,
+"""The ingest's fast paths (issue 17) give what the general paths give: the duplicate hash's paired keys and bitmap
+prefilter, non-product statistics without copies, daily totals by integer day numbers. Each fast path is checked against its general path (forced) or a plain reference,
 on planted plain and messy data, and each test also checks which path the data took."""
 
 from __future__ import annotations
@@ -11,47 +10,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from ml.dataset import convert, load_dataset
-from ml.dataset.convert import clean_text
+from ml import series
+from ml.dataset import duplicates, load_dataset
 from ml.dataset.duplicates import _BITMAP_SIZE, _members, find_repeats
 from ml.products import find_non_products
 from ml.schema import Col
 from ml.series import _day_numbers, daily_product_totals
 
-# ------------------------------------------------------------------------------------------------ texts
-
-
-def _trimmed(col: pa.Array) -> pa.Array:
-    """The general path: trim every text, blank -> null."""
-    trimmed = pc.utf8_trim_whitespace(col)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, col.type), trimmed)
-
-
-@pytest.mark.parametrize("text_type", [pa.string(), pa.large_string()])
-def test_texts_are_kept_as_read_only_when_trimming_would_not_change_them(text_type):
-    rng = np.random.default_rng(3)
-    # ASCII and Unicode whitespace (NBSP, ideographic space, U+001F), non-ASCII letters, DEL, empty texts
-    alphabet = ["a", "B", "7", " ", "\t", "\u00a0", "\u3000", "\x1f", "é", "中", "~", "\x7f", ""]
-    fast = 0
-    for _ in range(2000):
-        values = [None if rng.random() < 0.15 else "".join(rng.choice(alphabet, rng.integers(0, 4)))
-                  for _ in range(rng.integers(1, 6))]
-        col = pa.array(values, text_type)
-        if len(col) > 1 and rng.random() < 0.3:
-            col = col.slice(1)  # an offset into the buffers, as a chunk of a larger column has
-        got = clean_text(col)
-        assert got.to_pylist() == _trimmed(col).to_pylist(), values
-        fast += got is col
-    assert 100 < fast < 2000  # both paths were taken (measured: 411 of 2,000 kept as read)
-
-
-def test_plain_ids_take_the_fast_path_and_padded_ones_do_not():
-    plain = pa.array([f"C{i:06d}" for i in range(1000)] + [None])
-    assert clean_text(plain) is plain
-    padded = pa.array(["C1", " C2", "C3"])
-    assert clean_text(padded).to_pylist() == ["C1", "C2", "C3"]
-    nbsp = pa.array(["C1", "C2\u00a0"])  # Unicode whitespace at the end: trimmed
-    assert clean_text(nbsp).to_pylist() == ["C1", "C2"]
+# ------------------------------------------------------------------------------------------------ whole loads
 
 
 def _shop_csv(rows: int, seed: int, messy: bool) -> bytes:
@@ -78,29 +44,39 @@ def _shop_csv(rows: int, seed: int, messy: bool) -> bytes:
 
 
 @pytest.mark.parametrize("messy", [False, True])
-def test_load_gives_the_same_frame_and_report_with_the_text_fast_path_and_without(monkeypatch, messy):
+def test_loads_and_daily_totals_are_the_same_with_the_fast_paths_and_without(monkeypatch, messy):
+    """The whole ingest and the daily totals, once as shipped and once with the general paths forced: an exact
+    membership test instead of the bitmap prefilter, the cast to days instead of integer day numbers."""
     data = _shop_csv(3000, seed=11, messy=messy)
-    taken: list[bool] = []
-    real = convert._trimmed_already
+    calls = {"members": 0, "days": 0}
+    real_members, real_days = duplicates._members, series._day_numbers
 
-    def spy(col):
-        taken.append(real(col))
-        return taken[-1]
+    def members(hashes, wanted):
+        calls["members"] += 1
+        return real_members(hashes, wanted)
 
-    monkeypatch.setattr(convert, "_trimmed_already", spy)
+    def days(dates):
+        calls["days"] += 1
+        return real_days(dates)
+
+    monkeypatch.setattr(duplicates, "_members", members)
+    monkeypatch.setattr(series, "_day_numbers", days)
     fast = load_dataset([("shop.csv", data)])
-    monkeypatch.setattr(convert, "_trimmed_already", lambda col: False)  # the general path: trim every text
+    fast_daily = daily_product_totals(fast.frame)
+    assert calls == {"members": 1, "days": 1}  # both fast paths were taken
+    monkeypatch.setattr(duplicates, "_members", lambda hashes, wanted: np.flatnonzero(np.isin(hashes, wanted)))
+    monkeypatch.setattr(series, "_day_numbers", lambda dates: dates.astype("datetime64[D]").view(np.int64))
     general = load_dataset([("shop.csv", data)])
     pd.testing.assert_frame_equal(fast.frame, general.frame, check_exact=True)
     assert fast.report.to_json_dict() == general.report.to_json_dict()
     assert fast.fingerprint == general.fingerprint
     assert fast.control_totals() == general.control_totals()
-    reasons = {p.reason for p in fast.report.problems}
-    assert {"duplicates", "returns", "missing_customer"} <= reasons
-    # the plain file's two text columns (order, customer) keep their texts; the messy file's padded ones do not
-    assert taken == ([True, True] if not messy else [False, False])
+    pd.testing.assert_frame_equal(fast_daily, daily_product_totals(general.frame), check_exact=True)
+    problems = {p.reason: p.count for p in fast.report.problems}
+    assert problems["duplicates"] == 31  # the planted exact repeats (one after every 97th line from the 5th)
+    assert {"returns", "missing_customer"} <= set(problems)
     if messy:
-        assert fast.frame[Col.CUSTOMER_ID].dropna().str.strip().eq(fast.frame[Col.CUSTOMER_ID].dropna()).all()
+        assert fast.report.number_style == ","
 
 
 # ------------------------------------------------------------------------------------------------ duplicates
