@@ -117,10 +117,10 @@ def _day_numbers(dates: np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 of datetime64 values, as a new int64 array (NaT: the smallest int64, as the cast to
     datetime64[D] gives). One integer division when there is no NaT: 3x faster than the cast."""
     unit, count = np.datetime_data(dates.dtype)
-    per_day = np.timedelta64(1, "D") // np.timedelta64(count, unit) if unit not in ("D", "W", "M", "Y", "generic") else 0
-    if per_day < 1 or np.isnat(dates).any():
-        return dates.astype("datetime64[D]").view(np.int64)
-    return dates.view(np.int64) // per_day
+    step = np.timedelta64(count, unit) if unit in ("h", "m", "s", "ms", "us", "ns") else None
+    if step is None or np.timedelta64(1, "D") % step or np.isnat(dates).any():
+        return dates.astype("datetime64[D]").view(np.int64)  # days, weeks, months, odd steps: numpy's cast
+    return dates.view(np.int64) // int(np.timedelta64(1, "D") // step)
 
 
 def partial_periods(frame: pd.DataFrame, freq: str, filters: Filters | None = None) -> list[dict[str, object]]:

@@ -164,10 +164,10 @@ def test_non_products_are_the_same_whether_or_not_a_line_lacks_its_product():
 # ------------------------------------------------------------------------------------------------ daily totals
 
 
-@pytest.mark.parametrize("unit", ["ns", "us", "ms", "s", "D"])
+@pytest.mark.parametrize("unit", ["ns", "us", "ms", "s", "m", "h", "D", "7s", "10s"])
 def test_day_numbers_equal_the_cast_to_days_in_every_unit(unit):
-    moments = np.array(["1969-12-31T23:59:59", "1970-01-01T00:00:00", "1900-03-01T12:00:00",
-                        "2024-02-29T23:59:59", "2262-04-11T00:00:00"], "datetime64[s]").astype(f"datetime64[{unit}]")
+    moments = np.array(["1969-12-31T23:59:59", "1970-01-01T00:00:00", "1900-03-01T12:00:00", "2024-02-29T23:59:59",
+                        "2262-04-11T00:00:00", "1970-01-02T00:00:03"], "datetime64[s]").astype(f"datetime64[{unit}]")
     np.testing.assert_array_equal(_day_numbers(moments), moments.astype("datetime64[D]").view(np.int64))
     with_nat = np.append(moments, np.datetime64("NaT")).astype(f"datetime64[{unit}]")
     np.testing.assert_array_equal(_day_numbers(with_nat), with_nat.astype("datetime64[D]").view(np.int64))
