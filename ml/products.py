@@ -92,7 +92,7 @@ def _price_varies(p_codes: np.ndarray, listed: np.ndarray, n_products: int) -> n
     for the others the ratio cannot pass the limit, and a group-by quantile over every line took 0.1 s of a 1M-row
     ingest."""
     ok = (p_codes >= 0) & ~np.isnan(listed)
-    codes, prices = p_codes[ok], listed[ok]
+    codes, prices = (p_codes, listed) if ok.all() else (p_codes[ok], listed[ok])  # no copies when every line counts
     low = np.full(n_products, np.inf)
     high = np.zeros(n_products)
     np.minimum.at(low, codes, prices)
@@ -152,20 +152,22 @@ def find_non_products(product: pd.Series, text: pd.Series | None = None, quantit
 
     if price is not None or quantity is not None:
         valid = p_codes >= 0
-        lines = np.bincount(p_codes[valid], minlength=n_products)
+        every = bool(valid.all())  # no missing product: the arrays are used as they are, not copied
+        lines = np.bincount(p_codes if every else p_codes[valid], minlength=n_products)
         if price is not None:
             listed = np.where((price > 0) & (quantity > 0 if quantity is not None else True), price, np.nan)
             varies = (lines >= MIN_BEHAVIOUR_LINES) & _price_varies(p_codes, listed, n_products)
             why[(why == "") & varies] = "price_varies"
         if quantity is not None:
-            negative = np.bincount(p_codes[valid], weights=quantity[valid] < 0, minlength=n_products)
+            negative = np.bincount(p_codes if every else p_codes[valid],
+                                   weights=quantity < 0 if every else quantity[valid] < 0, minlength=n_products)
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = negative / lines  # sums of 0/1 are exact: the same figure as the group mean
             mostly_negative = (lines >= 3) & (share >= NEGATIVE_SHARE_LIMIT)
             why[(why == "") & mostly_negative] = "negative_lines"
 
     flagged = why != ""
-    by_code = flagged[np.maximum(p_codes, 0)] & (p_codes >= 0)
+    by_code = flagged[np.maximum(p_codes, 0)] & (p_codes >= 0) if flagged.any() else np.zeros(n, dtype=bool)
     rows = by_code | write_offs
     write_offs &= ~by_code
     counts = np.bincount(p_codes[by_code], minlength=n_products) if by_code.any() else np.zeros(n_products, int)

