@@ -134,6 +134,10 @@ def save_dataset(ws: Storage, owner: str, ds: Dataset, files: list[tuple[str, by
     if saved_id != dataset_id:  # another session saved the same data meanwhile
         remove_folder(ws.root, ws.root / rel)
         row = ws.registry.get_dataset(owner, saved_id) or row
+    elif row["rows"] >= pushdown_rows():  # queried in place: the first view's figures computed once, now
+        from ml.pushdown.facts import prepare_facts
+
+        prepare_facts(ws.root / rel / "data.parquet")
     return dataset_entry(row)
 
 
