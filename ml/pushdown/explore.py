@@ -186,3 +186,10 @@ def query_ranked_products(table: ParquetTable) -> list[str]:
     out = query(table, f"SELECT CAST({Col.PRODUCT_ID} AS VARCHAR) AS p, coalesce(sum({measure}), 0) AS s FROM lines "
                        f"WHERE {Col.PRODUCT_ID} IS NOT NULL GROUP BY 1")
     return [str(p) for p in out.sort_values(["s", "p"], ascending=[False, True], kind="stable")["p"]]
+
+
+def query_last_day(table: ParquetTable, filters) -> pd.Timestamp:
+    """The last day (midnight) among the lines ``filters`` select; the data's last day when they select none."""
+    clause, params = where(table, filters)
+    last = query(table, f"SELECT max({Col.DATE}) AS last FROM lines {clause}", params)["last"].iloc[0]
+    return table.date_span[1] if pd.isna(last) else pd.Timestamp(last).normalize()
