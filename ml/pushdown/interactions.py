@@ -158,3 +158,29 @@ def query_relevant(table: ParquetTable, after: pd.Timestamp, interactions: Inter
             continue
         out.setdefault(r, []).append(c)
     return {r: np.asarray(sorted(v)) for r, v in out.items()}
+
+
+def query_evaluation(table: ParquetTable, algorithms=None, k: int = 10, test_days: int = 30,
+                     weighting: str = Weighting.BINARY, half_life_days: float | None = None, seed: int = 0,
+                     repeat: bool = False, progress=None, engine=None):
+    """``ml.recommend.evaluation.evaluate_algorithms`` of a saved dataset, both sides of the time split aggregated
+    in place (the same cut, matrix, test purchases and so the same metrics). The cold-start score of products
+    launched after the cut is left out (``new_launches`` None): it reads every line's text."""
+    from ml.recommend.evaluation import EvaluationResult, score_algorithms
+    from ml.recommend.registry import ALGORITHMS
+
+    algorithms = list(algorithms or [a for a in ALGORITHMS if a != "gru"])
+    for name in algorithms:
+        if name not in ALGORITHMS:
+            raise ConfigError("recommend.error.unknown_algorithm", name=name, allowed=", ".join(ALGORITHMS))
+    if test_days < 1:
+        raise ConfigError("recommend.error.bad_test_days", days=test_days)
+    first, last = table.date_span
+    cut = last + pd.Timedelta(days=1) - pd.Timedelta(days=test_days)
+    if first >= cut:  # every line falls in the test period
+        raise DataError("recommend.error.test_too_long", days=test_days)
+    interactions = query_interactions(table, weighting, half_life_days, before=cut)
+    scores, best, errors, rows = score_algorithms(
+        interactions, lambda: query_relevant(table, cut, interactions, not repeat), algorithms, k, test_days, seed,
+        repeat, progress, engine)
+    return EvaluationResult(scores, k, test_days, len(rows), interactions.n_products, best, errors, None)

@@ -60,3 +60,18 @@ def test_the_time_splits_sides_equal_the_pandas_path(lines):
         have = query_relevant(table, cut, got, new_only)
         assert want and have.keys() == want.keys()
         assert all(np.array_equal(have[r], want[r]) for r in want)
+
+
+def test_the_evaluation_in_place_gives_the_pandas_paths_metrics(lines):
+    from ml.pushdown.interactions import query_evaluation
+    from ml.recommend.evaluation import METRICS, evaluate_algorithms
+
+    frame, table = lines
+    algorithms = ["popularity", "item-knn", "als", "content"]
+    expected = evaluate_algorithms(frame, algorithms, k=5, test_days=30)
+    got = query_evaluation(table, algorithms, k=5, test_days=30)
+    assert (got.n_customers, got.n_products, got.best) == (expected.n_customers, expected.n_products, expected.best)
+    assert got.n_customers > 0 and expected.table["ndcg"].notna().all()
+    pd.testing.assert_frame_equal(got.table[["algorithm", *METRICS]], expected.table[["algorithm", *METRICS]],
+                                  check_exact=False, rtol=1e-9)
+    assert got.new_launches is None
