@@ -102,14 +102,7 @@ def _kept_period_totals(table: ParquetTable, freq: str) -> pd.DataFrame:
 
     kept = dict(remembered(table.path, f"periods:{freq}", compute))
     index = pd.DatetimeIndex(pd.to_datetime(kept.pop("index")), name="period").astype("datetime64[ns]")
-    out = pd.DataFrame(kept, index=index)
-    for column in ("lines", "sale_lines", "orders", "customers"):
-        if column in out:
-            out[column] = out[column].astype("int64")
-    for column in ("revenue", "units"):
-        if column in out:
-            out[column] = out[column].astype(float)
-    return out
+    return _typed(pd.DataFrame(kept, index=index))
 
 
 def _period_totals(table: ParquetTable, filters, freq: str, name: str, distinct: bool) -> pd.DataFrame:
@@ -119,7 +112,11 @@ def _period_totals(table: ParquetTable, filters, freq: str, name: str, distinct:
                f"count(*) FILTER (WHERE {sale}) AS sale_lines", *(_distinct_counts(table) if distinct else [])]
     out = query(table, f"SELECT {', '.join(columns)} FROM lines {clause} GROUP BY 1 ORDER BY 1", params)
     out[name] = pd.to_datetime(out[name]).astype("datetime64[ns]")
-    out = out.set_index(name)
+    return _typed(out.set_index(name))
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers, sums as floats (the pandas path's types)."""
     for column in ("lines", "sale_lines", "orders", "customers"):
         if column in out:
             out[column] = out[column].astype("int64")
