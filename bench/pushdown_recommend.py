@@ -35,6 +35,7 @@ def child(mode: str, dataset_id: str, algorithms: list[str]) -> dict:
         started = time.perf_counter()
         value = fn()
         times[name] = round(time.perf_counter() - started, 2)
+        print(f"{mode}: {name} {times[name]} s", file=sys.stderr, flush=True)
         return value
 
     ds, _ = get_workspace().load_dataset("bench", dataset_id)
@@ -72,9 +73,9 @@ def main() -> None:
         env = {**os.environ, "SALESLENS_PUSHDOWN_ROWS": "1" if mode == "pushdown" else str(10**12)}
         started = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--dataset", dataset_id, "--algorithms",
-                              args.algorithms], cwd=ROOT, env=env, capture_output=True, text=True)
+                              args.algorithms], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         if out.returncode:
-            print(f"{mode}: exit {out.returncode}\n{out.stderr[-2000:]}")
+            print(f"{mode}: exit {out.returncode}")
             continue
         results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         results[mode]["wall_s"] = round(time.perf_counter() - started, 1)
