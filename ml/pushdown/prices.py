@@ -41,14 +41,16 @@ def query_price_panel(table: ParquetTable, freq: str = "D", filters=None):
     if int(span["n"]) == 0:
         raise DataError("pricing.error.no_rows")
     valid, valid_params = _valid_lines(table, filters)
+    # one pass: per product, day, guest flag and price key its lines and sums, then per product and day the sums
+    # and the price on most lines (no join of every line back to its day's price)
     days = f"""
         WITH v AS ({valid}), ok AS (SELECT * FROM v WHERE ok),
-        counts AS (SELECT product_id, day, guest, key, count(*) AS n FROM ok GROUP BY ALL),
-        prices AS (SELECT product_id, day, arg_min(key, [CAST(guest AS DOUBLE), -CAST(n AS DOUBLE), -key]) AS price
-                   FROM counts GROUP BY ALL)
-        SELECT product_id, day AS period, sum(ok.qty) AS units, sum(ok.qty * ok.price) AS revenue,
-               max(ok.promo) AS promo, any_value(p.price) AS price, any_value(p.price) * sum(ok.qty) AS value
-        FROM ok JOIN prices p USING (product_id, day) GROUP BY product_id, day"""
+        counts AS (SELECT product_id, day, guest, key, count(*) AS n, sum(qty) AS units, sum(qty * price) AS revenue,
+                          max(promo) AS promo FROM ok GROUP BY ALL),
+        days AS (SELECT product_id, day AS period, sum(units) AS units, sum(revenue) AS revenue, max(promo) AS promo,
+                        arg_min(key, [CAST(guest AS DOUBLE), -CAST(n AS DOUBLE), -key]) AS price
+                 FROM counts GROUP BY ALL)
+        SELECT *, price * units AS value FROM days"""
     if freq == "W":  # summed into Monday weeks here (as finish_panel does: it keeps the complete ones), so a
         # product's days never come back to pandas one by one (20,000 products x 730 days at 20M lines)
         days = f"""
