@@ -94,3 +94,23 @@ def test_saving_a_large_dataset_computes_its_figures_and_deleting_it_removes_the
     assert stored.totals.rows == len(frame)
     workspace.delete_dataset("tester", entry.id)
     assert not facts_path(table.path).exists()
+
+
+def test_a_failure_computing_the_figures_still_saves_the_dataset(workspace, monkeypatch):
+    import ml.pushdown.facts as facts
+
+    frame = make_lines(3)
+    ds = Dataset("planted.csv", frame, ColumnMapping(), ValidationReport(rows_read=len(frame), rows_kept=len(frame)),
+                 list(frame.columns), hashlib.blake2b(b"fails", digest_size=16).hexdigest())
+    monkeypatch.setenv(ENV_ROWS, "10")
+
+    def fail(path):
+        raise MemoryError("out of memory")
+
+    monkeypatch.setattr(facts, "prepare_facts", fail)
+    entry = workspace.save_dataset("tester", ds)
+    stored, _ = workspace.load_dataset("tester", entry.id)
+    table = table_of(stored)
+    assert table is not None and "kpis" not in read_facts(table.path)
+    assert make_kpis(table, None).current == make_kpis(prepare_frame(frame), None).current  # computed when asked
+    assert "kpis" in read_facts(table.path)
