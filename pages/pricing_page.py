@@ -3,10 +3,12 @@ portfolio effect, one product's curves and what-if, the forecast at two prices, 
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from components import state
 from components.common.access import require_access
+from components.common.datasets import analysis_data, dataset_product_names
 from components.common.filters import filters_key
 from components.common.locale import currency as current_currency
 from components.common.messages import show_message
@@ -51,7 +53,9 @@ require_access()  # a first request straight to this file (multipage-v1 fallback
 ds = page_header_with_dataset("pricing.title", "pricing.intro", "pricing.no_data")
 
 filters = state.filters()
-frame = apply_filters(ds.frame, filters)
+data = analysis_data(ds)  # a large saved dataset is aggregated in place (ml.pushdown), never read whole
+in_place = not isinstance(data, pd.DataFrame)
+frame = data if in_place else apply_filters(data, filters)
 if not filters.is_empty():
     st.caption(t("pricing.filters_applied"))
 try:
@@ -69,8 +73,10 @@ if ocfg.objective == "profit" and not has_cost and ocfg.margin is None:
 
 fkey = filters_key(filters)
 try:
-    with st.spinner(t("pricing.computing", count=format_number(frame[Col.PRODUCT_ID].nunique()))):
-        panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type)
+    count = len(dataset_product_names(ds)) if in_place else frame[Col.PRODUCT_ID].nunique()
+    with st.spinner(t("pricing.computing", count=format_number(count))):
+        panel, estimates = cached_estimates(frame, ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type,
+                                            filters if in_place else None)
     bounds = product_bounds(estimates["product_id"].tolist())
     table_key = suggestions_key((ds.fingerprint, fkey, ecfg.freq, ecfg.cov_type), ocfg, bounds)
     table = cached_suggestions(estimates, ocfg, bounds, table_key)
@@ -116,13 +122,17 @@ horizon = st.slider(t("pricing.input.horizon"), 4, 26, key=state.PRICING_HORIZON
 target_price = row["suggested_price"] if row["suggestion_status"] == "ok" else row["current_price"]
 try:
     forecast = cached_forecast(frame, ds.fingerprint, fkey, product_id, float(row["current_price"]), float(target_price),
-                               float(row["elasticity"]), (float(row["ci_low"]), float(row["ci_high"])), int(horizon))
+                               float(row["elasticity"]), (float(row["ci_low"]), float(row["ci_high"])), int(horizon),
+                               filters if in_place else None)
     show_forecast(forecast, label)
 except SalesLensError as err:
     show_message(err.message, "info", icon=None)
 st.page_link("pages/forecast_page.py", label=t("pricing.forecast.link"), icon=":material/timeline:")
 
 st.subheader(t("pricing.section.cross"))
+if in_place:  # pairs bought together are counted per customer and line: not yet aggregated in place
+    st.info(t("pushdown.page.pricing_cross"), icon=":material/info:")
+    st.stop()
 pairs, source = cached_pairs(frame, ds.fingerprint, fkey)
 categories = {}
 if Col.CATEGORY in frame:

@@ -28,8 +28,9 @@ from components.recommend.results import (
     show_segments,
     use_algorithm,
 )
-from ml.i18n import t
+from ml.i18n import format_number, t
 from ml.products import product_names
+from ml.pushdown.stored import table_of
 from ml.recommend import co_purchase_pairs
 from ml.schema import Col, SalesLensError
 
@@ -43,6 +44,9 @@ def order_pairs(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
     return co_purchase_pairs(_frame)
 
 
+if table_of(ds) is not None:  # a large saved dataset: never read whole into memory (ml.pushdown)
+    st.info(t("pushdown.page.recommend", rows=format_number(ds.report.rows_kept)), icon=":material/info:")
+    st.stop()
 frame = ds.frame
 has_customers = ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any()
 if not has_customers:

@@ -22,12 +22,15 @@ from ml.pricing import (
     suggest_prices,
 )
 from ml.pricing.whatif import BaselineForecast, PriceForecast, at_prices, baseline_forecast
+from ml.series import Filters
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_estimates(_frame: pd.DataFrame, fingerprint: str, filters: tuple, freq: str, cov_type: str) -> tuple[PricePanel, pd.DataFrame]:
+def cached_estimates(_frame: pd.DataFrame, fingerprint: str, filters: tuple, freq: str, cov_type: str,
+                     _in_place: Filters | None = None) -> tuple[PricePanel, pd.DataFrame]:
+    """``_in_place``: the filters of a saved dataset queried in place (``ml.pushdown``; ``filters`` is their key)."""
     config = ElasticityConfig(freq=freq, cov_type=cov_type)
-    panel = make_price_panel(_frame, freq)
+    panel = make_price_panel(_frame, freq, _in_place)
     return panel, estimate_elasticities(panel, config)
 
 
@@ -57,15 +60,16 @@ def cached_ml_curve(_rows: pd.DataFrame, fingerprint: str, filters: tuple, produ
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _cached_baseline(_frame: pd.DataFrame, fingerprint: str, filters: tuple, product_id: str,
-                     horizon: int) -> BaselineForecast:
-    return baseline_forecast(_frame, product_id, horizon)
+                     horizon: int, _in_place: Filters | None = None) -> BaselineForecast:
+    return baseline_forecast(_frame, product_id, horizon, _in_place)
 
 
 def cached_forecast(frame: pd.DataFrame, fingerprint: str, filters: tuple, product_id: str, current_price: float,
-                    suggested_price: float, elasticity: float, ci: tuple[float, float], horizon: int) -> PriceForecast:
+                    suggested_price: float, elasticity: float, ci: tuple[float, float], horizon: int,
+                    in_place: Filters | None = None) -> PriceForecast:
     """The forecast at two prices: the ETS fit is cached per product, so moving a limit or the what-if price only
     rescales it."""
-    base = _cached_baseline(frame, fingerprint, filters, product_id, horizon)
+    base = _cached_baseline(frame, fingerprint, filters, product_id, horizon, in_place)
     return at_prices(base, current_price, suggested_price, elasticity, ci)
 
 

@@ -68,14 +68,15 @@ def check_pricing_columns(frame: pd.DataFrame) -> None:
         raise DataError("pricing.error.no_price_column")
 
 
-def make_price_panel(frame: pd.DataFrame, freq: str = "D") -> PricePanel:
+def make_price_panel(frame: pd.DataFrame, freq: str = "D", filters=None) -> PricePanel:
     """Per product and period: units, revenue, price (= revenue / units) and promo (0..1). Weekly panels keep
-    complete weeks only."""
+    complete weeks only. ``filters`` (``ml.series.Filters``) narrow a saved dataset queried in place (a frame comes
+    filtered already)."""
     check_pricing_columns(frame)
     if not isinstance(frame, pd.DataFrame):  # a large saved dataset, aggregated in place (ml.pushdown)
         from ml.pushdown.prices import query_price_panel
 
-        return query_price_panel(frame, freq)
+        return query_price_panel(frame, freq, filters)
     if frame.empty:
         raise DataError("pricing.error.no_rows")
     qty = frame[Col.QUANTITY].astype(float).to_numpy()

@@ -38,10 +38,16 @@ class PriceForecast:
     suggested_price: float
 
 
-def weekly_units(frame: pd.DataFrame, product_id: str) -> pd.DataFrame:
-    """Complete weeks of one product's units (a last, partial week is left out: it would pull the level down)."""
-    series = make_series(frame, "units", f"product:{product_id}", "W")[["ds", "y"]]
-    end = pd.Timestamp(frame[Col.DATE].max()).normalize()
+def weekly_units(frame: pd.DataFrame, product_id: str, filters=None) -> pd.DataFrame:
+    """Complete weeks of one product's units (a last, partial week is left out: it would pull the level down).
+    ``filters`` narrow a saved dataset queried in place (``ml.pushdown``; a frame comes filtered already)."""
+    series = make_series(frame, "units", f"product:{product_id}", "W", filters)[["ds", "y"]]
+    if isinstance(frame, pd.DataFrame):
+        end = pd.Timestamp(frame[Col.DATE].max()).normalize()
+    else:
+        from ml.pushdown.explore import query_last_day
+
+        end = query_last_day(frame, filters)
     if len(series) and series["ds"].iloc[-1] + pd.Timedelta(days=6) > end:
         series = series.iloc[:-1]
     return series.reset_index(drop=True)
@@ -58,9 +64,9 @@ class BaselineForecast:
     fallback: bool
 
 
-def baseline_forecast(frame: pd.DataFrame, product_id: str, horizon: int = 8) -> BaselineForecast:
+def baseline_forecast(frame: pd.DataFrame, product_id: str, horizon: int = 8, filters=None) -> BaselineForecast:
     """The classical forecast the what-if moves: it depends on the data only, not on the prices compared."""
-    series = weekly_units(frame, product_id)
+    series = weekly_units(frame, product_id, filters)
     if len(series) < MIN_WEEKS:
         raise DataError("pricing.error.short_history", weeks=len(series), needed=MIN_WEEKS)
     y = series["y"].to_numpy(dtype=float)

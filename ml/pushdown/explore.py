@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ml.explore.kpis import KpiValues
+from ml.pushdown.facts import remembered
 from ml.pushdown.table import ParquetTable, id_sql, period_sql, query, sale_condition, where
 from ml.schema import Col
 
@@ -29,13 +30,36 @@ def _distinct_counts(table: ParquetTable) -> list[str]:
     return out
 
 
-def query_kpis(table: ParquetTable, filters) -> KpiValues:
-    """``ml.explore.measure_kpis`` of the lines ``filters`` select."""
+def selects_all(table: ParquetTable, filters) -> bool:
+    """Whether ``filters`` keep every line (no choice of categories, products or regions; dates around the data's):
+    the whole dataset's figures, kept beside it (``ml.pushdown.facts``), answer for them."""
+    return filters is None or (only_dates(filters) and _covers(table, filters.date_from, filters.date_to))
+
+
+def only_dates(filters) -> bool:
+    return filters is None or not (filters.categories or filters.products or filters.regions)
+
+
+def _covers(table: ParquetTable, date_from, date_to) -> bool:
+    first, last = table.date_span
+    return (date_from is None or pd.Timestamp(date_from) <= first) and (date_to is None or pd.Timestamp(date_to) >= last)
+
+
+def _kpi_row(table: ParquetTable, filters) -> dict:
     clause, params = where(table, filters)
     sale = sale_condition(table)
     columns = ["count(*) AS lines", f"count(*) FILTER (WHERE {sale}) AS sale_lines",
                *_measure_sums(table), *_distinct_counts(table)]
     row = query(table, f"SELECT {', '.join(columns)} FROM lines {clause}", params).iloc[0]
+    return {k: (int(v) if k in ("lines", "sale_lines", "orders", "customers") else float(v)) for k, v in row.items()}
+
+
+def query_kpis(table: ParquetTable, filters) -> KpiValues:
+    """``ml.explore.measure_kpis`` of the lines ``filters`` select (every line's: the kept figures)."""
+    if selects_all(table, filters):
+        row = remembered(table.path, "kpis", lambda: _kpi_row(table, None))
+    else:
+        row = _kpi_row(table, filters)
     out = KpiValues(lines=int(row["lines"]))
     if "revenue" in row:
         out.revenue = float(row["revenue"])
@@ -56,14 +80,43 @@ def query_period_totals(
 ) -> pd.DataFrame:
     """``ml.explore.totals.period_totals`` per day, week or month start of the lines ``filters`` select: lines,
     revenue, units, sale_lines, orders, customers (periods without lines absent). ``distinct=False`` leaves orders
-    and customers out: counting distinct ids is most of the query's time (a heatmap of revenue needs none)."""
+    and customers out: counting distinct ids is most of the query's time (a heatmap of revenue needs none).
+    Without a filter, or with dates alone per day, the whole dataset's kept totals answer (``ml.pushdown.facts``)."""
+    whole = selects_all(table, filters)
+    if whole or (freq == "D" and only_dates(filters)):
+        out = _kept_period_totals(table, freq)
+        if not whole:
+            start = pd.Timestamp(filters.date_from) if filters.date_from is not None else out.index.min()
+            end = pd.Timestamp(filters.date_to) if filters.date_to is not None else out.index.max()
+            out = out.loc[(out.index >= start) & (out.index <= end)]
+        if not distinct:
+            out = out.drop(columns=[c for c in ("orders", "customers") if c in out])
+        return out.rename_axis(name)
+    return _period_totals(table, filters, freq, name, distinct)
+
+
+def _kept_period_totals(table: ParquetTable, freq: str) -> pd.DataFrame:
+    def compute() -> dict:
+        out = _period_totals(table, None, freq, "period", True)
+        return {"index": [d.isoformat() for d in out.index], **{c: out[c].tolist() for c in out.columns}}
+
+    kept = dict(remembered(table.path, f"periods:{freq}", compute))
+    index = pd.DatetimeIndex(pd.to_datetime(kept.pop("index")), name="period").astype("datetime64[ns]")
+    return _typed(pd.DataFrame(kept, index=index))
+
+
+def _period_totals(table: ParquetTable, filters, freq: str, name: str, distinct: bool) -> pd.DataFrame:
     clause, params = where(table, filters)
     sale = sale_condition(table)
     columns = [f"{period_sql(freq)} AS {name}", "count(*) AS lines", *_measure_sums(table),
                f"count(*) FILTER (WHERE {sale}) AS sale_lines", *(_distinct_counts(table) if distinct else [])]
     out = query(table, f"SELECT {', '.join(columns)} FROM lines {clause} GROUP BY 1 ORDER BY 1", params)
     out[name] = pd.to_datetime(out[name]).astype("datetime64[ns]")
-    out = out.set_index(name)
+    return _typed(out.set_index(name))
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers, sums as floats (the pandas path's types)."""
     for column in ("lines", "sale_lines", "orders", "customers"):
         if column in out:
             out[column] = out[column].astype("int64")
@@ -130,3 +183,10 @@ def query_ranked_products(table: ParquetTable) -> list[str]:
     out = query(table, f"SELECT CAST({Col.PRODUCT_ID} AS VARCHAR) AS p, coalesce(sum({measure}), 0) AS s FROM lines "
                        f"WHERE {Col.PRODUCT_ID} IS NOT NULL GROUP BY 1")
     return [str(p) for p in out.sort_values(["s", "p"], ascending=[False, True], kind="stable")["p"]]
+
+
+def query_last_day(table: ParquetTable, filters) -> pd.Timestamp:
+    """The last day (midnight) among the lines ``filters`` select; the data's last day when they select none."""
+    clause, params = where(table, filters)
+    last = query(table, f"SELECT max({Col.DATE}) AS last FROM lines {clause}", params)["last"].iloc[0]
+    return table.date_span[1] if pd.isna(last) else pd.Timestamp(last).normalize()

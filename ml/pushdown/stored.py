@@ -9,22 +9,32 @@ from pathlib import Path
 import pandas as pd
 
 from ml.dataset import Dataset
+from ml.pushdown.facts import remembered
 from ml.pushdown.table import ParquetTable, pushdown_rows, query
 from ml.schema import Col
 
 
-def stored_dataset(path: Path, **fields) -> Dataset:
-    """The dataset saved at ``path`` with its totals (one pass over the file), its frame left on disk."""
-    from ml.outofcore.stored import StoredDataset, StoredTotals
+def stored_totals(table: ParquetTable):
+    """The control totals of the whole file (``StoredTotals``), summed by DuckDB once and kept beside it."""
+    from ml.outofcore.stored import StoredTotals
 
-    table = ParquetTable(path)
-    sums = [f"sum({c})" if c in table else "NULL" for c in (Col.QUANTITY, Col.REVENUE)]
-    row = query(table, f"SELECT count(*), {', '.join(sums)}, min({Col.DATE}), max({Col.DATE}) FROM lines").iloc[0]
-    totals = StoredTotals(rows=int(row.iloc[0]),
-                          total_quantity=None if pd.isna(row.iloc[1]) else float(row.iloc[1]),
-                          total_revenue=None if pd.isna(row.iloc[2]) else float(row.iloc[2]),
-                          date_min=pd.Timestamp(row.iloc[3]), date_max=pd.Timestamp(row.iloc[4]))
-    return StoredDataset(path=path, totals=totals, **fields)
+    def compute() -> list:
+        sums = [f"sum({c})" if c in table else "NULL" for c in (Col.QUANTITY, Col.REVENUE)]
+        row = query(table, f"SELECT count(*), {', '.join(sums)}, min({Col.DATE}), max({Col.DATE}) FROM lines").iloc[0]
+        return [int(row.iloc[0]), *(None if pd.isna(v) else float(v) for v in row.iloc[1:3]),
+                *(pd.Timestamp(v).isoformat() for v in row.iloc[3:5])]
+
+    rows, quantity, revenue, first, last = remembered(table.path, "totals", compute)
+    return StoredTotals(rows=rows, total_quantity=quantity, total_revenue=revenue, date_min=pd.Timestamp(first),
+                        date_max=pd.Timestamp(last))
+
+
+def stored_dataset(path: Path, **fields) -> Dataset:
+    """The dataset saved at ``path`` with its totals (one pass over the file, or the figures kept beside it), its
+    frame left on disk."""
+    from ml.outofcore.stored import StoredDataset
+
+    return StoredDataset(path=path, totals=stored_totals(ParquetTable(path)), **fields)
 
 
 def table_of(ds: Dataset) -> ParquetTable | None:

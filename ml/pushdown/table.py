@@ -51,8 +51,10 @@ class ParquetTable:
     @cached_property
     def date_span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day of the data (midnight)."""
-        row = query(self, f"SELECT min({Col.DATE}), max({Col.DATE}) FROM lines").iloc[0]
-        return pd.Timestamp(row.iloc[0]).normalize(), pd.Timestamp(row.iloc[1]).normalize()
+        from ml.pushdown.stored import stored_totals
+
+        totals = stored_totals(self)  # kept beside the file (ml.pushdown.facts)
+        return totals.date_min.normalize(), totals.date_max.normalize()
 
     def head(self, rows: int) -> pd.DataFrame:
         """The first ``rows`` lines as a frame (the Data page's preview), read one row group at most."""

@@ -158,10 +158,21 @@ def evaluate_algorithms(
     # Candidates are the products known at the cut: a product first sold in the test period would otherwise be a
     # candidate whose only purchases are the ones being predicted.
     interactions = build_interactions(train, weighting, half_life_days)
+    table, best, errors, rows = score_algorithms(interactions, lambda: relevant_items(test, interactions, not repeat),
+                                                 algorithms, k, test_days, seed, repeat, progress, engine)
+    launches = evaluate_new_launches(frame, train, test, interactions, k)
+    return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors, launches)
+
+
+def score_algorithms(interactions: Interactions, relevant, algorithms: list[str], k: int, test_days: int, seed: int,
+                     repeat: bool, progress: ProgressSink | None = None, engine: Engine | None = None):
+    """Fit every algorithm on the training side ``interactions`` and score its top-k against ``relevant()`` (customer
+    row -> products bought in the test period): (the metrics table, the best algorithm, errors, customers scored).
+    Shared by the frame's evaluation and a saved dataset's built in place (``ml.pushdown.interactions``)."""
     check_shape(interactions)
     if k > interactions.n_products:
         raise ConfigError("recommend.error.k_too_large", k=k, products=interactions.n_products)
-    relevant = relevant_items(test, interactions, new_only=not repeat)
+    relevant = relevant()
     if not relevant:
         raise DataError("recommend.error.empty_test", days=test_days)
     rows = np.fromiter(relevant.keys(), dtype=np.int64)
@@ -187,8 +198,7 @@ def evaluate_algorithms(
     best = None
     if not table.empty and table["ndcg"].notna().any():
         best = str(table.loc[table["ndcg"].idxmax(), "algorithm"])
-    launches = evaluate_new_launches(frame, train, test, interactions, k)
-    return EvaluationResult(table, k, test_days, len(rows), interactions.n_products, best, errors, launches)
+    return table, best, errors, rows
 
 
 def score_algorithm(item: tuple[int, str], interactions: Interactions, rows: np.ndarray, truth: list[np.ndarray],

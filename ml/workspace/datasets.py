@@ -13,6 +13,7 @@ Each function takes the workspace (``formats.Storage``) first; ``Workspace`` cal
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -42,6 +43,7 @@ from ml.workspace.formats import (
 
 MAX_SOURCE_BYTES = 200 * 1024 * 1024  # uploaded files above this are not kept (the cleaned frame always is)
 _CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,13 @@ def save_dataset(ws: Storage, owner: str, ds: Dataset, files: list[tuple[str, by
     if saved_id != dataset_id:  # another session saved the same data meanwhile
         remove_folder(ws.root, ws.root / rel)
         row = ws.registry.get_dataset(owner, saved_id) or row
+    elif row["rows"] >= pushdown_rows():  # queried in place: the first view's figures computed once, now
+        from ml.pushdown.facts import prepare_facts
+
+        try:
+            prepare_facts(ws.root / rel / "data.parquet")
+        except Exception:  # the dataset is saved; its first view computes what is missing (DuckDB raises many types)
+            _log.exception("computing the figures kept beside dataset %s failed", dataset_id)
     return dataset_entry(row)
 
 

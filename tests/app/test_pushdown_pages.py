@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from components import state
@@ -13,7 +15,7 @@ from ml.dataset import Dataset, ValidationReport
 from ml.outofcore.stored import StoredDataset
 from ml.pushdown import ENV_ROWS
 from ml.pushdown.stored import table_of
-from ml.schema import ColumnMapping
+from ml.schema import Col, ColumnMapping
 from ml.workspace import get_workspace
 from tests.app.conftest import metrics, new_app, open_page, texts
 from tests.unit.test_pushdown import PLANTED_UNITS, make_lines
@@ -72,3 +74,56 @@ def test_forecast_builds_the_series_of_a_large_dataset_from_its_parquet(large):
     assert product_box.options == [s for s in pages[0].selectbox if s.key == state.FORECAST_PRODUCT][0].options
     assert product_box.options[0].endswith("(P11)")  # the best-selling planted product first, with its name
     assert texts(pages[1]) == texts(pages[0])
+
+
+def priced_lines():
+    """The planted lines with prices that move week to week (and more units sold when cheaper), so elasticities
+    can be fitted."""
+    frame = make_lines(5)
+    rng = np.random.default_rng(5)
+    week = (frame[Col.DATE] - frame[Col.DATE].min()).dt.days // 7
+    factor = np.array([0.7, 0.85, 1.0, 1.15, 1.3])[(week.to_numpy() * 3 + rng.integers(0, 2, len(frame))) % 5]
+    frame[Col.UNIT_PRICE] = frame[Col.UNIT_PRICE] * factor
+    frame[Col.QUANTITY] = np.where(frame[Col.QUANTITY] > 0, np.round(frame[Col.QUANTITY] * factor ** -1.5 + 0.4),
+                                   frame[Col.QUANTITY])
+    frame[Col.REVENUE] = frame[Col.QUANTITY] * frame[Col.UNIT_PRICE]
+    return frame
+
+
+@pytest.fixture
+def priced(monkeypatch) -> tuple[Dataset, Dataset]:
+    frame = priced_lines()
+    datasets = []
+    for tag in ("pandas", "parquet"):
+        fingerprint = hashlib.blake2b(f"priced-{tag}".encode(), digest_size=16).hexdigest()
+        datasets.append(Dataset("priced.csv", frame, ColumnMapping(),
+                                ValidationReport(rows_read=len(frame), rows_kept=len(frame)), list(frame.columns),
+                                fingerprint))
+    entry = get_workspace().save_dataset("tester", datasets[1])
+    monkeypatch.setenv(ENV_ROWS, "10")
+    stored, _ = get_workspace().load_dataset("tester", entry.id)
+    assert table_of(stored) is not None
+    monkeypatch.setattr(StoredDataset, "frame", property(lambda self: pytest.fail("the full frame was read")))
+    return datasets[0], stored
+
+
+def test_pricing_fits_the_elasticities_of_a_large_dataset_on_its_aggregated_panel(priced):
+    memory, stored = priced
+    pages = [open_page(new_app(ds), "pages/pricing_page.py") for ds in (memory, stored)]
+    for at in pages:
+        assert not at.exception, at.exception
+    assert metrics(pages[1]) == metrics(pages[0]) and metrics(pages[0])
+    tables = [[d.value for d in at.dataframe] for at in pages]
+    assert tables[1] and len(tables[1]) <= len(tables[0])
+    for got, expected in zip(tables[1], tables[0], strict=False):
+        pd.testing.assert_frame_equal(got, expected)
+    assert "Related products are not computed" in texts(pages[1])  # said, not read line by line
+    assert "frame" not in stored.__dict__
+
+
+def test_recommendations_say_they_do_not_work_on_a_large_dataset_yet(large):
+    _, stored = large
+    at = open_page(new_app(stored), "pages/recommend_page.py")
+    assert not at.exception, at.exception
+    assert "Recommendations do not work yet on a dataset this large" in texts(at)
+    assert "frame" not in stored.__dict__
