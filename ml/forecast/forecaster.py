@@ -88,9 +88,11 @@ class NeuralForecaster:
 
     The improvements of the config wrap around the network the analyst set: ``baseline`` (the network learns the
     residual over each window's seasonal mean), ``fourier_order`` (yearly terms among the calendar inputs),
-    ``ensemble`` (several seeds, forecasts averaged), ``combine`` (blend with exponential smoothing) and
-    ``lr_schedule``. The holdout is never passed to ``fit``; the blend weight and early stopping see only the
-    validation windows at the end of what ``fit`` is given.
+    ``ensemble`` (several seeds, forecasts averaged), ``combine`` (blend with the scorecard's ETS and ARIMA, or
+    exponential smoothing; ``combine_partners_``: series id -> {partner: share}, the network's share in
+    ``combine_weights_``; ``combine_shrink`` moves the shares toward equal ones) and ``lr_schedule``. The holdout is
+    never passed to ``fit``; the blend's shares and early stopping see only the validation windows at the end of
+    what ``fit`` is given.
     """
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
