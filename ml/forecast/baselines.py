@@ -113,11 +113,17 @@ def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarra
     model and parameters fitted on all of y, the states filtered on y[:o] only. Seasonal naive from each origin
     when no ETS model fits (as the scorecard's ETS falls back)."""
     y = np.asarray(y, dtype=np.float64)
-    out = np.zeros((len(origins), horizon))
     try:
         result, _ = ets_fit(y, m)
     except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
         result = None
+    return _origin_forecasts(result, y, m, horizon, origins)
+
+
+def _origin_forecasts(result: object | None, y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon] dynamic forecasts of a fitted statsmodels model from each origin (seasonal naive
+    where it has none or they are not finite)."""
+    out = np.zeros((len(origins), horizon))
     for i, origin in enumerate(np.asarray(origins, dtype=int)):
         values = None
         if result is not None:
@@ -176,22 +182,11 @@ def arima_origin_forecasts(y: np.ndarray, m: int, freq_kind: str, horizon: int, 
     """[len(origins), horizon]: forecasts of the scorecard's ARIMA from each origin o (after seeing y[:o]), with
     the parameters fitted on all of y (as ``ets_origin_forecasts``). Seasonal naive when the fit fails."""
     y = np.asarray(y, dtype=np.float64)
-    out = np.zeros((len(origins), horizon))
     try:
         result, _ = arima_fit(y, m, freq_kind)
     except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
         result = None
-    for i, origin in enumerate(np.asarray(origins, dtype=int)):
-        values = None
-        if result is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                values = np.asarray(result.predict(start=int(origin), end=int(origin) + horizon - 1, dynamic=0),
-                                    dtype=np.float64)
-        if values is None or not np.all(np.isfinite(values)):
-            values = seasonal_naive(y[:origin], horizon, m)
-        out[i] = values
-    return out
+    return _origin_forecasts(result, y, m, horizon, origins)
 
 
 def forecast_baselines(train: pd.DataFrame, horizon: int, freq: str,

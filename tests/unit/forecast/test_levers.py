@@ -115,18 +115,18 @@ def _config_for(freq: str, horizon: int) -> ForecastConfig:
 
 # Per family: the planted structure the forecast must recover, as a ratio of the forecaster's holdout MAE to
 # seasonal naive's (which copies last season, noise included); with the model swapped for seasonal naive every
-# ratio is 1.0 and each test fails. Measured with this tiny config (every lever at its default) on the generator
-# seeds the test runs (2026-12-01; spreads beside each limit).
+# ratio is 1.0 and each test fails. Measured with this tiny config (every lever at its default, so the forecast is the
+# blend with the scorecard's ETS and ARIMA) on the generator seeds the test runs (2026-12-01; spreads beside each limit).
 FAMILY_LIMITS = {
-    "multiplicative": 0.95,  # weekly x yearly, Poisson: measured 0.68 (seed 5)
-    "additive_trend": 1.0,  # trend + yearly cycle: measured 0.86 (seed 5)
+    "multiplicative": 0.95,  # weekly x yearly, Poisson: measured 0.75 (seed 5)
+    "additive_trend": 1.0,  # trend + yearly cycle: measured 0.77 (seed 5)
     "level_shift": 0.9,  # permanent shift before the holdout: measured 0.55 (seed 5)
-    "promotions": 0.5,  # holdout after a promotion (see _after_a_promotion): measured 0.20, 0.20, 0.27 (seeds 5-7)
+    "promotions": 0.5,  # holdout after a promotion (see _after_a_promotion): measured 0.20, 0.15, 0.26 (seeds 5-7)
     "intermittent": 0.8,  # sparse demand, the MAE-optimal forecast is the median: measured 0.61 (seed 5)
 }
 FAMILY_SEEDS = {"promotions": (5, 6, 7)}  # the others: seed 5
 # |forecast mean - holdout mean| / holdout mean (the forecast sits at the level the holdout is at: the new one after
-# a shift, the unpromoted one after a promotion): measured level_shift 0.04 (seed 5); promotions 0.29, 0.07, 0.01 (seeds 5-7;
+# a shift, the unpromoted one after a promotion): measured level_shift 0.05 (seed 5); promotions 0.29, 0.02, 0.05 (seeds 5-7;
 # seasonal naive: 1.65, 0.86, 0.80)
 LEVEL_FAMILIES = {"level_shift": 0.15, "promotions": 0.4}
 
