@@ -137,6 +137,35 @@ def run_case(family: str, freq: str, frame: pd.DataFrame, overrides: dict) -> li
     return rows
 
 
+def _record_validation() -> dict:
+    """Wrap the forecaster's partner and blend steps to keep what the network's shares are chosen from, per series
+    (keys ``<uid>/y``, ``/origins``, ``/actual``, ``/network`` and one per partner, e.g. ``/ets``); the forecasts
+    are unchanged."""
+    from ml.forecast import forecaster as fc
+
+    store: dict = {}
+    last: dict = {}
+    partner, blend = fc.NeuralForecaster._partner_forecasts, fc._blend_errors
+
+    def partner_recorded(self, y, uid, origins):
+        out = partner(self, y, uid, origins)
+        last.update(uid=uid, y=np.asarray(y, float), origins=np.asarray(origins), partners=out)
+        return out
+
+    def blend_recorded(actual, forecasts, grid):
+        if last:
+            uid = last["uid"]
+            store.update({f"{uid}/y": last["y"], f"{uid}/origins": last["origins"],
+                          f"{uid}/actual": np.asarray(actual), f"{uid}/network": np.asarray(forecasts[0]),
+                          **{f"{uid}/{name}": f for name, f in last["partners"].items()}})
+            last.clear()
+        return blend(actual, forecasts, grid)
+
+    fc.NeuralForecaster._partner_forecasts = partner_recorded
+    fc._blend_errors = blend_recorded
+    return store
+
+
 def _holdout(holdout: pd.DataFrame, uid: str) -> dict:
     """The held-out actuals and each model's forecast of one series (to compare combination rules offline)."""
     rows = holdout[holdout["unique_id"] == uid]
@@ -175,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a ForecastConfig field of the default configuration")
     parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last.json"))
+    parser.add_argument("--dump-validation", metavar="PATH", help="also write each series' validation windows "
+                        "(training rows, origins, actuals, the network's and ETS's forecasts) to PATH (.npz), to "
+                        "compare combination rules offline on what the share is chosen from")
     parser.add_argument("--merge", nargs="+", metavar="JSON", help="print the table of earlier runs' JSON files "
                         "together (run subsets in parallel processes, then merge)")
     args = parser.parse_args(argv)
@@ -185,10 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
     families = [f for f in args.families.split(",") if f] or None
     rows: list[dict] = []
+    dump = _record_validation() if args.dump_validation else None
     started = time.perf_counter()
     for family, freq, frame in cases(args.quick, families, args.dev):
         case_rows = run_case(family, freq, frame, overrides)
         rows.extend(case_rows)
+        _save(args.out, overrides, args, rows, dump)  # after every case: a killed run keeps what it finished
         for r in case_rows:
             print(f"{family:15s} {r['series'][:24]:24s} net {r['network']:.3f} ets {r['ets']:.3f} "
                   f"snaive {r['snaive']:.3f} arima {r['arima']:.3f} alone {r[ALONE]:.3f} w {r['combine_weight']} "
@@ -196,8 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     print(f"\nbattery wall time {time.perf_counter() - started:.0f} s; overrides {overrides}")
-    Path(args.out).write_text(json.dumps({"overrides": overrides, "quick": args.quick, "dev": args.dev, "rows": rows}, indent=1))
     return 0
+
+
+def _save(out: str, overrides: dict, args: argparse.Namespace, rows: list[dict], dump: dict | None) -> None:
+    Path(out).write_text(json.dumps({"overrides": overrides, "quick": args.quick, "dev": args.dev, "rows": rows},
+                                    indent=1))
+    if dump is not None:
+        np.savez_compressed(args.dump_validation, **dump)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "batch_size": "batch_size", "learning_rate": "learning_rate", "dropout": "dropout", "patience": "patience",
     "horizon": "horizon", "seed": "seed",
     # improvements around the network (ml/forecast/config.py LEVERS)
-    "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "ensemble": "ensemble",
+    "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "combine_shrink": "combine_shrink",
+    "ensemble": "ensemble",
     "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs", "global_batch_size": "global_batch_size",
 }
 
@@ -182,6 +183,7 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baseline", choices=["none", "seasonal_mean"], default=None,
                         help=t("forecast.levers.baseline_help"))
     parser.add_argument("--combine", choices=list(COMBINE_KINDS), default=None, help=t("forecast.levers.combine_help"))
+    parser.add_argument("--combine-shrink", type=float, default=None, help=t("forecast.levers.combine_shrink_help"))
     parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
                         help=t("forecast.levers.lr_schedule_help"))
     parser.add_argument("--fourier-order", type=int, default=None, help=t("forecast.levers.fourier_order_help"))

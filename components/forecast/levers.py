@@ -24,6 +24,7 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
 
     labels = {"none": t("forecast.levers.choice.none"), "seasonal_mean": t("forecast.levers.choice.seasonal_mean"),
               "ets": t("forecast.levers.choice.ets"), "ets_model": t("forecast.levers.choice.ets_model"),
+              "ets_arima": t("forecast.levers.choice.ets_arima"),
               "constant": t("forecast.levers.choice.constant"),
               "cosine": t("forecast.levers.choice.cosine")}
 
@@ -45,9 +46,12 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
                      help=t("forecast.levers.lr_schedule_help"))
         c3.number_input(t("forecast.levers.warm_start_epochs"), *map(int, BOUNDS["warm_start_epochs"]), step=1,
                         key=k("warm_start_epochs"), help=t("forecast.levers.warm_start_epochs_help"))
+        c2.number_input(t("forecast.levers.combine_shrink"), *map(float, BOUNDS["combine_shrink"]), step=0.1,
+                        key=k("combine_shrink"), help=t("forecast.levers.combine_shrink_help"))
         c1.number_input(t("forecast.levers.global_batch_size"), *map(int, BOUNDS["global_batch_size"]), step=1,
                         key=k("global_batch_size"), help=t("forecast.levers.global_batch_size_help"))
     values = {field: state.widget_value(k(field)) for field in LEVERS}
     for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size"):
         values[field] = int(values[field])
+    values["combine_shrink"] = float(values["combine_shrink"])
     return values

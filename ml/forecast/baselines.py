@@ -19,6 +19,7 @@ If ETS or ARIMA fails on a series, its forecast falls back to seasonal naive and
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -59,9 +60,18 @@ def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
 # (ForecastConfig.combine == "ets_model") fit the same rows, so the second asks for what the first fitted.
 _ETS_CACHE: dict[tuple[bytes, int], tuple[object, str]] = {}
 _ETS_CACHE_SIZE = 128
+# One fit at a time across threads (the scorecard's thread and the network's combination): whoever comes second for
+# the same rows waits and finds the fit in the cache instead of fitting it again.
+_FIT_LOCK = threading.RLock()
 
 
 def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
+    """``_ets_fit`` under the fit lock."""
+    with _FIT_LOCK:
+        return _ets_fit(y, m)
+
+
+def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
     """The AICc-best of A,N,N / A,Ad,N / A,N,A fitted to y: (statsmodels ETSResults, model name); ValueError when
     none fits. Results are cached by the bytes of y, so fitting the same rows twice costs one fit."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -103,11 +113,17 @@ def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarra
     model and parameters fitted on all of y, the states filtered on y[:o] only. Seasonal naive from each origin
     when no ETS model fits (as the scorecard's ETS falls back)."""
     y = np.asarray(y, dtype=np.float64)
-    out = np.zeros((len(origins), horizon))
     try:
         result, _ = ets_fit(y, m)
     except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
         result = None
+    return _origin_forecasts(result, y, m, horizon, origins)
+
+
+def _origin_forecasts(result: object | None, y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon] dynamic forecasts of a fitted statsmodels model from each origin (seasonal naive
+    where it has none or they are not finite)."""
+    out = np.zeros((len(origins), horizon))
     for i, origin in enumerate(np.asarray(origins, dtype=int)):
         values = None
         if result is not None:
@@ -123,20 +139,54 @@ def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarra
 
 def arima(y: np.ndarray, horizon: int, m: int, freq_kind: str) -> tuple[np.ndarray, str]:
     """A fixed seasonal ARIMA(1,1,1)(0,1,1)m (non-seasonal for weekly data or short histories)."""
+    result, name = arima_fit(y, m, freq_kind)
+    forecast = np.asarray(result.forecast(horizon), dtype=np.float64)
+    if not np.all(np.isfinite(forecast)):
+        raise ValueError("ARIMA forecast is not finite")
+    return forecast, name
+
+
+# Fitted ARIMAs by content, like _ETS_CACHE: the scorecard's ARIMA and the network's combination with it
+# (ForecastConfig.combine == "ets_arima") fit the same rows, so the second asks for what the first fitted.
+_ARIMA_CACHE: dict[tuple[bytes, int, str], tuple[object, str]] = {}
+
+
+def arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
+    """``_arima_fit`` under the fit lock."""
+    with _FIT_LOCK:
+        return _arima_fit(y, m, freq_kind)
+
+
+def _arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
+    """The fixed ARIMA of ``arima`` fitted to y: (statsmodels ARIMAResults, model name), cached by the bytes of y."""
     from statsmodels.tsa.arima.model import ARIMA
 
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    key = (y.tobytes(), int(m), str(freq_kind))
+    if key in _ARIMA_CACHE:
+        return _ARIMA_CACHE[key]
     seasonal = freq_kind != "W" and m >= 2 and len(y) >= 3 * m + 2
     seasonal_order = (0, 1, 1, m) if seasonal else (0, 0, 0, 0)
     trend = "n" if seasonal else "t"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = ARIMA(np.asarray(y, dtype=np.float64), order=(1, 1, 1), seasonal_order=seasonal_order,
-                       trend=trend).fit()
-    forecast = np.asarray(result.forecast(horizon), dtype=np.float64)
-    if not np.all(np.isfinite(forecast)):
-        raise ValueError("ARIMA forecast is not finite")
+        result = ARIMA(y, order=(1, 1, 1), seasonal_order=seasonal_order, trend=trend).fit()
     name = f"ARIMA(1,1,1)(0,1,1)[{m}]" if seasonal else "ARIMA(1,1,1) with drift"
-    return forecast, name
+    if len(_ARIMA_CACHE) >= _ETS_CACHE_SIZE:
+        _ARIMA_CACHE.pop(next(iter(_ARIMA_CACHE)))
+    _ARIMA_CACHE[key] = (result, name)
+    return result, name
+
+
+def arima_origin_forecasts(y: np.ndarray, m: int, freq_kind: str, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon]: forecasts of the scorecard's ARIMA from each origin o (after seeing y[:o]), with
+    the parameters fitted on all of y (as ``ets_origin_forecasts``). Seasonal naive when the fit fails."""
+    y = np.asarray(y, dtype=np.float64)
+    try:
+        result, _ = arima_fit(y, m, freq_kind)
+    except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
+        result = None
+    return _origin_forecasts(result, y, m, horizon, origins)
 
 
 def forecast_baselines(train: pd.DataFrame, horizon: int, freq: str,

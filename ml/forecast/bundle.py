@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.forecast.config import ForecastConfig
+from ml.forecast.config import PARTNERS, ForecastConfig
 from ml.forecast.data import COVARIATES
 from ml.forecast.features import calendar_feature_names
 from ml.forecast.forecaster import GLOBAL_KEY, NeuralForecaster, member_key
@@ -95,7 +95,9 @@ def save_bundle(forecaster: NeuralForecaster, directory: str | Path,
         },
         "calibration_residuals": [[_finite_or_none(v) for v in row] for row in calib.tolist()],
         "combine": {"weights": {uid: float(w) for uid, w in getattr(forecaster, "combine_weights_", {}).items()},
-                    "smoothers": {uid: p.to_dict() for uid, p in getattr(forecaster, "smoothers_", {}).items()}},
+                    "smoothers": {uid: p.to_dict() for uid, p in getattr(forecaster, "smoothers_", {}).items()},
+                    "partners": {uid: {n: float(w) for n, w in shares.items()}
+                                 for uid, shares in getattr(forecaster, "combine_partners_", {}).items()}},
         "versions": {**network.versions(), "python": platform.python_version(), "numpy": np.__version__},
     }
     (directory / JSON_NAME).write_text(json.dumps(document, indent=1, allow_nan=False), encoding="utf-8")
@@ -198,6 +200,11 @@ def _validate(doc: Any, directory: Path) -> None:
             and isinstance(combine.get("smoothers"), dict), "combine")
     _expect(all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
                 for v in combine["weights"].values()), "combine")
+    partners = combine.get("partners", {})  # absent in bundles from before the three-way blend: ETS at 1 - weight
+    _expect(isinstance(partners, dict) and all(
+        isinstance(shares, dict) and set(shares) <= set(PARTNERS) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1 for v in shares.values())
+        for shares in partners.values()) and set(partners) <= set(series), "combine")
     if config.combine != "none":  # "ets_model" refits the scorecard's ETS on what it forecasts: no smoother saved
         _expect(sorted(combine["weights"]) == sorted(series), "combine")
         _expect(sorted(combine["smoothers"]) == (sorted(series) if config.combine == "ets" else []), "combine")
@@ -243,6 +250,8 @@ def load_bundle(directory: str | Path) -> NeuralForecaster:
     combine = doc.get("combine", {"weights": {}, "smoothers": {}})
     forecaster.combine_weights_ = {uid: float(combine["weights"].get(uid, 1.0)) for uid in forecaster.series_}
     forecaster.smoothers_ = {uid: SmootherParams.from_dict(p) for uid, p in combine["smoothers"].items()}
+    forecaster.combine_partners_ = {uid: {n: float(w) for n, w in shares.items()}
+                                    for uid, shares in combine.get("partners", {}).items()}
     forecaster.models_ = {}
     for m in doc["models"]:
         model = network.build_network(config, m["past_features"], m["future_features"])

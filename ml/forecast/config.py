@@ -17,7 +17,7 @@ ScalerKind = Literal["window_mean", "minmax", "standard"]
 HeadKind = Literal["direct", "recursive"]
 LossKind = Literal["mae", "mse", "huber"]
 BaselineKind = Literal["none", "seasonal_mean"]
-CombineKind = Literal["none", "ets", "ets_model"]
+CombineKind = Literal["none", "ets", "ets_model", "ets_arima"]
 ScheduleKind = Literal["constant", "cosine"]
 
 MODEL_TYPES: tuple[str, ...] = ("lstm", "stacked_lstm", "gru", "rnn", "cnn")
@@ -25,17 +25,18 @@ SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
 HEADS: tuple[str, ...] = ("direct", "recursive")
 LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
 BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
-COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model")
+COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima")
+PARTNERS: tuple[str, ...] = ("ets", "arima")  # the models a combination can blend the network with
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
 # and the CLI expose exactly these fields.
-LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "ensemble", "lr_schedule", "warm_start_epochs",
-                           "global_batch_size")
+LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "combine_shrink", "ensemble", "lr_schedule",
+                           "warm_start_epochs", "global_batch_size")
 
 # The plain network, without any lever: a run or bundle whose config lacks these fields is read back with these
 # values, so it rebuilds the network it was trained as and forecasts what it forecast when saved.
-LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "ensemble": 1,
-                                 "lr_schedule": "constant", "warm_start_epochs": 0, "global_batch_size": 0}
+LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "combine_shrink": 0.0,
+                                 "ensemble": 1, "lr_schedule": "constant", "warm_start_epochs": 0, "global_batch_size": 0}
 
 # Bounds a configuration must respect (also used to validate bundles loaded from disk).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -54,6 +55,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "pool_size": (1, 16),
     "seed": (0, 2**31 - 1),
     "fourier_order": (0, 10),
+    "combine_shrink": (0.0, 1.0),
     "ensemble": (1, 10),
     "warm_start_epochs": (0, 1000),
     "global_batch_size": (0, 4096),
@@ -106,9 +108,11 @@ class ForecastConfig:
     baseline: BaselineKind = "seasonal_mean"  # the network learns the residual over the window's seasonal mean
     fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none; used
     # only when the longest series holds 1.5 years (forecaster.FOURIER_MIN_YEARS): the fitted model's config says
-    # blend with the scorecard's statsmodels ETS ("ets_model") or the fast built-in smoother ("ets"), the network's
-    # share chosen per series on the validation windows; the network alone stays on the scorecard beside the blend
-    combine: CombineKind = "ets_model"
+    # blend with the scorecard's statsmodels ETS and ARIMA ("ets_arima"), its ETS alone ("ets_model") or the fast
+    # built-in smoother ("ets"), the shares chosen per series on the validation windows (bench/RESULTS.md, issue 18);
+    # the network alone stays on the scorecard beside the blend
+    combine: CombineKind = "ets_arima"
+    combine_shrink: float = 0.0  # the validation-chosen shares are moved this fraction of the way to equal shares
     ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; their forecasts are averaged
     lr_schedule: ScheduleKind = "constant"  # cosine: learning rate decays to 5% over the epochs
     warm_start_epochs: int = 3  # future fit continues the holdout model for this many epochs; 0 = refit from scratch

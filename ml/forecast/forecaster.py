@@ -6,6 +6,7 @@ the first ``fit``/``predict``/load (through ``ml.forecast.network``), never when
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.baselines import ets_origin_forecasts
+from ml.forecast.baselines import arima_origin_forecasts, ets_origin_forecasts
 from ml.forecast.config import ForecastConfig, frequency_kind, season_length
 from ml.forecast.data import (
     COVARIATES,
@@ -45,8 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GLOBAL_KEY = "__global__"
 NETWORK_ALONE = "network_alone"  # the network's forecast before its blend (combine != "none"), scored beside it
-WEIGHT_GRID = np.linspace(0.0, 1.0, 11)
-FOURIER_MIN_YEARS = 1.5  # yearly Fourier inputs need this much history to be learned (see _fourier_order)  # network share in the combination with exponential smoothing
+WEIGHT_STEP = 0.1  # step of the shares in the combination with the partners (blend_grid)
+FOURIER_MIN_YEARS = 1.5  # yearly Fourier inputs need this much history to be learned (see _fourier_order)
 
 
 def member_key(key: str, member: int) -> str:
@@ -87,9 +88,11 @@ class NeuralForecaster:
 
     The improvements of the config wrap around the network the analyst set: ``baseline`` (the network learns the
     residual over each window's seasonal mean), ``fourier_order`` (yearly terms among the calendar inputs),
-    ``ensemble`` (several seeds, forecasts averaged), ``combine`` (blend with exponential smoothing) and
-    ``lr_schedule``. The holdout is never passed to ``fit``; the blend weight and early stopping see only the
-    validation windows at the end of what ``fit`` is given.
+    ``ensemble`` (several seeds, forecasts averaged), ``combine`` (blend with the scorecard's ETS and ARIMA, or
+    exponential smoothing; ``combine_partners_``: series id -> {partner: share}, the network's share in
+    ``combine_weights_``; ``combine_shrink`` moves the shares toward equal ones) and ``lr_schedule``. The holdout is
+    never passed to ``fit``; the blend's shares and early stopping see only the validation windows at the end of
+    what ``fit`` is given.
     """
 
     def __init__(self, config: ForecastConfig | None = None) -> None:
@@ -209,9 +212,11 @@ class NeuralForecaster:
         self.train_seconds_ = time.perf_counter() - start
 
         self.combine_weights_ = {uid: 1.0 for uid in self.series_}
-        self.combine_errors_: dict[str, list[float]] = {}  # uid -> validation MAE of each WEIGHT_GRID share
+        self.combine_partners_: dict[str, dict[str, float]] = {}  # uid -> {partner: share}; shares sum to 1
+        self.combine_errors_: dict[str, list[float]] = {}  # uid -> validation MAE of each blend_grid point
         if warm:
             self.combine_weights_.update(getattr(warm_start, "combine_weights_", {}))
+            self.combine_partners_.update(partner_shares(warm_start))
             self.combine_errors_.update(getattr(warm_start, "combine_errors_", {}))
             self.calibration_residuals_ = warm_start.calibration_residuals_
             if config.combine == "ets":  # the smoother's parameters from every row now
@@ -230,12 +235,14 @@ class NeuralForecaster:
                 offset += len(w)
                 actual = w.target * w.scale[:, None] + w.loc[:, None]
                 if config.combine != "none":
-                    smooth = self._partner_forecasts(y_of[uid], uid, origins)
-                    errors = _blend_errors(actual, yhat, smooth)
-                    weight = _best_weight(errors)
-                    self.combine_weights_[uid] = weight
+                    partners = self._partner_forecasts(y_of[uid], uid, origins)
+                    grid = blend_grid(len(partners) + 1)
+                    errors = _blend_errors(actual, [yhat, *partners.values()], grid)
+                    shares = _best_shares(errors, grid, config.combine_shrink)
+                    self.combine_weights_[uid] = float(shares[0])
+                    self.combine_partners_[uid] = {n: float(w) for n, w in zip(partners, shares[1:], strict=True)}
                     self.combine_errors_[uid] = [float(e) for e in errors]
-                    yhat = weight * yhat + (1 - weight) * smooth
+                    yhat = _blend([yhat, *partners.values()], shares)
                 residuals.append((actual - yhat) / _origin_scale(w)[:, None])
         self.calibration_residuals_ = np.concatenate(residuals) if residuals else np.zeros((0, horizon))
         if config.combine == "ets":  # weights chosen; the smoother itself now learns from every row it was given
@@ -296,7 +303,7 @@ class NeuralForecaster:
             groups.setdefault(key, []).append((uid, w, dates))
             if config.combine != "none":
                 y = group[Y].to_numpy(dtype=np.float64)
-                smooth[uid] = self._partner_forecasts(y, uid, np.array([len(y)]))[0]
+                smooth[uid] = {n: f[0] for n, f in self._partner_forecasts(y, uid, np.array([len(y)])).items()}
         rows = []
         for key, items in groups.items():
             batch = Windows.concat([w for _, w, _ in items])
@@ -307,8 +314,9 @@ class NeuralForecaster:
                 part = {}
                 if uid in smooth:
                     weight = self.combine_weights_.get(uid, 1.0)
+                    shares = partner_shares(self).get(uid, {})
                     part = {NETWORK_ALONE: values}  # what the analyst's network forecast before the blend
-                    values = weight * values + (1 - weight) * smooth[uid]
+                    values = weight * values + sum(shares.get(n, 0.0) * f for n, f in smooth[uid].items())
                 rows.append(pd.DataFrame({ID: uid, DS: dates, "yhat": values, **part, "scale": origin_scale[i]}))
         return pd.concat(rows, ignore_index=True).sort_values([ID, DS], kind="stable").reset_index(drop=True)
 
@@ -385,13 +393,18 @@ class NeuralForecaster:
             feat_buf = np.concatenate([feat_buf[:, 1:], next_feat], axis=1)
         return preds
 
-    def _partner_forecasts(self, y: np.ndarray, uid: str, origins: np.ndarray) -> np.ndarray:
-        """[len(origins), horizon] forecasts of the model the network is blended with, from each origin of y:
-        the fast smoother (combine "ets") or the scorecard's statsmodels ETS fitted on y (combine "ets_model")."""
+    def _partner_forecasts(self, y: np.ndarray, uid: str, origins: np.ndarray) -> dict[str, np.ndarray]:
+        """Partner name -> [len(origins), horizon] forecasts from each origin of y of the models the network is
+        blended with: the fast smoother (combine "ets"), the scorecard's statsmodels ETS fitted on y ("ets_model"),
+        or that ETS and the scorecard's ARIMA ("ets_arima")."""
         if self.config.combine == "ets":
-            return smoother_forecasts(y, self.smoothers_[uid], self.config.horizon, origins)
+            return {"ets": smoother_forecasts(y, self.smoothers_[uid], self.config.horizon, origins)}
         m = season_length(self.freq_)
-        return ets_origin_forecasts(_without_absurd_values(y, m), m, self.config.horizon, origins)
+        y = _without_absurd_values(y, m)
+        out = {"ets": ets_origin_forecasts(y, m, self.config.horizon, origins)}
+        if self.config.combine == "ets_arima":
+            out["arima"] = arima_origin_forecasts(y, m, frequency_kind(self.freq_), self.config.horizon, origins)
+        return out
 
     def get_params(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -427,16 +440,37 @@ def _without_absurd_values(y: np.ndarray, m: int) -> np.ndarray:
     return y if bool(((y >= low) & (y <= high)).all()) else np.clip(y, low, high)
 
 
-def _blend_errors(actual: np.ndarray, network: np.ndarray, smooth: np.ndarray) -> np.ndarray:
-    """Mean absolute error on the validation origins of each blend on WEIGHT_GRID (network share w)."""
-    return np.array([np.nanmean(np.abs(actual - (w * network + (1 - w) * smooth))) for w in WEIGHT_GRID])
+def blend_grid(models: int) -> np.ndarray:
+    """[points, models] shares on the simplex in steps of WEIGHT_STEP, network first (its share descending, so a
+    tie goes to the larger network share: the first minimum)."""
+    n = round(1 / WEIGHT_STEP)
+    points = [c for c in itertools.product(range(n, -1, -1), repeat=models - 1) if sum(c) <= n]
+    return np.array([(*c, n - sum(c)) for c in points], dtype=np.float64) / n
 
 
-def _best_weight(errors: np.ndarray) -> float:
-    """The network share (on WEIGHT_GRID) whose blend has the lowest validation error; ties go to the larger
-    network share."""
-    best = min(errors)
-    return float(max(w for w, e in zip(WEIGHT_GRID, errors, strict=True) if e <= best * (1 + 1e-9)))
+def _blend(forecasts: list[np.ndarray], shares: np.ndarray) -> np.ndarray:
+    return sum(w * f for w, f in zip(shares, forecasts, strict=True))
+
+
+def _blend_errors(actual: np.ndarray, forecasts: list[np.ndarray], grid: np.ndarray) -> np.ndarray:
+    """Mean absolute error on the validation origins of the blend at each grid point (network first)."""
+    return np.array([np.nanmean(np.abs(actual - _blend(forecasts, w))) for w in grid])
+
+
+def _best_shares(errors: np.ndarray, grid: np.ndarray, shrink: float) -> np.ndarray:
+    """The grid point with the lowest validation error (ties: the first, the larger network share), moved a
+    fraction ``shrink`` toward equal shares (ForecastConfig.combine_shrink)."""
+    best = grid[int(np.argmin(np.where(np.isfinite(errors), errors, np.inf)))]
+    return (1 - shrink) * best + shrink * np.full(len(best), 1 / len(best))
+
+
+def partner_shares(forecaster: Any) -> dict[str, dict[str, float]]:
+    """uid -> {partner: share} of a fitted forecaster; a forecaster from before partners were saved blended with
+    ETS alone, at 1 - its network share."""
+    saved = getattr(forecaster, "combine_partners_", None)
+    if saved:
+        return saved
+    return {uid: {"ets": 1.0 - w} for uid, w in getattr(forecaster, "combine_weights_", {}).items()}
 
 
 def _origin_scale(w: Windows) -> np.ndarray:

@@ -115,28 +115,25 @@ def _config_for(freq: str, horizon: int) -> ForecastConfig:
 
 # Per family: the planted structure the forecast must recover, as a ratio of the forecaster's holdout MAE to
 # seasonal naive's (which copies last season, noise included); with the model swapped for seasonal naive every
-# ratio is 1.0 and each test fails. Measured with this tiny config (every lever at its default) on the generator
-# seeds the test runs (2026-12-01; spreads beside each limit).
+# ratio is 1.0 and each test fails. Measured with this tiny config (every lever at its default, so the forecast is the
+# blend with the scorecard's ETS and ARIMA) on the generator seeds the test runs (2026-12-01; spreads beside each limit).
 FAMILY_LIMITS = {
-    "multiplicative": 0.95,  # weekly x yearly, Poisson: measured 0.68 (seed 5)
-    "additive_trend": 1.0,  # trend + yearly cycle: measured 0.86 (seed 5)
+    "multiplicative": 0.95,  # weekly x yearly, Poisson: measured 0.75 (seed 5)
+    "additive_trend": 1.0,  # trend + yearly cycle: measured 0.77 (seed 5)
     "level_shift": 0.9,  # permanent shift before the holdout: measured 0.55 (seed 5)
-    "promotions": 0.5,  # holdout after a promotion (see _after_a_promotion): measured 0.20, 0.20, 0.27 (seeds 5-7)
+    "promotions": 0.5,  # holdout after a promotion (see _after_a_promotion): measured 0.20, 0.15, 0.26 (seeds 5-7)
     "intermittent": 0.8,  # sparse demand, the MAE-optimal forecast is the median: measured 0.61 (seed 5)
-    "weekly_yearly": 0.85,  # yearly cycle in weekly data, seasonal naive = last year: measured 0.65 (seed 5). NOT
-    # robust: seeds 6 and 7 measured 0.97 and 2.29 (at 1,095 days seeds 5-7: 1.85, 0.84, 0.57; with ensemble=3 the
-    # worst of the six was 1.02), so this limit is asserted for seed 5 only: the weekly network is unstable across
-    # seeds on two years of weekly history (bench/RESULTS.md, issue 18 section of 2026-12-01)
 }
 FAMILY_SEEDS = {"promotions": (5, 6, 7)}  # the others: seed 5
 # |forecast mean - holdout mean| / holdout mean (the forecast sits at the level the holdout is at: the new one after
-# a shift, the unpromoted one after a promotion): measured level_shift 0.04 (seed 5); promotions 0.29, 0.07, 0.01 (seeds 5-7;
+# a shift, the unpromoted one after a promotion): measured level_shift 0.05 (seed 5); promotions 0.29, 0.02, 0.05 (seeds 5-7;
 # seasonal naive: 1.65, 0.86, 0.80)
 LEVEL_FAMILIES = {"level_shift": 0.15, "promotions": 0.4}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("family", "seed"), [(f, s) for f in FAMILIES for s in FAMILY_SEEDS.get(f, (5,))])
+@pytest.mark.parametrize(("family", "seed"), [(f, s) for f in FAMILIES if f != "weekly_yearly"
+                                               for s in FAMILY_SEEDS.get(f, (5,))])
 def test_planted_structure_is_recovered_per_family(family, seed):
     train, test, freq, horizon = _family_split(family, seed)
     forecaster = NeuralForecaster(_config_for(freq, horizon)).fit(train)
@@ -149,6 +146,33 @@ def test_planted_structure_is_recovered_per_family(family, seed):
     if family in LEVEL_FAMILIES:
         level = abs(pred.mean() - test["y"].mean()) / test["y"].mean()
         assert level < LEVEL_FAMILIES[family], f"{family} seed {seed}: level off by {level:.2f}"
+
+
+# Weekly data with a yearly cycle (two years of weekly history: about 60 training windows). The network alone is NOT
+# stable across seeds here: its MAE ratio to seasonal naive measured 0.65, 0.97, 2.29, 0.55, 0.62 on generator seeds
+# 5-9 (2026-12-01). So this test checks what the Forecast page shows, the network blended with the scorecard's ETS and
+# ARIMA (the default combine="ets_arima", shares chosen on the validation windows): 0.65, 0.97, 1.81, 0.61, 0.61, and
+# asserts on the median over the five seeds (measured 0.65; limit 0.85), which seasonal naive (1.0 on every seed)
+# fails. The bound on the worst seed only catches a blow-up (measured 1.81; the blend still loses to seasonal naive
+# on seeds 6 and 7, which is why the median and not every seed is asserted).
+WEEKLY_SEEDS = (5, 6, 7, 8, 9)
+WEEKLY_MEDIAN_LIMIT = 0.85  # measured median 0.65 (spread 0.61-1.81)
+WEEKLY_WORST_LIMIT = 2.5  # measured worst 1.81 (seed 7)
+
+
+@pytest.mark.slow
+def test_weekly_yearly_cycle_is_recovered_by_the_blend_on_the_median_of_five_seeds():
+    ratios = []
+    for seed in WEEKLY_SEEDS:
+        train, test, freq, horizon = _family_split("weekly_yearly", seed)
+        forecaster = NeuralForecaster(_config_for(freq, horizon)).fit(train)
+        assert forecaster.config.combine == "ets_arima"  # the default: what the Forecast page shows
+        pred = forecaster.predict(train)["yhat"].to_numpy()
+        y = train["y"].to_numpy()
+        snaive = y[-52:][np.arange(horizon) % 52]
+        ratios.append(mae(test["y"], pred) / mae(test["y"], snaive))
+    assert np.median(ratios) < WEEKLY_MEDIAN_LIMIT, f"weekly blend/seasonal-naive MAE ratios {np.round(ratios, 2)}"
+    assert max(ratios) < WEEKLY_WORST_LIMIT, f"weekly blend/seasonal-naive MAE ratios {np.round(ratios, 2)}"
 
 
 @pytest.mark.slow
@@ -179,6 +203,7 @@ def test_holdout_values_cannot_change_the_fitted_model_or_the_blend():
         for wa, wb in zip(a.models_[key].get_weights(), b.models_[key].get_weights(), strict=True):
             np.testing.assert_array_equal(wa, wb)
     assert a.combine_weights_ == b.combine_weights_ and a.smoothers_ == b.smoothers_
+    assert a.combine_partners_ == b.combine_partners_
     assert a.epochs_run_ == b.epochs_run_ and a.best_epoch_ == b.best_epoch_
     np.testing.assert_array_equal(results[0].holdout["network"], results[1].holdout["network"])
     np.testing.assert_array_equal(a.calibration_residuals_, b.calibration_residuals_)

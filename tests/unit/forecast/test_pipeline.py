@@ -25,7 +25,7 @@ def result_with_planted_holdout_spike():
 def test_scorecard_predictions_and_json_shape(result_with_planted_holdout_spike):
     r = result_with_planted_holdout_spike
     assert set(r.scorecard.fold) == {"holdout", "backtest_1", "backtest_2"}
-    # the network is blended with ETS by default (combine="ets_model"): the network alone is scored beside it
+    # the network is blended with ETS and ARIMA by default (combine="ets_arima"): the network alone is scored beside it
     assert set(r.summary.model) == {"network", "network_alone", "naive", "snaive"} and r.summary.best.sum() == 1
     assert list(r.holdout.columns) == ["unique_id", "ds", "y", "network", "network_alone", "naive", "snaive", "lower",
                                        "upper"]
