@@ -12,12 +12,12 @@ import pytest
 
 from components import state
 from ml.dataset import Dataset, ValidationReport
+from ml.i18n import format_number, t
 from ml.outofcore.stored import StoredDataset
 from ml.pushdown import ENV_ROWS
 from ml.pushdown.stored import table_of
 from ml.schema import Col, ColumnMapping
 from ml.workspace import get_workspace
-from ml.i18n import format_number, t
 from tests.app.conftest import metrics, new_app, open_page, texts
 from tests.app.test_recommend_page import fit
 from tests.unit.test_pushdown import PLANTED_UNITS, make_lines
