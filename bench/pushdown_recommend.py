@@ -4,6 +4,9 @@ product matrix and the time split's evaluation built by DuckDB in place (``ml.pu
 peak RSS; the two must give the same matrix and metrics).
 
     .venv/bin/python bench/pushdown_recommend.py [--dataset ID] [--modes pushdown,frame] [--algorithms popularity]
+
+``--modes page`` times the Recommendations page's job on the dataset in place (``run_recommendations`` of its
+``ParquetTable``: the evaluation, then the fit on all of it) with the first algorithm fitted.
 """
 
 from __future__ import annotations
@@ -39,7 +42,15 @@ def child(mode: str, dataset_id: str, algorithms: list[str]) -> dict:
         return value
 
     ds, _ = get_workspace().load_dataset("bench", dataset_id)
-    if mode == "frame":
+    if mode == "page":  # the Recommendations page's job on the dataset in place: evaluate, then fit on all of it
+        from ml.recommend.service import RecommendSettings, run_recommendations
+
+        table = table_of(ds)
+        assert table is not None, "the dataset is below the pushdown threshold"
+        settings = RecommendSettings(algorithms=algorithms, algorithm=algorithms[0])
+        run = step("page job (evaluate + fit)", lambda: run_recommendations(table, settings))
+        matrix, result = run.fitted.interactions, run.evaluation
+    elif mode == "frame":
         frame = step("read frame", lambda: ds.frame)
         matrix = step("customer x product matrix", lambda: build_interactions(frame))
         result = step("evaluation (time split, 30 days)", lambda: evaluate_algorithms(frame, algorithms, 10, 30))
@@ -70,7 +81,7 @@ def main() -> None:
         return
     results = {}
     for mode in args.modes.split(","):
-        env = {**os.environ, "SALESLENS_PUSHDOWN_ROWS": "1" if mode == "pushdown" else str(10**12)}
+        env = {**os.environ, "SALESLENS_PUSHDOWN_ROWS": "1" if mode in ("pushdown", "page") else str(10**12)}
         started = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--child", mode, "--dataset", dataset_id, "--algorithms",
                               args.algorithms], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)

@@ -44,11 +44,14 @@ def order_pairs(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
     return co_purchase_pairs(_frame)
 
 
-if table_of(ds) is not None:  # a large saved dataset: never read whole into memory (ml.pushdown)
-    st.info(t("pushdown.page.recommend", rows=format_number(ds.report.rows_kept)), icon=":material/info:")
-    st.stop()
-frame = ds.frame
-has_customers = ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any()
+table = table_of(ds)  # a large saved dataset: fitted on its matrix aggregated in place, never read whole (ml.pushdown)
+if table is not None:
+    if Col.CUSTOMER_ID not in table:
+        st.warning(t("pushdown_recommend.page.needs_customers", rows=format_number(ds.report.rows_kept)))
+        st.stop()
+    st.info(t("pushdown_recommend.page.note", rows=format_number(ds.report.rows_kept)), icon=":material/info:")
+frame = ds.frame if table is None else table
+has_customers = table is not None or (ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any())
 if not has_customers:
     # without customers there is nothing to personalise, but orders still say which products go together
     st.warning(t("recommend.page.needs_customers"))
@@ -112,7 +115,7 @@ elif view == "product":
     it = run.fitted.interactions
     product = input_product(it.product_ids.astype(str), it.product_names.astype(str))
     if product:
-        show_product(run, run.fitted.pairs, product, run.settings.k)
+        show_product(run, run.fitted.pairs if table is None else None, product, run.settings.k)
 elif view == "segments":
     method, count = input_segments()
     show_segments(run, frame, method, count)

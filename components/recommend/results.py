@@ -16,6 +16,7 @@ from ml.recommend.service import (
     RecommendRun,
     bought_with,
     fit_recommender,
+    in_place,
     purchase_history,
     recommend_customer,
     recommend_everyone,
@@ -70,7 +71,9 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
         if not recs.empty:
             st.plotly_chart(plot_scores(recs), width="stretch", key=state.RECOMMEND_SCORES_CHART)
     with right:
-        if row is not None:
+        if row is not None and in_place(frame):  # a large saved dataset: its lines stay on disk (ml.pushdown)
+            st.info(t("pushdown_recommend.page.history"))
+        elif row is not None:
             st.markdown(f"**{t('recommend.customer.history', customer=customer)}**")
             history = purchase_history(frame, customer)
             st.caption(t("recommend.customer.history_caption", lines=format_number(len(history)), products=format_number(len(fitted.interactions.seen(row)))))
@@ -79,7 +82,8 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch", placeholder=MISSING_CELL)
 
 
-def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k: int) -> None:
+def show_product(run: RecommendRun | None, pairs: pd.DataFrame | None, product: str, k: int) -> None:
+    """Similar products beside products bought together (``pairs`` None: a large saved dataset, not counted)."""
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('recommend.product.similar', product=product)}**")
@@ -95,6 +99,9 @@ def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k:
             }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
     with right:
         st.markdown(f"**{t('recommend.product.together', product=product)}**")
+        if pairs is None:
+            st.info(t("pushdown_recommend.page.together"))
+            return
         together = bought_with(pairs, run.fitted.interactions if run else None, product, k)
         if together.empty:
             st.info(t("recommend.product.nothing_together"))
@@ -115,7 +122,13 @@ def _segments(fingerprint: str, weighting: str, half_life: float | None, method:
 
 
 def show_segments(run: RecommendRun, frame: pd.DataFrame, method: str, count: int) -> None:
+    """Segments of the customers; on a large saved dataset only the factor segments (of its matrix alone)."""
     s = run.settings
+    if in_place(frame):
+        if method != "factors":
+            st.info(t("pushdown_recommend.page.rfm"))
+            return
+        frame = None
     try:
         segmentation = _segments(run.dataset_fingerprint, s.weighting, s.half_life_days, method, count, run, frame)
     except SalesLensError as err:

@@ -95,6 +95,11 @@ def _pair_counts(buyer: np.ndarray, product: np.ndarray, day: np.ndarray, n_prod
     return sp.coo_matrix((count.astype(np.int64), (pair // n_products, pair % n_products)), shape=(n_products, n_products))
 
 
+def no_pairs() -> pd.DataFrame:
+    """No co-purchase pairs, with the columns and types of ``co_purchase_pairs``."""
+    return pd.DataFrame({c: pd.Series(dtype="string" if c.startswith("product") else float) for c in PAIR_COLUMNS})
+
+
 def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers: int = 5, max_basket: int | None = 100) -> pd.DataFrame:
     """Pairs (A, B) bought by at least ``min_customers`` buyers with B on the day of A or up to window_days later.
 
@@ -107,7 +112,7 @@ def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers:
         raise DataError("recommend.error.bad_window", window=window_days)
     buyer, product, day, products = buyer_product_days(frame)
     if len(buyer) == 0:
-        return pd.DataFrame({c: pd.Series(dtype="string" if c.startswith("product") else float) for c in PAIR_COLUMNS})
+        return no_pairs()
     n_products = len(products)
     n_buyers = int(buyer.max()) + 1
     keep_rows = np.ones(len(buyer), dtype=bool)

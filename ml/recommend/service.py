@@ -11,7 +11,7 @@ import pandas as pd
 from ml.messages import Message
 from ml.progress import ProgressSink, as_progress
 from ml.recommend.base import Ranked, Recommender
-from ml.recommend.basket import bought_together, co_purchase_pairs
+from ml.recommend.basket import bought_together, co_purchase_pairs, no_pairs
 from ml.recommend.explain import Explainer
 from ml.recommend.interactions import Interactions, build_interactions
 from ml.recommend.registry import make_recommender
@@ -35,16 +35,25 @@ def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting:
     """Fit one algorithm on every purchase in ``frame`` (for recommending, not for evaluating).
 
     ``n_segments``: customers are clustered in factor space so that explanations can say "popular in your segment".
+    ``frame`` may be a large saved dataset's ``ParquetTable`` (``ml.pushdown``): its matrix is aggregated in place,
+    and it gets no co-purchase pairs (they are counted line by line), so no "bought together" reasons.
     """
     import time
 
     from ml.recommend.evaluation import check_shape
 
     started = time.perf_counter()
-    interactions = build_interactions(frame, weighting, half_life_days)
+    if in_place(frame):
+        from ml.pushdown.interactions import query_interactions
+
+        interactions = query_interactions(frame, weighting, half_life_days)
+        pairs = no_pairs()
+    else:
+        interactions = build_interactions(frame, weighting, half_life_days)
     check_shape(interactions)
     model = make_recommender(algorithm, seed).fit(interactions, progress)
-    pairs = co_purchase_pairs(frame)
+    if not in_place(frame):
+        pairs = co_purchase_pairs(frame)
     segments = None
     if n_segments:
         from ml.recommend.segments import segment_customers
@@ -54,6 +63,11 @@ def fit_recommender(frame: pd.DataFrame, algorithm: str = "item-knn", weighting:
         except DataError:  # too few customers to cluster: explanations fall back to the favourite category
             segments = None
     return FittedModel(algorithm, interactions, model, pairs, Explainer(interactions, pairs, segments), time.perf_counter() - started)
+
+
+def in_place(source: object) -> bool:
+    """Whether ``source`` is a large saved dataset queried in place (``ml.pushdown``) rather than a frame."""
+    return not isinstance(source, pd.DataFrame)
 
 
 def _frame(fitted: FittedModel, customer: str | None, ranked: Ranked, reasons: list | None) -> pd.DataFrame:
@@ -180,7 +194,8 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
                         fingerprint: str = "", name: str = "") -> RecommendRun:
     """Evaluate the chosen algorithms on a time split, then fit the chosen one on all data (for the page's job).
 
-    A data problem that only stops the evaluation (a test period with no purchases) is kept as ``evaluation_error``;
+    ``frame`` may be a large saved dataset's ``ParquetTable``: then both the evaluation and the fit aggregate it in
+    place (``ml.pushdown.interactions``; the evaluation without the new-launch score). A data problem that only stops the evaluation (a test period with no purchases) is kept as ``evaluation_error``;
     the recommendations are still fitted. ``progress`` gets done of 100 per cent of the whole run, the step being
     the algorithm under evaluation, then "fit", then "done"; ``progress.stop`` ends the evaluation early and skips
     the second fit (the recommendations are always fitted).
@@ -194,7 +209,10 @@ def run_recommendations(frame: pd.DataFrame, settings: RecommendSettings, progre
     share = 0.8 if settings.algorithms else 0.0
     if settings.algorithms:
         try:
-            evaluation = evaluate_algorithms(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
+            evaluate = evaluate_algorithms
+            if in_place(frame):
+                from ml.pushdown.interactions import query_evaluation as evaluate
+            evaluation = evaluate(frame, settings.algorithms, settings.k, settings.test_days, settings.weighting,
                                              settings.half_life_days, settings.seed, settings.repeat,
                                              progress=sink.part(0.0, share), engine=get_engine())
         except SalesLensError as err:

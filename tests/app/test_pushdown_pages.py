@@ -12,12 +12,14 @@ import pytest
 
 from components import state
 from ml.dataset import Dataset, ValidationReport
+from ml.i18n import format_number, t
 from ml.outofcore.stored import StoredDataset
 from ml.pushdown import ENV_ROWS
 from ml.pushdown.stored import table_of
 from ml.schema import Col, ColumnMapping
 from ml.workspace import get_workspace
 from tests.app.conftest import metrics, new_app, open_page, texts
+from tests.app.test_recommend_page import fit
 from tests.unit.test_pushdown import PLANTED_UNITS, make_lines
 
 
@@ -121,9 +123,57 @@ def test_pricing_fits_the_elasticities_of_a_large_dataset_on_its_aggregated_pane
     assert "frame" not in stored.__dict__
 
 
-def test_recommendations_say_they_do_not_work_on_a_large_dataset_yet(large):
-    _, stored = large
-    at = open_page(new_app(stored), "pages/recommend_page.py")
+def evaluation_table(at) -> pd.DataFrame:
+    """The evaluation view's table: algorithms and their metrics (the seconds column left out)."""
+    at.radio(key=state.RECOMMEND_VIEW).set_value("evaluation").run()
     assert not at.exception, at.exception
-    assert "Recommendations do not work yet on a dataset this large" in texts(at)
+    table = next(df.value for df in at.dataframe if t("recommend.table.algorithm") in df.value.columns)
+    table = table.data if hasattr(table, "data") else table  # a Styler: its frame
+    return table.drop(columns=[t("recommend.table.seconds")]).reset_index(drop=True)
+
+
+def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_same_evaluation(large):
+    memory, stored = large
+    algorithms = ("popularity", "item-knn", "als")
+    pages = [fit(open_page(new_app(ds), "pages/recommend_page.py"), algorithms) for ds in (memory, stored)]
+    for at in pages:
+        assert not at.exception, at.exception
+        assert state.RECOMMEND_RESULT in at.session_state
+    expected, got = (evaluation_table(at) for at in pages)
+    assert len(expected) == len(algorithms) and expected.notna().all().all()
+    assert expected[t("recommend.metric.ndcg").replace("@k", "@10")].max() > 0  # metrics, not a table of zeros
+    pd.testing.assert_frame_equal(got, expected)
+    at = pages[1]
+    assert t("pushdown_recommend.page.note", rows=format_number(stored.report.rows_kept)) in texts(at)
+
+    # a customer's list comes from the in-place fit: the same list as in pandas, never a product they bought
+    customer = memory.frame[Col.CUSTOMER_ID].dropna().value_counts().index[0]
+    lists = []
+    for page in pages:
+        page.radio(key=state.RECOMMEND_VIEW).set_value("customer").run()
+        page.text_input(key=state.RECOMMEND_CUSTOMER_SEARCH).set_value(customer).run()
+        assert not page.exception, page.exception
+        lists.append(next(df.value for df in page.dataframe if t("recommend.table.reason") in df.value.columns))
+    ids = [list(x[t("field.product_id")]) for x in lists]
+    assert ids[1] == ids[0] and len(ids[0]) > 0
+    own = memory.frame[memory.frame[Col.CUSTOMER_ID] == customer].groupby(Col.PRODUCT_ID)[Col.QUANTITY].sum()
+    bought = set(own.index[own > 0])  # net of returns, as the matrix holds them
+    assert bought
+    assert not set(ids[1]) & bought
+    assert t("pushdown_recommend.page.history") in texts(at)  # the history is said, not read line by line
+
+    # a product's neighbours in place; what is bought together is said, not counted line by line
+    at.radio(key=state.RECOMMEND_VIEW).set_value("product").run()
+    at.selectbox(key=state.RECOMMEND_PRODUCT).set_value(sorted(PLANTED_UNITS)[0]).run()
+    assert not at.exception, at.exception
+    assert any(t("recommend.table.similarity") in df.value.columns for df in at.dataframe)
+    assert t("pushdown_recommend.page.together") in texts(at)
+
+    # factor segments from the matrix alone; RFM reads every line: said
+    at.radio(key=state.RECOMMEND_VIEW).set_value("segments").run()
+    assert not at.exception, at.exception
+    assert any(t("recommend.table.top_categories") in df.value.columns for df in at.dataframe)
+    at.radio(key=state.RECOMMEND_SEGMENT_METHOD).set_value("rfm").run()
+    assert not at.exception, at.exception
+    assert t("pushdown_recommend.page.rfm") in texts(at)
     assert "frame" not in stored.__dict__
