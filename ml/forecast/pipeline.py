@@ -163,7 +163,8 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
 
     ``baselines``: True for all of naive/snaive/ma/ets/arima, False for none, or a tuple of names.
     ``backtest_folds``: extra rolling-origin folds before the holdout (each retrains the network).
-    ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window).
+    ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window; so
+    does ``config.future_fit == "holdout_model"``).
     ``overlap_baselines``: fit the baselines on a second thread while the network trains (same results).
     ``progress`` gets "epoch" events counted across all trainings (metrics: ``loss``, ``val_loss`` and
     ``epochs_per_training``, the epochs the analyst set, so a view can say "training 2 of 3"). Setting ``progress.stop`` stops the
@@ -175,6 +176,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
 
     # every training runs config.ensemble networks; the future fit runs warm_start_epochs when it is warm-started
+    refit = refit and config.future_fit == "retrain"  # "holdout_model": the future from the holdout model as is
     final_epochs = (config.warm_start_epochs or config.epochs) if refit else 0
     total_epochs = (config.epochs * (backtest_folds + 1) + final_epochs) * config.ensemble
     offset = {"epochs": 0}
