@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict] = {
     "stride4": {"window_stride": 4},
     "stride4_p4": {"window_stride": 4, "patience": 4},
     "batch128": {"global_batch_size": 128},
+    "patience3": {"patience": 3},
     "serial": {},  # the defaults, the baselines fitted after the network instead of on a thread beside it
 }
 RUN_ARGS: dict[str, dict] = {"serial": {"overlap_baselines": False}}

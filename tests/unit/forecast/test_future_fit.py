@@ -81,3 +81,27 @@ def test_a_global_model_trains_on_every_kth_window_and_a_bundle_keeps_the_stride
     loaded = load_bundle(tmp_path / "bundle")
     assert loaded.config.window_stride == 3 and loaded.config == fitted.config
     np.testing.assert_allclose(loaded.predict(frame)["yhat"], fitted.predict(frame)["yhat"], rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_baselines_overlap_the_training_of_one_series_only(monkeypatch):
+    from ml.forecast import pipeline
+
+    pools: list[int] = []
+    real = pipeline.ThreadPoolExecutor
+
+    def recording(*args, **kwargs):
+        pools.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "ThreadPoolExecutor", recording)
+    config = SMALL.replace(epochs=1, patience=0, combine="none", warm_start_epochs=1)
+    one = make_series(200, uid="a", seed=1)
+    two = pd.concat([one, make_series(200, uid="b", seed=2, level=80.0)])
+    run_forecast(one, config, baselines=("snaive",))
+    assert pools == [1]  # one series: the baselines on a thread beside the network
+    serial = run_forecast(two, config, baselines=("snaive",))
+    assert pools == [1]  # several series: after the network (their fits would starve its training loop)
+    overlapped = run_forecast(two, config, baselines=("snaive",), overlap_baselines=True)
+    assert pools == [1, 1]
+    pd.testing.assert_frame_equal(serial.scorecard, overlapped.scorecard)  # same results either way
