@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--configs", default="default,preset")
     parser.add_argument("--families", default=None)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "future_fit_last.json"))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last_future_fit.json"))
     args = parser.parse_args(argv)
     rows = run(args.configs.split(","), args.families.split(",") if args.families else None)
     for kind in args.configs.split(","):

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 0])
     parser.add_argument("--variants", default="base,stride2,stride4")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "global_speed_last.json"))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last_global_speed.json"))
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "jax")
     from ml.forecast import network  # noqa: F401 (the Keras import, outside every clock)
