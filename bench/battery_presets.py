@@ -15,8 +15,10 @@ Time (``--skip-accuracy``; ``--rounds N`` repeats it): on the issue's series (da
 multiplicative, h = 28), side by side in one run, each in a fresh process: the plain script's single ``model.fit``
 on TensorFlow (KERAS_BACKEND=tensorflow); SalesLens ``run_forecast`` end to end (holdout fit, scoring against every
 baseline, warm-started fit for the future forecast) on JAX, "before" (no compilation cache, baselines after the
-network) and "after" (the defaults); and ``python -m ml forecast --preset market_trend_lstm ... --json`` on the same
-series written as a CSV, whose own ``total_seconds`` is read back. Keras is imported before the clock starts in every
+network), "after" (the defaults) and "holdout_model" (the defaults with ``future_fit="holdout_model"``: the future
+forecast from the holdout model, no warm-start epochs); and ``python -m ml forecast --preset market_trend_lstm ...
+--json`` on the same series written as a CSV, with and without ``--future-fit holdout_model``, whose own
+``total_seconds`` is read back. Keras is imported before the clock starts in every
 one of them, as the plain script's fit excludes its imports. Target: SalesLens <= 0.5 x plain. Then (c): the default
 configuration end to end on a 730-day series (target 15 s).
 """
@@ -81,15 +83,17 @@ def accuracy(quick: bool) -> list[dict]:
     return rows
 
 
-VARIANTS = {  # SalesLens child process -> environment and run_forecast arguments
-    "before": ({"SALESLENS_COMPILE_CACHE": "off"}, {"overlap_baselines": False}),
-    "after": ({}, {}),
+VARIANTS = {  # SalesLens child process -> environment, run_forecast arguments and config changes
+    "before": ({"SALESLENS_COMPILE_CACHE": "off"}, {"overlap_baselines": False}, {}),
+    "after": ({}, {}, {}),
+    # the future forecast from the holdout model as it is (no warm-start epochs)
+    "holdout_model": ({}, {}, {"future_fit": "holdout_model"}),
 }
 
 
 def _saleslens_child(data_path: str, variant: str, out_path: str) -> None:
     """run_forecast end to end in a fresh process, Keras imported first (timed apart, as the plain fit's is)."""
-    env, kwargs = VARIANTS[variant]
+    env, kwargs, changes = VARIANTS[variant]
     os.environ.update(env)
     started = time.perf_counter()
     from ml.forecast import get_preset, network, run_forecast  # noqa: F401 (network: the Keras import)
@@ -97,7 +101,7 @@ def _saleslens_child(data_path: str, variant: str, out_path: str) -> None:
     import_seconds = time.perf_counter() - started
     y = np.load(data_path)
     frame = _frame(y)
-    config = get_preset("market_trend_lstm", "D", **REQUEST)
+    config = get_preset("market_trend_lstm", "D", **REQUEST, **changes)
     cpu, started = time.process_time(), time.perf_counter()
     result = run_forecast(frame, config, **kwargs)
     total = time.perf_counter() - started
@@ -120,16 +124,16 @@ def _child(args: list[str], out: Path, env: dict | None = None) -> tuple[dict, f
     return json.loads(out.read_text()), time.perf_counter() - started
 
 
-def _cli(csv: Path) -> tuple[dict, float]:
+def _cli(csv: Path, *extra: str) -> tuple[dict, float]:
     """``python -m ml forecast`` with the preset and the seeds' request: what it reports of its own time."""
     command = [sys.executable, "-m", "ml", "forecast", str(csv), "--preset", "market_trend_lstm", "--json",
-               "--window", "60", "--layers", "2", "--units", "100", "--epochs", "20"]
+               "--window", "60", "--layers", "2", "--units", "100", "--epochs", "20", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(done.stdout), time.perf_counter() - started
 
 
-def timing(length: int, rounds: int) -> dict:
+def timing(length: int, rounds: int, variants: tuple[str, ...] = tuple(VARIANTS)) -> dict:
     """Plain TensorFlow fit, SalesLens before and after this change, and the CLI, one after the other in fresh
     processes, ``rounds`` times (ratios are taken within a round: the machine is shared)."""
     from bench.families import multiplicative
@@ -147,18 +151,22 @@ def timing(length: int, rounds: int) -> dict:
             plain, row["plain_process_seconds"] = _child(["--tf-child", str(data), str(horizon)], Path(tmp) / "tf.json")
             row["plain_tf_fit_seconds"] = plain["fit_seconds"]
             row["plain_tf_fit_cpu_seconds"] = plain["fit_cpu_seconds"]
-            for variant in VARIANTS:
+            for variant in variants:
                 row[variant], _ = _child(["--sl-child", str(data), variant], Path(tmp) / f"{variant}.json")
             cli, row["cli_process_seconds"] = _cli(csv)
             row["cli"] = {k: cli[k] for k in ("total_seconds", "train_seconds", "epochs_run", "backend")}
             row["cli"]["mase"] = cli["metrics"]["network"]["mase"]
+            cli, row["cli_holdout_model_process_seconds"] = _cli(csv, "--future-fit", "holdout_model")
+            row["cli_holdout_model"] = {k: cli[k] for k in ("total_seconds", "train_seconds", "epochs_run", "backend")}
+            row["cli_holdout_model"]["mase"] = cli["metrics"]["network"]["mase"]
             fit = row["plain_tf_fit_seconds"]
-            row["ratios"] = {name: round(row[name]["total_seconds"] / fit, 3) for name in VARIANTS}
-            row["ratios"].update({f"{name}_network": round(row[name]["network_seconds"] / fit, 3) for name in VARIANTS})
+            row["ratios"] = {name: round(row[name]["total_seconds"] / fit, 3) for name in variants}
+            row["ratios"].update({f"{name}_network": round(row[name]["network_seconds"] / fit, 3) for name in variants})
             row["ratios"]["cli_reported"] = round(row["cli"]["total_seconds"] / fit, 3)
+            row["ratios"]["cli_holdout_model_reported"] = round(row["cli_holdout_model"]["total_seconds"] / fit, 3)
             # under a heavy load wall times measure the machine's other work: CPU seconds, every thread counted
             row["cpu_ratios"] = {name: round(row[name]["cpu_seconds"] / row["plain_tf_fit_cpu_seconds"], 3)
-                                 for name in VARIANTS}
+                                 for name in variants}
             print(json.dumps(row, indent=1), flush=True)
             out["rounds"].append(row)
     return out
@@ -186,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--rounds", type=int, default=1, help="time comparison rounds")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="SalesLens variants timed (of VARIANTS)")
     parser.add_argument("--skip-default", action="store_true", help="skip the default config on 730 days")
     parser.add_argument("--tf-child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--sl-child", nargs=3, help=argparse.SUPPRESS)
@@ -203,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         report["accuracy"] = rows
         print(f"median MAE ratio SalesLens / plain Keras: {np.median([r['ratio'] for r in rows]):.3f}")
     if not args.skip_timing:
-        report["timing"] = timing(730 if args.quick else 1100, args.rounds)
+        report["timing"] = timing(730 if args.quick else 1100, args.rounds, tuple(args.variants.split(",")))
     if not args.skip_default:
         report["default_730"] = default_730()
     Path(args.out).write_text(json.dumps(report, indent=1))

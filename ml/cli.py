@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ml.dataset import CleaningOptions, Dataset, ReturnsPolicy
-from ml.forecast.config import COMBINE_KINDS
+from ml.forecast.config import COMBINE_KINDS, FUTURE_FITS
 from ml.i18n import LANGUAGES, format_number, normalise_language, render_error, set_language, t
 from ml.isolated import load_dataset_isolated, resident_bytes
 from ml.keras_runtime import CHOICES as BACKEND_CHOICES
@@ -159,6 +159,7 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "combine_shrink": "combine_shrink",
     "ensemble": "ensemble",
     "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs", "global_batch_size": "global_batch_size",
+    "future_fit": "future_fit", "window_stride": "window_stride",
 }
 
 
@@ -192,6 +193,9 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
                         help=t("forecast.levers.warm_start_epochs_help"))
     parser.add_argument("--global-batch-size", type=int, default=None,
                         help=t("forecast.levers.global_batch_size_help"))
+    parser.add_argument("--future-fit", choices=list(FUTURE_FITS), default=None,
+                        help=t("forecast.levers.future_fit_help"))
+    parser.add_argument("--window-stride", type=int, default=None, help=t("forecast.levers.window_stride_help"))
     parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))

@@ -12,7 +12,7 @@ import streamlit as st
 
 from components import state
 from ml.forecast import ForecastConfig
-from ml.forecast.config import BASELINE_KINDS, BOUNDS, COMBINE_KINDS, LEVERS, SCHEDULES
+from ml.forecast.config import BASELINE_KINDS, BOUNDS, COMBINE_KINDS, FUTURE_FITS, LEVERS, SCHEDULES
 from ml.i18n import t
 
 
@@ -26,7 +26,8 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
               "ets": t("forecast.levers.choice.ets"), "ets_model": t("forecast.levers.choice.ets_model"),
               "ets_arima": t("forecast.levers.choice.ets_arima"),
               "constant": t("forecast.levers.choice.constant"),
-              "cosine": t("forecast.levers.choice.cosine")}
+              "cosine": t("forecast.levers.choice.cosine"), "retrain": t("forecast.levers.choice.retrain"),
+              "holdout_model": t("forecast.levers.choice.holdout_model")}
 
     def choice(value: str) -> str:
         return labels.get(value, value)
@@ -50,8 +51,12 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
                         key=k("combine_shrink"), help=t("forecast.levers.combine_shrink_help"))
         c1.number_input(t("forecast.levers.global_batch_size"), *map(int, BOUNDS["global_batch_size"]), step=1,
                         key=k("global_batch_size"), help=t("forecast.levers.global_batch_size_help"))
+        c2.selectbox(t("forecast.levers.future_fit"), FUTURE_FITS, format_func=choice, key=k("future_fit"),
+                     help=t("forecast.levers.future_fit_help"))
+        c3.number_input(t("forecast.levers.window_stride"), *map(int, BOUNDS["window_stride"]), step=1,
+                        key=k("window_stride"), help=t("forecast.levers.window_stride_help"))
     values = {field: state.widget_value(k(field)) for field in LEVERS}
-    for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size"):
+    for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size", "window_stride"):
         values[field] = int(values[field])
     values["combine_shrink"] = float(values["combine_shrink"])
     return values

@@ -19,6 +19,7 @@ LossKind = Literal["mae", "mse", "huber"]
 BaselineKind = Literal["none", "seasonal_mean"]
 CombineKind = Literal["none", "ets", "ets_model", "ets_arima"]
 ScheduleKind = Literal["constant", "cosine"]
+FutureFitKind = Literal["retrain", "holdout_model"]
 
 MODEL_TYPES: tuple[str, ...] = ("lstm", "stacked_lstm", "gru", "rnn", "cnn")
 SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
@@ -28,15 +29,17 @@ BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
 COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima")
 PARTNERS: tuple[str, ...] = ("ets", "arima")  # the models a combination can blend the network with
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+FUTURE_FITS: tuple[str, ...] = ("retrain", "holdout_model")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
 # and the CLI expose exactly these fields.
 LEVERS: tuple[str, ...] = ("baseline", "fourier_order", "combine", "combine_shrink", "ensemble", "lr_schedule",
-                           "warm_start_epochs", "global_batch_size")
+                           "warm_start_epochs", "global_batch_size", "future_fit", "window_stride")
 
 # The plain network, without any lever: a run or bundle whose config lacks these fields is read back with these
 # values, so it rebuilds the network it was trained as and forecasts what it forecast when saved.
 LEGACY_LEVERS: dict[str, Any] = {"baseline": "none", "fourier_order": 0, "combine": "none", "combine_shrink": 0.0,
-                                 "ensemble": 1, "lr_schedule": "constant", "warm_start_epochs": 0, "global_batch_size": 0}
+                                 "ensemble": 1, "lr_schedule": "constant", "warm_start_epochs": 0, "global_batch_size": 0,
+                                 "future_fit": "retrain", "window_stride": 1}
 
 # Bounds a configuration must respect (also used to validate bundles loaded from disk).
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -59,6 +62,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "ensemble": (1, 10),
     "warm_start_epochs": (0, 1000),
     "global_batch_size": (0, 4096),
+    "window_stride": (1, 64),
 }
 
 # A global model's larger batch (global_batch_size) is only taken while an epoch still has this many steps.
@@ -117,6 +121,10 @@ class ForecastConfig:
     lr_schedule: ScheduleKind = "constant"  # cosine: learning rate decays to 5% over the epochs
     warm_start_epochs: int = 3  # future fit continues the holdout model for this many epochs; 0 = refit from scratch
     global_batch_size: int = 0  # batch of a global model over several series, up to windows / 100; 0 = batch_size
+    # the future forecast: "retrain" trains on every row first (warm start above, or from scratch when 0);
+    # "holdout_model" forecasts from the latest window with the holdout model as it is (no further epochs)
+    future_fit: FutureFitKind = "retrain"
+    window_stride: int = 1  # a global model over several series trains on every k-th window of each series
 
     def replace(self, **changes: Any) -> ForecastConfig:
         """A copy with some fields changed (validated)."""
@@ -159,7 +167,8 @@ class ForecastConfig:
     def validate(self) -> None:
         """Check each setting on its own (types, allowed values, bounds); raises ConfigError."""
         choices = {"model_type": MODEL_TYPES, "scaler": SCALERS, "head": HEADS, "loss": LOSSES,
-                   "baseline": BASELINE_KINDS, "combine": COMBINE_KINDS, "lr_schedule": SCHEDULES}
+                   "baseline": BASELINE_KINDS, "combine": COMBINE_KINDS, "lr_schedule": SCHEDULES,
+                   "future_fit": FUTURE_FITS}
         for name, allowed in choices.items():
             value = getattr(self, name)
             if value not in allowed:
@@ -192,6 +201,11 @@ class ForecastConfig:
         if not self.global_model or series < 2 or self.global_batch_size <= self.batch_size:
             return self.batch_size
         return max(self.batch_size, min(self.global_batch_size, windows // MIN_STEPS_PER_EPOCH))
+
+    def training_stride(self, series: int) -> int:
+        """Every how many windows of each series a network trains on: ``window_stride`` for a global model over
+        several series (its neighbouring windows overlap in all but one row), else 1 (every window)."""
+        return self.window_stride if self.global_model and series >= 2 else 1
 
     @property
     def output_steps(self) -> int:

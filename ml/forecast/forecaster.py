@@ -138,6 +138,7 @@ class NeuralForecaster:
         train_parts: dict[str, list[Windows]] = {}
         val_parts: dict[str, list[Windows]] = {}
         calib_parts: dict[str, list[tuple[str, Windows, np.ndarray]]] = {}  # key -> (uid, windows, origin rows)
+        stride = config.training_stride(len(series))
         self.smoothers_: dict[str, SmootherParams] = {}
         for s in series:
             key = GLOBAL_KEY if config.global_model else s.uid
@@ -147,6 +148,8 @@ class NeuralForecaster:
                 tr, va = np.arange(len(w)), np.arange(0)
             else:
                 tr, va = split_train_validation(len(w), config.validation_split, steps)
+            if stride > 1:  # every stride-th training window, counted back from the latest one
+                tr = tr[::-1][::stride][::-1]
             train_parts.setdefault(key, []).append(w.take(tr))
             val_parts.setdefault(key, []).append(w.take(va))
             first_origin = int(va[0]) + config.window if len(va) else len(s.y)

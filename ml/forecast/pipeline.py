@@ -158,13 +158,15 @@ def _num(value: Any) -> float | None:
 
 def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, baselines: bool | tuple[str, ...] = True,
                  backtest_folds: int = 0, progress: ProgressSink | None = None, interval_level: float = 0.9,
-                 refit: bool = True, overlap_baselines: bool = True) -> ForecastResult:
+                 refit: bool = True, overlap_baselines: bool | None = None) -> ForecastResult:
     """Train, evaluate against baselines, calibrate intervals and forecast the next horizon.
 
     ``baselines``: True for all of naive/snaive/ma/ets/arima, False for none, or a tuple of names.
     ``backtest_folds``: extra rolling-origin folds before the holdout (each retrains the network).
-    ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window).
-    ``overlap_baselines``: fit the baselines on a second thread while the network trains (same results).
+    ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window; so
+    does ``config.future_fit == "holdout_model"``).
+    ``overlap_baselines``: fit the baselines on a second thread while the network trains (same results); None (the
+    default): only for a single series (OVERLAP_MAX_SERIES).
     ``progress`` gets "epoch" events counted across all trainings (metrics: ``loss``, ``val_loss`` and
     ``epochs_per_training``, the epochs the analyst set, so a view can say "training 2 of 3"). Setting ``progress.stop`` stops the
     current training (best weights kept), skips the remaining ones and reuses the holdout model.
@@ -175,6 +177,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     models = BASELINES if baselines is True else (tuple(baselines) if baselines else ())
 
     # every training runs config.ensemble networks; the future fit runs warm_start_epochs when it is warm-started
+    refit = refit and config.future_fit == "retrain"  # "holdout_model": the future from the holdout model as is
     final_epochs = (config.warm_start_epochs or config.epochs) if refit else 0
     total_epochs = (config.epochs * (backtest_folds + 1) + final_epochs) * config.ensemble
     offset = {"epochs": 0}
@@ -185,6 +188,10 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     # The baselines do not depend on the network: with ``overlap_baselines`` they are fitted on a second thread
     # while the network trains (statsmodels' fits and the backend's training steps then share the two cores; the
     # forecasts are the same as one after the other). Holdout first, the future's last.
+    # Many series' statsmodels fits hold the GIL for long stretches and starve the training loop: on the 40-product
+    # sample the network trained 4.4x slower beside them (bench/RESULTS.md, "Time levers"), so they then run after it.
+    if overlap_baselines is None:
+        overlap_baselines = frame[ID].nunique() <= OVERLAP_MAX_SERIES
     pool = ThreadPoolExecutor(1, thread_name_prefix="saleslens-baselines") if models and overlap_baselines else None
     pending: dict[str, Future[pd.DataFrame]] = {}
     if pool is not None:
@@ -199,6 +206,7 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+OVERLAP_MAX_SERIES = 1  # the baselines overlap the network's training by default up to this many series
 _FUTURE = "future"  # key of the baselines' forecast from every row, beside the folds' names
 
 
