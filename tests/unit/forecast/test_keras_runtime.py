@@ -67,6 +67,28 @@ def test_clear_session_still_resets_the_calling_threads_state():
     assert keras.layers.Dense(1).name == "dense"
 
 
+def test_a_thread_that_never_touched_keras_is_cleared_without_a_full_collection(monkeypatch):
+    """Streamlit clears the session after every script run; a full gc.collect there cost seconds per rerun in a
+    process with a large heap. It runs only when the calling thread held Keras state."""
+    import gc
+
+    keras = load_keras()
+    collections: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda *args, **kwargs: collections.append(1) or 0)
+
+    def untouched() -> None:
+        keras.backend.clear_session()
+
+    thread = threading.Thread(target=untouched)
+    thread.start()
+    thread.join()
+    assert collections == []
+
+    keras.layers.Dense(1)  # this thread now holds a name counter
+    keras.backend.clear_session()
+    assert collections == [1]
+
+
 # ------------------------------------------------------------------------------------------------ backend choice
 
 def _no_gpu(monkeypatch):
