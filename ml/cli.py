@@ -154,7 +154,7 @@ _PANDAS_FREQ = {"D": "D", "W": "W-MON", "M": "MS"}
 _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "model": "model_type", "window": "window", "units": "units", "layers": "layers", "epochs": "epochs",
     "batch_size": "batch_size", "learning_rate": "learning_rate", "dropout": "dropout", "patience": "patience",
-    "horizon": "horizon", "seed": "seed",
+    "horizon": "horizon", "seed": "seed", "validation_split": "validation_split",
     # improvements around the network (ml/forecast/config.py LEVERS)
     "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "combine_shrink": "combine_shrink",
     "ensemble": "ensemble",
@@ -179,7 +179,8 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default=None, help=t("cli.arg.preset"))
     parser.add_argument("--model", choices=["lstm", "stacked_lstm", "gru", "rnn", "cnn"], default=None)
     for name, kind in (("window", int), ("units", int), ("layers", int), ("epochs", int), ("batch-size", int),
-                       ("learning-rate", float), ("dropout", float), ("patience", int), ("horizon", int), ("seed", int)):
+                       ("learning-rate", float), ("dropout", float), ("patience", int), ("horizon", int), ("seed", int),
+                       ("validation-split", float)):
         parser.add_argument(f"--{name}", type=kind, default=None)
     parser.add_argument("--baseline", choices=["none", "seasonal_mean"], default=None,
                         help=t("forecast.levers.baseline_help"))

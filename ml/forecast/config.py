@@ -68,6 +68,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
 # A global model's larger batch (global_batch_size) is only taken while an epoch still has this many steps.
 MIN_STEPS_PER_EPOCH = 100
 
+# The validation split of the weekly default (default_config): the last quarter of the training windows.
+WEEKLY_VALIDATION_SPLIT = 0.25
+
 # A series needs at least this many training windows (after holding out what evaluation holds out).
 MIN_TRAINING_WINDOWS = 10
 
@@ -229,8 +232,11 @@ def default_config(freq: str = "D", **changes: Any) -> ForecastConfig:
     base = ForecastConfig()
     kind = frequency_kind(freq)
     if kind == "W":
-        # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over
-        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none")
+        # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over. Weekly histories
+        # are short (2-3 years): the last 25% of the windows (WEEKLY_VALIDATION_SPLIT), not 15%, are kept for early
+        # stopping and for choosing the blend's shares, so the choice rests on more origins (bench/RESULTS.md, issue 18)
+        base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none",
+                                   validation_split=WEEKLY_VALIDATION_SPLIT)
     elif kind == "M":
         base = dataclasses.replace(base, window=12, horizon=6, day_of_week=False, month=True, batch_size=16)
     config = dataclasses.replace(base, **changes)
