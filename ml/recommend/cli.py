@@ -145,8 +145,9 @@ def _recommend(frame, args: argparse.Namespace) -> int:
 
 
 def _product(frame, args: argparse.Namespace) -> int:
+    from ml.pushdown.explore import query_distinct
     from ml.recommend.basket import co_purchase_pairs
-    from ml.recommend.service import bought_with, fit_recommender, in_place, similar_products
+    from ml.recommend.service import bought_with, fit_recommender, in_place, product_pairs, similar_products
     from ml.schema import Col, DataError
 
     product = str(args.product)
@@ -158,19 +159,22 @@ def _product(frame, args: argparse.Namespace) -> int:
     if has_customers:
         fitted = fit_recommender(frame, args.algo or "item-knn", args.weighting, args.half_life, args.seed)
         similar = similar_products(fitted, product, args.k)
-        pairs = fitted.pairs
-    elif in_place(frame):
-        raise DataError("recommend.error.needs_customers")
+        pairs = product_pairs(frame, product, fitted)  # in place: this product's pairs alone
+    elif in_place(frame):  # no customers: every order is a buyer
+        similar = None
+        pairs = product_pairs(frame, product)
+        if product not in query_distinct(frame, Col.PRODUCT_ID):
+            raise DataError("recommend.error.unknown_product", product=product)
     else:  # no customers: products bought in the same orders still say something
         similar = None
         pairs = co_purchase_pairs(frame)
         if product not in set(frame[Col.PRODUCT_ID].astype(str)):
             raise DataError("recommend.error.unknown_product", product=product)
-    together = None if in_place(frame) else bought_with(pairs, fitted.interactions if fitted else None, product, args.k)
+    together = bought_with(pairs, fitted.interactions if fitted else None, product, args.k)
     if args.json:
         payload = {"product": product,
                    "similar": None if similar is None else [{"product_id": r["product_id"], "product_name": r["product_name"], "score": round(float(r["score"]), 6), "source": r["source"]} for _, r in similar.iterrows()],
-                   "bought_together": None if together is None else [{"product_id": r["product_b"], "n_customers": int(r["n_customers"]), "confidence": round(float(r["confidence"]), 6), "lift": round(float(r["lift"]), 6)} for _, r in together.iterrows()]}
+                   "bought_together": [{"product_id": r["product_b"], "n_customers": int(r["n_customers"]), "confidence": round(float(r["confidence"]), 6), "lift": round(float(r["lift"]), 6)} for _, r in together.iterrows()]}
         print(json.dumps(payload, ensure_ascii=False))
         return 0
     if similar is not None:
@@ -178,9 +182,6 @@ def _product(frame, args: argparse.Namespace) -> int:
         for _, r in similar.iterrows():
             print(f"  {r['product_id']:<12} {r['product_name'][:40]:<40} {format_number(r['score'], 3):>8}")
     print(t("recommend.cli.together_header", product=product))
-    if together is None:  # counted line by line: not on a dataset queried in place
-        print("  " + t("pushdown_recommend.page.together"))
-        return 0
     if together.empty:
         print("  " + t("recommend.cli.nothing_together"))
     for _, r in together.iterrows():

@@ -141,3 +141,19 @@ def test_price_of_a_saved_dataset_gives_the_pandas_paths_products(tmp_path, monk
     expected = product_records(price_products(frame, ElasticityConfig(freq="W"), OptimiserConfig(objective="revenue")))
     assert got == json.loads(json.dumps(expected, default=str))
     assert sum(r["elasticity"] is not None for r in got) > 0  # estimated, not a table of "not estimable"
+
+
+def test_recommend_product_of_a_saved_dataset_counts_its_pairs_in_place(saved, capsys):
+    from ml.recommend.basket import co_purchase_pairs
+    from ml.recommend.service import bought_with, fit_recommender, similar_products
+
+    frame = make_lines(7)
+    product = str(co_purchase_pairs(frame)["product_a"].iloc[0])  # the pair bought by the most customers
+    assert main(["recommend", "--dataset", saved, "--owner", "tester", "--product", product, "--json"]) == EXIT_OK
+    got = json.loads(capsys.readouterr().out)
+    fitted = fit_recommender(frame, "item-knn")
+    assert [r["product_id"] for r in got["similar"]] == list(similar_products(fitted, product, 10)["product_id"])
+    together = bought_with(co_purchase_pairs(frame), fitted.interactions, product, 10)
+    assert [r["product_id"] for r in got["bought_together"]] == list(together["product_b"])
+    assert [r["n_customers"] for r in got["bought_together"]] == list(together["n_customers"])
+    assert len(got["bought_together"]) > 0 and len(got["similar"]) > 0
