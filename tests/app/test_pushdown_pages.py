@@ -133,6 +133,14 @@ def evaluation_table(at) -> pd.DataFrame:
     return table.drop(columns=[t("recommend.table.seconds")]).reset_index(drop=True)
 
 
+def show_on_both(pages, view: str, widget: str, key: str, value) -> None:
+    """Both pages on ``view`` with the ``widget`` (radio, text_input, selectbox) of ``key`` set to ``value``."""
+    for page in pages:
+        page.radio(key=state.RECOMMEND_VIEW).set_value(view).run()
+        getattr(page, widget)(key=key).set_value(value).run()
+        assert not page.exception, page.exception
+
+
 def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_same_evaluation(large):
     memory, stored = large
     algorithms = ("popularity", "item-knn", "als")
@@ -150,10 +158,7 @@ def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_sam
     # a customer's list comes from the in-place fit: the same list as in pandas, never a product they bought, and
     # their history is one query for their lines: the same table as the frame's
     customer = memory.frame[Col.CUSTOMER_ID].dropna().value_counts().index[0]
-    for page in pages:
-        page.radio(key=state.RECOMMEND_VIEW).set_value("customer").run()
-        page.text_input(key=state.RECOMMEND_CUSTOMER_SEARCH).set_value(customer).run()
-        assert not page.exception, page.exception
+    show_on_both(pages, "customer", "text_input", state.RECOMMEND_CUSTOMER_SEARCH, customer)
     lists = [next(df.value for df in page.dataframe if t("recommend.table.reason") in df.value.columns)
              for page in pages]
     ids = [list(x[t("field.product_id")]) for x in lists]
@@ -168,10 +173,7 @@ def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_sam
 
     # a product's neighbours and what it is bought with, counted in place for this product alone
     popular = memory.frame[Col.PRODUCT_ID].astype(str).value_counts().index[0]
-    for page in pages:
-        page.radio(key=state.RECOMMEND_VIEW).set_value("product").run()
-        page.selectbox(key=state.RECOMMEND_PRODUCT).set_value(popular).run()
-        assert not page.exception, page.exception
+    show_on_both(pages, "product", "selectbox", state.RECOMMEND_PRODUCT, popular)
     assert any(t("recommend.table.similarity") in df.value.columns for df in at.dataframe)
     note = t("pushdown_recommend.page.note", rows=format_number(stored.report.rows_kept))
     assert texts(pages[1]).replace(note, "").strip() == texts(pages[0]).strip()
@@ -180,10 +182,7 @@ def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_sam
 
     # factor and RFM segments: the RFM sums are one GROUP BY customer in place, the same segments as in pandas
     for method in ("factors", "rfm"):
-        for page in pages:
-            page.radio(key=state.RECOMMEND_VIEW).set_value("segments").run()
-            page.radio(key=state.RECOMMEND_SEGMENT_METHOD).set_value(method).run()
-            assert not page.exception, page.exception
+        show_on_both(pages, "segments", "radio", state.RECOMMEND_SEGMENT_METHOD, method)
         tables = [next(df.value for df in page.dataframe if t("recommend.table.top_categories") in df.value.columns)
                   for page in pages]
         pd.testing.assert_frame_equal(tables[1], tables[0])
