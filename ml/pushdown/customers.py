@@ -44,9 +44,10 @@ def query_rfm_sums(table: ParquetTable) -> pd.DataFrame:
         {"frequency": "int64", "monetary": float})
 
 
-def _buyer_lines(table: ParquetTable) -> str:
-    """Every line as (buyer, product, quantity, day), as ``ml.recommend.basket.buyer_product_days`` reads them: a
-    buyer is the customer, or ``order:<order id>`` for a guest (an order's returns, ``-R``, are the order)."""
+def _buyer_lines(table: ParquetTable, only: str = "true") -> str:
+    """Every line (``only``: those its raw columns pass) as (buyer, product, quantity, day), as
+    ``ml.recommend.basket.buyer_product_days`` reads them: a buyer is the customer, or ``order:<order id>`` for a
+    guest (an order's returns, ``-R``, are the order)."""
     if Col.PRODUCT_ID not in table or Col.DATE not in table:
         raise DataError("recommend.error.needs_products")
     has_customer, has_order = Col.CUSTOMER_ID in table, Col.ORDER_ID in table
@@ -62,7 +63,7 @@ def _buyer_lines(table: ParquetTable) -> str:
     quantity = f"CAST({Col.QUANTITY} AS DOUBLE)" if Col.QUANTITY in table else "1.0"
     return f"""SELECT * FROM (
         SELECT {buyer} AS buyer, CAST({Col.PRODUCT_ID} AS VARCHAR) AS product, {quantity} AS q,
-               CAST({Col.DATE} AS DATE) AS day FROM lines WHERE {Col.PRODUCT_ID} IS NOT NULL)
+               CAST({Col.DATE} AS DATE) AS day FROM lines WHERE {Col.PRODUCT_ID} IS NOT NULL AND {only})
         WHERE buyer IS NOT NULL AND q IS NOT NULL"""
 
 
@@ -84,6 +85,30 @@ def _buyers(table: ParquetTable) -> tuple[int, dict[str, int]]:
     return kept["buyers"], kept["per_product"]
 
 
+def _sold(table: ParquetTable) -> str:
+    """The lines that sold the product ``$product`` (its buyers are those whose pairs count)."""
+    sale = f" AND {Col.QUANTITY} > 0" if Col.QUANTITY in table else ""
+    return f"CAST({Col.PRODUCT_ID} AS VARCHAR) = $product{sale}"
+
+
+def _of_buyers(table: ParquetTable) -> str:
+    """A filter on raw columns that keeps every line of ``$product``'s buyers, so the buyer of each line is worked
+    out for those alone (a guest's order id cleaned of ``-R`` on 20M lines cost most of the query): their customer
+    ids, and for guests their orders with or without ``-R``."""
+    customer, order = f"CAST({Col.CUSTOMER_ID} AS VARCHAR)", f"CAST({Col.ORDER_ID} AS VARCHAR)"
+    has_customer, has_order = Col.CUSTOMER_ID in table, Col.ORDER_ID in table
+    sold = f"SELECT * FROM lines WHERE {_sold(table)}"
+    if not has_customer:
+        return f"{order} IN (SELECT {order} FROM ({sold}))"
+    registered = f"{customer} IN (SELECT {customer} FROM ({sold}) WHERE {Col.CUSTOMER_ID} IS NOT NULL)"
+    if not has_order:
+        return registered
+    base = f"regexp_replace({order}, '-R$', '')"
+    guests = f"SELECT {base} AS o FROM ({sold}) WHERE {Col.CUSTOMER_ID} IS NULL"
+    return (f"({registered} OR ({Col.CUSTOMER_ID} IS NULL AND {order} IN "
+            f"(SELECT o FROM ({guests}) UNION ALL SELECT o || '-R' FROM ({guests}))))")
+
+
 def query_product_pairs(table: ParquetTable, product_id: str, window_days: int = WINDOW_DAYS,
                         min_customers: int = MIN_CUSTOMERS, max_basket: int | None = MAX_BASKET) -> pd.DataFrame:
     """``co_purchase_pairs`` of the lines whose first product is ``product_id``: the same counts, computed among the
@@ -94,7 +119,6 @@ def query_product_pairs(table: ParquetTable, product_id: str, window_days: int =
 
     if window_days < 0:
         raise DataError("recommend.error.bad_window", window=window_days)
-    lines = _buyer_lines(table)
     n_buyers, per_product = _buyers(table)
     product = str(product_id)
     if product not in per_product:
@@ -103,8 +127,9 @@ def query_product_pairs(table: ParquetTable, product_id: str, window_days: int =
     try:
         con.execute(f"CREATE TEMP VIEW lines AS SELECT * FROM {table.source()}")
         out = con.execute(f"""
-            WITH w AS ({lines}),
-            mine AS (SELECT * FROM w WHERE buyer IN (SELECT buyer FROM w WHERE product = $product AND q > 0)),
+            WITH sellers AS ({_buyer_lines(table, _sold(table))}),
+            w AS ({_buyer_lines(table, _of_buyers(table))}),
+            mine AS (SELECT * FROM w WHERE buyer IN (SELECT buyer FROM sellers)),
             net AS (SELECT buyer, product FROM mine GROUP BY ALL HAVING sum(q) > 0),
             bought AS (SELECT DISTINCT buyer, product, day FROM mine JOIN net USING (buyer, product) WHERE q > 0),
             kept AS (SELECT * FROM bought QUALIFY count(*) OVER (PARTITION BY buyer, day) <= $basket),

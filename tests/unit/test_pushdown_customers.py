@@ -100,3 +100,16 @@ def test_pairs_with_a_narrower_window_or_smaller_baskets_follow_the_pandas_rules
             expected = pairs[pairs["product_a"] == product].reset_index(drop=True)
             got = query_product_pairs(table, product, window_days=window, min_customers=1, max_basket=basket)
             pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("dropped", [Col.CUSTOMER_ID, Col.ORDER_ID])
+def test_pairs_of_data_without_customers_or_without_orders_equal_the_pandas_pairs(tmp_path, dropped):
+    frame = planted_lines(5).drop(columns=[dropped])  # every order a buyer; or customers alone, guests left out
+    path = tmp_path / "data.parquet"
+    write_frame(frame, path)
+    table = ParquetTable(path)
+    pairs = co_purchase_pairs(frame, min_customers=1)
+    assert len(pairs) > 0
+    for product in PLANTED_UNITS:
+        expected = pairs[pairs["product_a"] == product].reset_index(drop=True)
+        pd.testing.assert_frame_equal(query_product_pairs(table, product, min_customers=1), expected, check_exact=True)
