@@ -44,8 +44,8 @@ def query_rfm_sums(table: ParquetTable) -> pd.DataFrame:
         {"frequency": "int64", "monetary": float})
 
 
-def _buyer_lines(table: ParquetTable, only: str = "true") -> str:
-    """Every line (``only``: those its raw columns pass) as (buyer, product, quantity, day), as
+def _buyer_lines(table: ParquetTable, only: str = "true", source: str = "lines") -> str:
+    """Every line of ``source`` (``only``: those its raw columns pass) as (buyer, product, quantity, day), as
     ``ml.recommend.basket.buyer_product_days`` reads them: a buyer is the customer, or ``order:<order id>`` for a
     guest (an order's returns, ``-R``, are the order)."""
     if Col.PRODUCT_ID not in table or Col.DATE not in table:
@@ -63,7 +63,7 @@ def _buyer_lines(table: ParquetTable, only: str = "true") -> str:
     quantity = f"CAST({Col.QUANTITY} AS DOUBLE)" if Col.QUANTITY in table else "1.0"
     return f"""SELECT * FROM (
         SELECT {buyer} AS buyer, CAST({Col.PRODUCT_ID} AS VARCHAR) AS product, {quantity} AS q,
-               CAST({Col.DATE} AS DATE) AS day FROM lines WHERE {Col.PRODUCT_ID} IS NOT NULL AND {only})
+               CAST({Col.DATE} AS DATE) AS day FROM {source} WHERE {Col.PRODUCT_ID} IS NOT NULL AND {only})
         WHERE buyer IS NOT NULL AND q IS NOT NULL"""
 
 
@@ -86,7 +86,7 @@ def _buyers(table: ParquetTable) -> tuple[int, dict[str, int]]:
 
 
 def _sold(table: ParquetTable) -> str:
-    """The lines that sold the product ``$product`` (its buyers are those whose pairs count)."""
+    """The lines that sold the product ``$product`` (its buyers are those whose pairs count): the table ``sold``."""
     sale = f" AND {Col.QUANTITY} > 0" if Col.QUANTITY in table else ""
     return f"CAST({Col.PRODUCT_ID} AS VARCHAR) = $product{sale}"
 
@@ -94,10 +94,10 @@ def _sold(table: ParquetTable) -> str:
 def _of_buyers(table: ParquetTable) -> str:
     """A filter on raw columns that keeps every line of ``$product``'s buyers, so the buyer of each line is worked
     out for those alone (a guest's order id cleaned of ``-R`` on 20M lines cost most of the query): their customer
-    ids, and for guests their orders with or without ``-R``."""
+    ids, and for guests their orders with or without ``-R`` (from the table ``sold``, read from the file once)."""
     customer, order = f"CAST({Col.CUSTOMER_ID} AS VARCHAR)", f"CAST({Col.ORDER_ID} AS VARCHAR)"
     has_customer, has_order = Col.CUSTOMER_ID in table, Col.ORDER_ID in table
-    sold = f"SELECT * FROM lines WHERE {_sold(table)}"
+    sold = "SELECT * FROM sold"
     if not has_customer:
         return f"{order} IN (SELECT {order} FROM ({sold}))"
     registered = f"{customer} IN (SELECT {customer} FROM ({sold}) WHERE {Col.CUSTOMER_ID} IS NOT NULL)"
@@ -126,8 +126,9 @@ def query_product_pairs(table: ParquetTable, product_id: str, window_days: int =
     con = connect()
     try:
         con.execute(f"CREATE TEMP VIEW lines AS SELECT * FROM {table.source()}")
+        con.execute(f"CREATE TEMP TABLE sold AS SELECT * FROM lines WHERE {_sold(table)}", {"product": product})
         out = con.execute(f"""
-            WITH sellers AS ({_buyer_lines(table, _sold(table))}),
+            WITH sellers AS ({_buyer_lines(table, source="sold")}),
             w AS ({_buyer_lines(table, _of_buyers(table))}),
             mine AS (SELECT * FROM w WHERE buyer IN (SELECT buyer FROM sellers)),
             net AS (SELECT buyer, product FROM mine GROUP BY ALL HAVING sum(q) > 0),
