@@ -48,9 +48,15 @@ def order_pairs(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def pairs_of(fingerprint: str, product: str, _source) -> pd.DataFrame:
-    """What ``product`` is bought with: on a large saved dataset, counted for this product alone in place."""
+def _pairs_of(fingerprint: str, product: str, _source) -> pd.DataFrame:
     return product_pairs(_source, product)
+
+
+def pairs_of(fingerprint: str, product: str, source) -> pd.DataFrame:
+    """What ``product`` is bought with: on a large saved dataset, counted for this product alone in place (the
+    first product also counts every product's buyers once: minutes on 20M lines, bench/RESULTS.md)."""
+    with st.spinner(t("pushdown_recommend.page.counting_pairs", product=product)):
+        return _pairs_of(fingerprint, product, source)
 
 
 table = table_of(ds)  # a large saved dataset: fitted on its matrix aggregated in place, never read whole (ml.pushdown)
