@@ -3,7 +3,6 @@ portfolio effect, one product's curves and what-if, the forecast at two prices, 
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from components import state
@@ -45,6 +44,7 @@ from ml.pricing import (
     summarise_portfolio,
 )
 from ml.pricing.panel import check_pricing_columns
+from ml.pushdown.stored import table_of
 from ml.schema import Col, SalesLensError
 from ml.series import apply_filters
 
@@ -54,7 +54,7 @@ ds = page_header_with_dataset("pricing.title", "pricing.intro", "pricing.no_data
 
 filters = state.filters()
 data = analysis_data(ds)  # a large saved dataset is aggregated in place (ml.pushdown), never read whole
-in_place = not isinstance(data, pd.DataFrame)
+in_place = table_of(ds) is not None  # the same test as the Recommendations page's
 frame = data if in_place else apply_filters(data, filters)
 if not filters.is_empty():
     st.caption(t("pricing.filters_applied"))

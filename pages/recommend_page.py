@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import state
 from components.common.access import require_access
+from components.common.datasets import dataset_product_names
 from components.common.messages import show_message
 from components.common.page import page_header_with_dataset
 from components.recommend.inputs import (
@@ -30,8 +31,10 @@ from components.recommend.results import (
 )
 from ml.i18n import format_number, t
 from ml.products import product_names
+from ml.pushdown.explore import query_distinct
 from ml.pushdown.stored import table_of
 from ml.recommend import co_purchase_pairs
+from ml.recommend.service import product_pairs
 from ml.schema import Col, SalesLensError
 
 require_access()  # a first request straight to this file (multipage-v1 fallback) meets the door too
@@ -44,30 +47,45 @@ def order_pairs(fingerprint: str, _frame: pd.DataFrame) -> pd.DataFrame:
     return co_purchase_pairs(_frame)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pairs_of(fingerprint: str, product: str, _source) -> pd.DataFrame:
+    return product_pairs(_source, product)
+
+
+def pairs_of(fingerprint: str, product: str, source) -> pd.DataFrame:
+    """What ``product`` is bought with: on a large saved dataset, counted for this product alone in place (the
+    first product also counts every product's buyers once: minutes on 20M lines, bench/RESULTS.md)."""
+    with st.spinner(t("pushdown_recommend.page.counting_pairs", product=product)):
+        return _pairs_of(fingerprint, product, source)
+
+
 table = table_of(ds)  # a large saved dataset: fitted on its matrix aggregated in place, never read whole (ml.pushdown)
 if table is not None:
-    if Col.CUSTOMER_ID not in table:
-        st.warning(t("pushdown_recommend.page.needs_customers", rows=format_number(ds.report.rows_kept)))
-        st.stop()
     st.info(t("pushdown_recommend.page.note", rows=format_number(ds.report.rows_kept)), icon=":material/info:")
 frame = ds.frame if table is None else table
-has_customers = table is not None or (ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any())
+if table is not None:
+    has_customers = Col.CUSTOMER_ID in table
+else:
+    has_customers = ds.has(Col.CUSTOMER_ID) and frame[Col.CUSTOMER_ID].notna().any()
 if not has_customers:
     # without customers there is nothing to personalise, but orders still say which products go together
     st.warning(t("recommend.page.needs_customers"))
     if not ds.has(Col.ORDER_ID) or not ds.has(Col.PRODUCT_ID):
         st.stop()
-    try:
-        pairs = order_pairs(ds.fingerprint, frame)
-    except SalesLensError as err:
-        show_message(err.message)
-        st.stop()
     st.subheader(t("recommend.view.product"))
-    products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
-    known = product_names(frame)
+    if table is None:
+        products = frame[Col.PRODUCT_ID].astype(str).drop_duplicates().sort_values().to_numpy()
+        known = product_names(frame)
+    else:
+        products, known = list(query_distinct(table, Col.PRODUCT_ID)), dataset_product_names(ds)
     names = [known.get(p, p) for p in products]
     product = input_product(products, names)
     if product:
+        try:
+            pairs = order_pairs(ds.fingerprint, frame) if table is None else pairs_of(ds.fingerprint, product, table)
+        except SalesLensError as err:
+            show_message(err.message)
+            st.stop()
         show_product(None, pairs, product, 10)
     st.stop()
 
@@ -115,7 +133,8 @@ elif view == "product":
     it = run.fitted.interactions
     product = input_product(it.product_ids.astype(str), it.product_names.astype(str))
     if product:
-        show_product(run, run.fitted.pairs if table is None else None, product, run.settings.k)
+        pairs = run.fitted.pairs if table is None else pairs_of(ds.fingerprint, product, table)
+        show_product(run, pairs, product, run.settings.k)
 elif view == "segments":
     method, count = input_segments()
     show_segments(run, frame, method, count)

@@ -16,7 +16,6 @@ from ml.recommend.service import (
     RecommendRun,
     bought_with,
     fit_recommender,
-    in_place,
     purchase_history,
     recommend_customer,
     recommend_everyone,
@@ -71,9 +70,7 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
         if not recs.empty:
             st.plotly_chart(plot_scores(recs), width="stretch", key=state.RECOMMEND_SCORES_CHART)
     with right:
-        if row is not None and in_place(frame):  # a large saved dataset: its lines stay on disk (ml.pushdown)
-            st.info(t("pushdown_recommend.page.history"))
-        elif row is not None:
+        if row is not None:  # a large saved dataset's: one query for this customer's lines (ml.pushdown)
             st.markdown(f"**{t('recommend.customer.history', customer=customer)}**")
             history = purchase_history(frame, customer)
             st.caption(t("recommend.customer.history_caption", lines=format_number(len(history)), products=format_number(len(fitted.interactions.seen(row)))))
@@ -82,8 +79,9 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch", placeholder=MISSING_CELL)
 
 
-def show_product(run: RecommendRun | None, pairs: pd.DataFrame | None, product: str, k: int) -> None:
-    """Similar products beside products bought together (``pairs`` None: a large saved dataset, not counted)."""
+def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k: int) -> None:
+    """Similar products beside products bought together (``pairs``: every pair, or on a large saved dataset those
+    of this product, counted in place)."""
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('recommend.product.similar', product=product)}**")
@@ -99,9 +97,6 @@ def show_product(run: RecommendRun | None, pairs: pd.DataFrame | None, product: 
             }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
     with right:
         st.markdown(f"**{t('recommend.product.together', product=product)}**")
-        if pairs is None:
-            st.info(t("pushdown_recommend.page.together"))
-            return
         together = bought_with(pairs, run.fitted.interactions if run else None, product, k)
         if together.empty:
             st.info(t("recommend.product.nothing_together"))
@@ -122,13 +117,8 @@ def _segments(fingerprint: str, weighting: str, half_life: float | None, method:
 
 
 def show_segments(run: RecommendRun, frame: pd.DataFrame, method: str, count: int) -> None:
-    """Segments of the customers; on a large saved dataset only the factor segments (of its matrix alone)."""
+    """Segments of the customers (a large saved dataset's RFM sums: one query per customer group, ml.pushdown)."""
     s = run.settings
-    if in_place(frame):
-        if method != "factors":
-            st.info(t("pushdown_recommend.page.rfm"))
-            return
-        frame = None
     try:
         segmentation = _segments(run.dataset_fingerprint, s.weighting, s.half_life_days, method, count, run, frame)
     except SalesLensError as err:

@@ -36,7 +36,10 @@ def _endings(text: str) -> tuple[float, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ml.pushdown.cli import add_saved_dataset_arguments
+
     add_data_arguments(parser)
+    add_saved_dataset_arguments(parser)  # --dataset ID: a saved one, a large one priced on its panel in place
     parser.add_argument("--objective", choices=list(OBJECTIVES), default="profit", help=t("pricing.arg.objective"))
     parser.add_argument("--max-change", type=float, default=0.15, help=t("pricing.arg.max_change"))
     parser.add_argument("--margin", type=float, default=None, help=t("pricing.arg.margin"))
@@ -95,11 +98,14 @@ def run(args: argparse.Namespace) -> int:
                            ceiling=args.ceiling, min_margin=args.min_margin, margin=args.margin,
                            endings=args.endings, include_low_confidence=args.include_low_confidence).validate()
     ecfg = ElasticityConfig(freq=args.freq, cov_type=args.cov_type).validate()
+    from ml.pushdown.stored import source_of
+
     ds = load_from_args(args)
-    check_pricing_columns(ds.frame)
+    data = source_of(ds)  # a large saved dataset: its weekly panel aggregated in place (ml.pushdown.prices)
+    check_pricing_columns(data)
     if ocfg.objective == "profit" and ocfg.margin is None and not ds.has(Col.UNIT_COST):
         raise DataError("pricing.error.needs_margin")
-    result = price_products(ds.frame, ecfg, ocfg)
+    result = price_products(data, ecfg, ocfg)
     if args.second_opinion:
         from ml.pricing.elasticity import estimate_elasticities
 

@@ -124,13 +124,22 @@ def co_purchase_pairs(frame: pd.DataFrame, window_days: int = 14, min_customers:
     buyers_per_product = np.bincount(sp.coo_matrix((np.ones(len(buyer)), (buyer, product))).tocsr().tocoo().col, minlength=n_products)
     keep = counts.data >= max(1, min_customers)
     a, b, n = counts.row[keep], counts.col[keep], counts.data[keep].astype(np.int64)
+    ids = products.to_numpy()
+    return make_pairs(ids[a], ids[b], n, n_buyers, buyers_per_product[a], buyers_per_product[b])
+
+
+def make_pairs(product_a: np.ndarray, product_b: np.ndarray, n: np.ndarray, n_buyers: int, buyers_a: np.ndarray,
+               buyers_b: np.ndarray) -> pd.DataFrame:
+    """The pairs table from each pair's buyer count and each side's buyers (shared with the in-place count of one
+    product's pairs, ``ml.pushdown.customers``): support, confidence and lift, best first."""
+    n = np.asarray(n, dtype=np.int64)
     support = n / n_buyers
-    confidence = n / buyers_per_product[a]
-    lift = confidence / (buyers_per_product[b] / n_buyers)
+    confidence = n / np.asarray(buyers_a)
+    lift = confidence / (np.asarray(buyers_b) / n_buyers)
     out = pd.DataFrame(
         {
-            "product_a": pd.array(products.to_numpy()[a], dtype="string"),
-            "product_b": pd.array(products.to_numpy()[b], dtype="string"),
+            "product_a": pd.array(np.asarray(product_a, dtype=object), dtype="string"),
+            "product_b": pd.array(np.asarray(product_b, dtype=object), dtype="string"),
             "n_customers": n,
             "support": support,
             "confidence": confidence,

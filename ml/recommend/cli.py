@@ -3,6 +3,7 @@
     python -m ml recommend sales.csv --evaluate --k 10 --test-days 30 [--json]
     python -m ml recommend sales.csv --algo als --customer C00042 [--json]
     python -m ml recommend sales.csv --product P001
+    python -m ml recommend --dataset ID --owner ME --customer C00042   (a saved dataset; a large one in place)
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ SHOWN_CUSTOMERS = 20
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ml.cli import add_backend_argument, add_data_arguments, add_engine_arguments
+    from ml.pushdown.cli import add_saved_dataset_arguments
 
     add_data_arguments(parser)
+    add_saved_dataset_arguments(parser)  # --dataset ID: a large one is fitted on its matrix built in place
     add_backend_argument(parser)  # the GRU next-purchase model is a Keras network
     add_engine_arguments(parser)  # --evaluate fits the algorithms on it
     parser.add_argument("--algo", choices=ALGORITHMS, default=None, help=t("recommend.arg.algo"))
@@ -43,22 +46,27 @@ def _name(algorithm: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ml.cli import load_from_args
     from ml.keras_runtime import select_backend
+    from ml.pushdown.stored import source_of
 
     # only the GRU trains a network; the answer names its backend ("backend" in --json)
     args.network_backend = select_backend(args.backend) if args.algo == "gru" else None
     ds = load_from_args(args)
+    data = source_of(ds)  # a large saved dataset's Parquet (ml.recommend.service.in_place), else its frame
     if args.evaluate:
-        return _evaluate(ds.frame, args)
+        return _evaluate(data, args)
     if args.product is not None:
-        return _product(ds.frame, args)
-    return _recommend(ds.frame, args)
+        return _product(data, args)
+    return _recommend(data, args)
 
 
 def _evaluate(frame, args: argparse.Namespace) -> int:
     from ml.cli import engine_from_args
     from ml.recommend.evaluation import METRICS, evaluate_algorithms
+    from ml.recommend.service import in_place
 
     engine = engine_from_args(args)
+    if in_place(frame):  # both sides of the time split aggregated in place, as on the page
+        from ml.pushdown.interactions import query_evaluation as evaluate_algorithms
     algorithms = [a for a in ALGORITHMS if a != "gru"] if args.algo is None else list(dict.fromkeys([BASELINE, args.algo]))
     result = evaluate_algorithms(frame, algorithms, k=args.k, test_days=args.test_days, weighting=args.weighting,
                                  half_life_days=args.half_life, seed=args.seed, repeat=args.repeat, engine=engine)
@@ -137,16 +145,26 @@ def _recommend(frame, args: argparse.Namespace) -> int:
 
 
 def _product(frame, args: argparse.Namespace) -> int:
+    from ml.pushdown.explore import query_distinct
     from ml.recommend.basket import co_purchase_pairs
-    from ml.recommend.service import bought_with, fit_recommender, similar_products
+    from ml.recommend.service import bought_with, fit_recommender, in_place, product_pairs, similar_products
     from ml.schema import Col, DataError
 
     product = str(args.product)
     fitted = None
-    if Col.CUSTOMER_ID in frame.columns and frame[Col.CUSTOMER_ID].notna().any():
+    if in_place(frame):  # a large saved dataset: customers are a column of it (the page's test)
+        has_customers = Col.CUSTOMER_ID in frame
+    else:
+        has_customers = Col.CUSTOMER_ID in frame.columns and frame[Col.CUSTOMER_ID].notna().any()
+    if has_customers:
         fitted = fit_recommender(frame, args.algo or "item-knn", args.weighting, args.half_life, args.seed)
         similar = similar_products(fitted, product, args.k)
-        pairs = fitted.pairs
+        pairs = product_pairs(frame, product, fitted)  # in place: this product's pairs alone
+    elif in_place(frame):  # no customers: every order is a buyer
+        similar = None
+        pairs = product_pairs(frame, product)
+        if product not in query_distinct(frame, Col.PRODUCT_ID):
+            raise DataError("recommend.error.unknown_product", product=product)
     else:  # no customers: products bought in the same orders still say something
         similar = None
         pairs = co_purchase_pairs(frame)

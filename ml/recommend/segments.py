@@ -25,7 +25,8 @@ class Segmentation:
 
 def segment_customers(interactions: Interactions, frame: pd.DataFrame | None = None, n_segments: int = 4,
                       method: str = "factors", seed: int = 0) -> Segmentation:
-    """Cluster customers; ``frame`` (canonical transactions) is needed for RFM."""
+    """Cluster customers; ``frame`` (canonical transactions, or a large saved dataset's ``ParquetTable``) is needed
+    for RFM."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import StandardScaler, normalize
@@ -49,14 +50,27 @@ def segment_customers(interactions: Interactions, frame: pd.DataFrame | None = N
     return Segmentation(labels, _summary(interactions, labels, rfm), method)
 
 
-def _rfm(interactions: Interactions, frame: pd.DataFrame) -> pd.DataFrame:
-    """Recency (days since last purchase), frequency (orders), monetary (revenue or units) per customer row."""
+def rfm_sums(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per customer id (as text) among sale lines: the last purchase's date, the orders (distinct ids; dates without
+    an order column) and the money (revenue, else units, else lines). A large saved dataset's come from one GROUP BY
+    in place (``ml.pushdown.customers.query_rfm_sums``)."""
     sales = frame[(frame[Col.QUANTITY] > 0) if Col.QUANTITY in frame.columns else slice(None)]
     sales = sales.dropna(subset=[Col.CUSTOMER_ID])
     value = sales[Col.REVENUE] if Col.REVENUE in sales.columns else sales.get(Col.QUANTITY, pd.Series(1.0, index=sales.index))
     orders = sales[Col.ORDER_ID] if Col.ORDER_ID in sales.columns else sales[Col.DATE]
     grouped = pd.DataFrame({"c": sales[Col.CUSTOMER_ID].astype("string"), "d": sales[Col.DATE], "o": orders, "v": value.astype(float)}).groupby("c")
-    out = pd.DataFrame({"recency": (interactions.end - grouped["d"].max()).dt.days, "frequency": grouped["o"].nunique(), "monetary": grouped["v"].sum()})
+    return pd.DataFrame({"last": grouped["d"].max(), "frequency": grouped["o"].nunique(), "monetary": grouped["v"].sum()})
+
+
+def _rfm(interactions: Interactions, frame) -> pd.DataFrame:
+    """Recency (days since last purchase), frequency (orders), monetary (revenue or units) per customer row."""
+    if isinstance(frame, pd.DataFrame):
+        sums = rfm_sums(frame)
+    else:  # a large saved dataset's ``ParquetTable`` (ml.pushdown)
+        from ml.pushdown.customers import query_rfm_sums
+
+        sums = query_rfm_sums(frame)
+    out = pd.DataFrame({"recency": (interactions.end - sums["last"]).dt.days, "frequency": sums["frequency"], "monetary": sums["monetary"]})
     out = out.reindex(pd.Index(interactions.customer_ids, dtype="string")).fillna(0.0)
     out["monetary"] = out["monetary"].clip(lower=0)
     return out

@@ -136,13 +136,33 @@ def bought_with(pairs: pd.DataFrame, interactions: Interactions | None, product_
 
 
 def purchase_history(frame: pd.DataFrame, customer_id: str) -> pd.DataFrame:
-    """A customer's lines, newest first (returns included, as they happened)."""
+    """A customer's lines, newest first, lines of the same moment in file order (returns included, as they
+    happened). ``frame`` may be a large saved dataset's ``ParquetTable``: one query for this customer's lines."""
+    if in_place(frame):
+        from ml.pushdown.customers import query_history
+
+        return query_history(frame, customer_id)
     if Col.CUSTOMER_ID not in frame.columns:
         raise DataError("recommend.error.needs_customers")
     rows = frame[frame[Col.CUSTOMER_ID].astype("string") == str(customer_id)]
-    name = Col.PRODUCT_NAME if Col.PRODUCT_NAME in frame.columns else Col.DESCRIPTION
-    columns = [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, name, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in frame.columns]
-    return rows[columns].sort_values(Col.DATE, ascending=False).reset_index(drop=True)
+    columns = history_columns(frame.columns)
+    return rows[columns].sort_values(Col.DATE, ascending=False, kind="stable").reset_index(drop=True)
+
+
+def history_columns(columns) -> list[str]:
+    """The columns a purchase history shows, of those the data has."""
+    name = Col.PRODUCT_NAME if Col.PRODUCT_NAME in columns else Col.DESCRIPTION
+    return [c for c in (Col.DATE, Col.ORDER_ID, Col.PRODUCT_ID, name, Col.CATEGORY, Col.QUANTITY, Col.REVENUE) if c in columns]
+
+
+def product_pairs(source, product_id: str, fitted: FittedModel | None = None) -> pd.DataFrame:
+    """The co-purchase pairs to look ``product_id`` up in: the fit's (every pair of a frame), or on a large saved
+    dataset those of this product alone, counted in place (``ml.pushdown.customers``)."""
+    if in_place(source):
+        from ml.pushdown.customers import query_product_pairs
+
+        return query_product_pairs(source, product_id)
+    return fitted.pairs if fitted is not None else co_purchase_pairs(source)
 
 
 @dataclass

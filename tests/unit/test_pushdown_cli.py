@@ -1,18 +1,21 @@
-"""``python -m ml profile|forecast --dataset ID``: a saved dataset above the pushdown threshold is profiled and its
-series built from its Parquet, never its frame; bad input is one line and exit 2."""
+"""``python -m ml profile|forecast|recommend|price --dataset ID``: a saved dataset above the pushdown threshold is
+profiled, its series built, its recommenders fitted and its products priced from its Parquet, never its frame, with
+the answers of the same lines in pandas; bad input is one line and exit 2."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from ml.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from ml.dataset import Dataset, ValidationReport
 from ml.outofcore.stored import StoredDataset
 from ml.pushdown import ENV_ROWS
-from ml.schema import ColumnMapping
+from ml.schema import Col, ColumnMapping
 from ml.workspace import get_workspace, reset_workspaces
 from tests.unit.test_pushdown import PLANTED_UNITS, make_lines
 
@@ -70,3 +73,87 @@ def test_a_saved_dataset_with_files_or_without_owner_is_one_line(saved, capsys, 
     assert main(["profile", "x.csv", "--dataset", saved, "--owner", "tester"]) == EXIT_BAD_INPUT
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["profile", "--dataset", "0" * 32, "--owner", "tester"]) == EXIT_BAD_INPUT
+
+
+def test_recommend_of_a_saved_dataset_fits_in_place_the_lists_of_the_same_lines_in_pandas(saved, capsys):
+    from ml.recommend.service import fit_recommender, recommend_customer
+
+    frame = make_lines(7)
+    customer = frame[Col.CUSTOMER_ID].dropna().astype(str).value_counts().index[0]
+    args = ["recommend", "--dataset", saved, "--owner", "tester", "--algo", "item-knn", "--customer", customer]
+    assert main([*args, "--json"]) == EXIT_OK
+    got = json.loads(capsys.readouterr().out)
+    expected = recommend_customer(fit_recommender(frame, "item-knn"), customer, 10)
+    assert [r["product_id"] for r in got["recommendations"]] == list(expected["product_id"])
+    assert got["source"] == "model" and len(got["recommendations"]) > 0
+    net = frame[frame[Col.CUSTOMER_ID] == customer].groupby(Col.PRODUCT_ID, observed=True)[Col.QUANTITY].sum()
+    assert not {r["product_id"] for r in got["recommendations"]} & set(net.index[net > 0].astype(str))
+
+
+def test_recommend_evaluate_of_a_saved_dataset_gives_the_pandas_paths_metrics(saved, capsys):
+    from ml.recommend.evaluation import evaluate_algorithms
+
+    assert main(["recommend", "--dataset", saved, "--owner", "tester", "--evaluate", "--algo", "item-knn",
+                 "--json"]) == EXIT_OK
+    got = json.loads(capsys.readouterr().out)
+    expected = evaluate_algorithms(make_lines(7), ["popularity", "item-knn"], k=10, test_days=30)
+    assert got["metrics"] == expected.metrics_json() and got["best"] == expected.best
+    assert got["customers"] == expected.n_customers > 0
+
+
+def test_recommend_and_price_of_a_saved_dataset_say_bad_input_in_one_line(saved, capsys):
+    assert main(["recommend", "x.csv", "--dataset", saved, "--owner", "tester"]) == EXIT_BAD_INPUT
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["recommend", "--dataset", "0" * 32, "--owner", "tester"]) == EXIT_BAD_INPUT
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["price", "--dataset", "0" * 32, "--owner", "tester"]) == EXIT_BAD_INPUT
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def priced_lines() -> pd.DataFrame:
+    """The planted lines with a third of them 20% cheaper (prices move, so elasticities can be fitted)."""
+    frame = make_lines(7)
+    cut = np.random.default_rng(7).random(len(frame)) < 0.3
+    frame.loc[cut, Col.UNIT_PRICE] = frame.loc[cut, Col.UNIT_PRICE] * 0.8
+    frame[Col.REVENUE] = frame[Col.QUANTITY] * frame[Col.UNIT_PRICE]
+    return frame
+
+
+def test_price_of_a_saved_dataset_gives_the_pandas_paths_products(tmp_path, monkeypatch, capsys):
+    from ml.pricing import ElasticityConfig, OptimiserConfig, price_products
+    from ml.pricing.cli import product_records
+
+    monkeypatch.setenv("SALESLENS_WORKSPACE", str(tmp_path / "workspace"))
+    monkeypatch.delenv("SALESLENS_DATABASE_URL", raising=False)
+    reset_workspaces()
+    frame = priced_lines()
+    ds = Dataset("priced.csv", frame, ColumnMapping(), ValidationReport(rows_read=len(frame), rows_kept=len(frame)),
+                 list(frame.columns), hashlib.blake2b(b"priced-cli", digest_size=16).hexdigest())
+    entry = get_workspace().save_dataset("tester", ds)
+    monkeypatch.setenv(ENV_ROWS, "10")
+    monkeypatch.setattr(StoredDataset, "frame", property(lambda self: pytest.fail("the full frame was read")))
+    try:
+        assert main(["price", "--dataset", entry.id, "--owner", "tester", "--objective", "revenue",
+                     "--json"]) == EXIT_OK
+    finally:
+        reset_workspaces()
+    got = json.loads(capsys.readouterr().out)["products"]
+    expected = product_records(price_products(frame, ElasticityConfig(freq="W"), OptimiserConfig(objective="revenue")))
+    assert got == json.loads(json.dumps(expected, default=str))
+    assert sum(r["elasticity"] is not None for r in got) > 0  # estimated, not a table of "not estimable"
+
+
+def test_recommend_product_of_a_saved_dataset_counts_its_pairs_in_place(saved, capsys):
+    from ml.recommend.basket import co_purchase_pairs
+    from ml.recommend.service import bought_with, fit_recommender, similar_products
+
+    frame = make_lines(7)
+    product = str(co_purchase_pairs(frame)["product_a"].iloc[0])  # the pair bought by the most customers
+    assert main(["recommend", "--dataset", saved, "--owner", "tester", "--product", product, "--json"]) == EXIT_OK
+    got = json.loads(capsys.readouterr().out)
+    fitted = fit_recommender(frame, "item-knn")
+    assert [r["product_id"] for r in got["similar"]] == list(similar_products(fitted, product, 10)["product_id"])
+    together = bought_with(co_purchase_pairs(frame), fitted.interactions, product, 10)
+    assert [r["product_id"] for r in got["bought_together"]] == list(together["product_b"])
+    assert [r["n_customers"] for r in got["bought_together"]] == list(together["n_customers"])
+    assert len(got["bought_together"]) > 0 and len(got["similar"]) > 0
