@@ -52,6 +52,7 @@ from ml.outofcore.sqlread import (
     sql_readable,
     sql_text,
 )
+from ml.outofcore.sqltotals import day_order, sorted_sums
 from ml.outofcore.stored import ROW_GROUP, StoredDataset, StoredTotals
 from ml.products import (
     MIN_BEHAVIOUR_LINES,
@@ -376,7 +377,7 @@ class SqlCleaner:
     def write(self, output: Path | None, rows: int) -> StoredTotals:
         """The kept rows in date order (stable) to Parquet by DuckDB (its writer is parallel; the Arrow schema
         written beside them gives the frame's types back: products as categories); the totals summed in that
-        order as ``Dataset.control_totals`` sums the frame's columns (only the two numbers are sorted for them)."""
+        order as ``Dataset.control_totals`` sums the frame's columns (``ml.outofcore.sqltotals``)."""
         order = f"ORDER BY {sql_name(Col.DATE)}, rowid"
         if output is not None:
             fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
@@ -391,23 +392,11 @@ class SqlCleaner:
                              f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
                              f"KV_METADATA {{'ARROW:schema': {sql_text(meta)}}})")
         measures = [c for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)]
-        first, last = self.con.execute(f"SELECT min({sql_name(Col.DATE)}), max({sql_name(Col.DATE)}) FROM t "
-                                       "WHERE gone IS NULL").fetchall()[0]
-        totals = {}
-        if measures:
-            sums = {c: np.empty(rows, dtype=np.float64) for c in measures}
-            done = 0
-            reader = self.con.sql(f"SELECT {', '.join(sql_name(c) for c in measures)} FROM t WHERE gone IS NULL {order}"
-                                  ).to_arrow_reader(ROW_GROUP)
-            for batch in reader:
-                n = batch.num_rows
-                for c, col in zip(measures, batch.columns, strict=True):
-                    sums[c][done:done + n] = col.to_numpy(zero_copy_only=False)
-                done += n
-            totals = {c: float(pd.Series(v[:done], copy=False).sum()) for c, v in sums.items()}
+        by_day, first, last = day_order(self.con, sql_name(Col.DATE), rows)
+        totals = sorted_sums(self.con, [sql_name(c) for c in measures], measures, rows, by_day)
         return StoredTotals(rows=rows, total_quantity=totals.get(Col.QUANTITY), total_revenue=totals.get(Col.REVENUE),
-                            date_min=pd.Timestamp(first) if first is not None else pd.NaT,
-                            date_max=pd.Timestamp(last) if last is not None else pd.NaT)
+                            date_min=pd.Timestamp(np.datetime64(first, "D")) if first is not None else pd.NaT,
+                            date_max=pd.Timestamp(np.datetime64(last, "D")) if last is not None else pd.NaT)
 
 
 # ------------------------------------------------------------------------------------------------ entry
