@@ -14,8 +14,8 @@ in the work folder (``ml.outofcore.source.to_utf8``); a description column is re
 (``ml.outofcore.cleaner``), not done in SQL because no test shows it exact yet: title or footer lines, other day
 formats (day-first, month names: ``ml.parsing`` tries a dozen and normalises them), other number shapes (currency
 signs, spaces or apostrophes grouping thousands, accounting negatives), a product-name column (it may stand in for
-the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus two float
-columns of the kept rows for the control totals.
+the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus, for the
+control totals, the kept rows' day order and one float column (``ml.outofcore.sqltotals``, at most 14 bytes a row).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ THREADS = 2
 
 def _memory_mb(limits: IngestLimits) -> int:
     """DuckDB's memory_limit: MEMORY_LIMIT_MB, or a third of a smaller parse budget (the rest is Python, the
-    control totals' two float columns and DuckDB's own overhead beyond its limit)."""
+    control totals' day order and float column and DuckDB's own overhead beyond its limit)."""
     from ml.isolated import memory_budget
 
     return max(64, min(MEMORY_LIMIT_MB, memory_budget(limits) // 3 // 2**20))
