@@ -2,10 +2,10 @@
 frame holds them (by day, stable: line order within a day), as ``Dataset.control_totals`` sums the frame's columns.
 
 The rows are read from the table ``t`` in line order (a scan of a connection that keeps insertion order; ``rowid``
-is the line number) and put in day order here with numpy's stable sort of the day numbers (a radix sort when the
-days span less than 2**15), instead of DuckDB sorting every kept row with its two measures: the same values in the
-same order, so the same float sums, for about a fifth of the CPU the sorted read took (bench/RESULTS.md, issue 17,
-"The 20M-line profile's regression")."""
+is the line number) and put in day order here by a counting sort of the day numbers (``day_order``), instead of
+DuckDB sorting every kept row with its two measures: the same values in the same order, so the same float sums,
+for a third of the CPU the sorted read took and 12 bytes a row at most (bench/RESULTS.md, issue 17, "The 20M-line
+profile's regression")."""
 
 from __future__ import annotations
 
@@ -37,23 +37,32 @@ def _column(con, expr: str, rows: int, dtype, cast=None, at: np.ndarray | None =
     return out
 
 
-def day_order(con, day: str, rows: int) -> tuple[np.ndarray | None, int | None, int | None]:
+def day_order(con, day: str, rows: int, step: int = 1 << 22) -> tuple[np.ndarray | None, int | None, int | None]:
     """(each kept row's place in stable day order, None when they already are in it; first and last day as days
-    since 1970-01-01, None without rows). Places are int32 (4 bytes a row beside the 8 of one measure)."""
+    since 1970-01-01, None without rows). A counting sort by day, ``step`` rows at a time (each block's rows of one
+    day ranked in line order by numpy's stable sort): the days and the places, 8 bytes a row, plus one block."""
     if rows == 0:
         return None, None, None
     days = _column(con, day, rows, np.int32, pa.int32())
     first, last = int(days.min()), int(days.max())
-    if bool((days[1:] >= days[:-1]).all()):
+    edges = [(i, min(i + step, rows - 1)) for i in range(0, rows - 1, step)]
+    if all(bool((days[i + 1:j + 1] >= days[i:j]).all()) for i, j in edges):
         return None, first, last
-    keys = (days - first).astype(np.int16) if last - first < 2**15 else days  # int16: numpy sorts by radix
-    del days
-    order = np.argsort(keys, kind="stable")
-    del keys
+    span = last - first + 1
+    key_type = np.int16 if span <= 2**15 else np.int32  # int16: numpy's stable sort is a radix sort
+    counts = np.zeros(span, dtype=np.int64)
+    for i in range(0, rows, step):
+        counts += np.bincount(days[i:i + step] - first, minlength=span)
+    before = np.cumsum(counts) - counts  # rows of earlier days
     place = np.empty(rows, dtype=np.int32)
-    step = 1 << 22
-    for i in range(0, rows, step):  # the inverse permutation, without an index array as long as the rows
-        place[order[i:i + step]] = np.arange(i, min(i + step, rows), dtype=np.int32)
+    for i in range(0, rows, step):
+        keys = (days[i:i + step] - first).astype(key_type)
+        order = np.argsort(keys, kind="stable")
+        ranked = keys[order].astype(np.int64)
+        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        rank = np.arange(len(ranked)) - np.repeat(starts, np.diff(np.r_[starts, len(ranked)]))
+        place[i + order] = before[ranked] + rank
+        before += np.bincount(ranked, minlength=span)
     return place, first, last
 
 

@@ -30,7 +30,8 @@ def _general(con) -> float:
 
 @pytest.mark.parametrize("span", [730, 40_000])  # int16 keys (radix sort) and int32 keys
 @pytest.mark.parametrize("shuffled", [True, False])
-def test_day_order_sums_equal_the_sorted_read(tmp_path, span, shuffled):
+@pytest.mark.parametrize("step", [1 << 22, 7_777])  # one block; many blocks that cut days apart
+def test_day_order_sums_equal_the_sorted_read(tmp_path, span, shuffled, step):
     rng = np.random.default_rng(7)
     n = 300_000
     days = rng.integers(0, span, n) + 19_000
@@ -42,7 +43,7 @@ def test_day_order_sums_equal_the_sorted_read(tmp_path, span, shuffled):
     con = _table(tmp_path, days, values, gone)
     try:
         rows = int((~gone).sum())
-        order, first, last = day_order(con, "d", rows)
+        order, first, last = day_order(con, "d", rows, step)
         assert (order is None) == (not shuffled)
         got = sorted_sums(con, ["v"], ["total"], rows, order)["total"]
         assert got == _general(con)
@@ -56,14 +57,16 @@ def test_day_order_sums_equal_the_sorted_read(tmp_path, span, shuffled):
 
 
 def test_counted_rows_must_match(tmp_path):
-    days = np.array([19_002, 19_001, 19_000])
-    con = _table(tmp_path, days, np.array([1.0, 2.0, 3.0]), np.array([False, False, False]))
+    days = np.array([19_002, 19_001, 19_000, 19_001])
+    con = _table(tmp_path, days, np.array([1.0, 2.0, 3.0, 4.0]), np.array([False, False, False, False]))
     try:
         with pytest.raises(RuntimeError):
-            day_order(con, "d", 2)
+            day_order(con, "d", 3)
         with pytest.raises(RuntimeError):
-            day_order(con, "d", 4)
-        order, first, last = day_order(con, "d", 3)
-        assert order.tolist() == [2, 1, 0]  # places: the first line goes last and (first, last) == (19_000, 19_002)
+            day_order(con, "d", 5)
+        for step in (1, 2, 4):
+            place, first, last = day_order(con, "d", 4, step)
+            # each line's place in day order, lines of one day in line order
+            assert place.tolist() == [3, 1, 0, 2] and (first, last) == (19_000, 19_002)
     finally:
         con.close()
