@@ -15,7 +15,8 @@ in the work folder (``ml.outofcore.source.to_utf8``); a description column is re
 formats (day-first, month names: ``ml.parsing`` tries a dozen and normalises them), other number shapes (currency
 signs, spaces or apostrophes grouping thousands, accounting negatives), a product-name column (it may stand in for
 the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus, for the
-control totals, the kept rows' day order and one float column (``ml.outofcore.sqltotals``, at most 12 bytes a row).
+control totals, the kept rows' day order and one float column (``ml.outofcore.sqltotals``: 12 bytes a row
+and one block of rows).
 """
 
 from __future__ import annotations

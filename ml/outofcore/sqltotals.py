@@ -4,8 +4,8 @@ frame holds them (by day, stable: line order within a day), as ``Dataset.control
 The rows are read from the table ``t`` in line order (a scan of a connection that keeps insertion order; ``rowid``
 is the line number) and put in day order here by a counting sort of the day numbers (``day_order``), instead of
 DuckDB sorting every kept row with its two measures: the same values in the same order, so the same float sums,
-for a third of the CPU the sorted read took and 12 bytes a row at most (bench/RESULTS.md, issue 17, "The 20M-line
-profile's regression")."""
+for under half the CPU the sorted read took, in 12 bytes a row plus one block (bench/RESULTS.md, issue 17, "The
+20M-line profile's regression")."""
 
 from __future__ import annotations
 
