@@ -14,6 +14,7 @@ from ml.outofcore.sqltotals import day_order, sorted_sums
 
 
 def _table(tmp_path, days: np.ndarray, values: np.ndarray, gone: np.ndarray):
+    # as load_with_duckdb opens it: with keep_order=False the scans come back out of line order and the sums fail
     con = connect_duckdb(64, 2, tmp_path / "spill", keep_order=True)
     con.register("src", pa.table({"d": pa.array(days.astype("datetime64[D]")), "v": pa.array(values),
                                   "gone": pa.array(np.where(gone, "duplicates", None).tolist(), pa.string())}))
