@@ -46,9 +46,9 @@ LIMITS = IngestLimits()  # what a browser may upload
 #   are cleaned in DuckDB SQL within a fixed memory_limit (512 MB), spilling its table (~93 bytes a line of typed
 #   columns: ~2.3 GB at the cap) to the temporary folder. Measured (bench/RESULTS.md, "Out-of-core ingest in DuckDB
 #   SQL", 2026-12-01): 20M lines (0.84 GB) profile in 30-54 s on 2 shared cores with the process tree at 1,158 MB;
-#   what grows with the lines beyond DuckDB's limit is the two sorted measures summed for the control totals
-#   (16 bytes a line), so SQL_MAX_ROWS = 25M keeps the parse worker near 1.15 GB, inside the 1.5 GB parse budget,
-#   and the profile near a minute.
+#   what grows with the lines beyond DuckDB's limit is the control totals' day order and one measure
+#   (ml/outofcore/sqltotals.py: 12 bytes a line and one block of 4M rows; 16 bytes before), so SQL_MAX_ROWS = 25M
+#   keeps the parse worker near 1.15 GB, inside the 1.5 GB parse budget, and the profile near a minute.
 # - Other files take the batch path, whose typed columns and whole-table steps need ~200 bytes a line at their peak
 #   (the parse worker 1.22 GB on the 5.4M-line near-cap zip): BATCH_MAX_ROWS lines fit in the 1.5 GB budget.
 BATCH_MAX_ROWS = 6_000_000

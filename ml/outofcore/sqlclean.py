@@ -14,8 +14,9 @@ in the work folder (``ml.outofcore.source.to_utf8``); a description column is re
 (``ml.outofcore.cleaner``), not done in SQL because no test shows it exact yet: title or footer lines, other day
 formats (day-first, month names: ``ml.parsing`` tries a dozen and normalises them), other number shapes (currency
 signs, spaces or apostrophes grouping thousands, accounting negatives), a product-name column (it may stand in for
-the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus two float
-columns of the kept rows for the control totals.
+the product id and is held as categories), promotion flags. Memory: DuckDB's ``memory_limit`` plus, for the
+control totals, the kept rows' day order and one float column (``ml.outofcore.sqltotals``: 12 bytes a row
+and one block of rows).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from ml.outofcore.sqlread import (
     sql_readable,
     sql_text,
 )
+from ml.outofcore.sqltotals import day_order, sorted_sums
 from ml.outofcore.stored import ROW_GROUP, StoredDataset, StoredTotals
 from ml.products import (
     MIN_BEHAVIOUR_LINES,
@@ -69,7 +71,7 @@ THREADS = 2
 
 def _memory_mb(limits: IngestLimits) -> int:
     """DuckDB's memory_limit: MEMORY_LIMIT_MB, or a third of a smaller parse budget (the rest is Python, the
-    control totals' two float columns and DuckDB's own overhead beyond its limit)."""
+    control totals' day order and float column and DuckDB's own overhead beyond its limit)."""
     from ml.isolated import memory_budget
 
     return max(64, min(MEMORY_LIMIT_MB, memory_budget(limits) // 3 // 2**20))
@@ -376,7 +378,7 @@ class SqlCleaner:
     def write(self, output: Path | None, rows: int) -> StoredTotals:
         """The kept rows in date order (stable) to Parquet by DuckDB (its writer is parallel; the Arrow schema
         written beside them gives the frame's types back: products as categories); the totals summed in that
-        order as ``Dataset.control_totals`` sums the frame's columns (only the two numbers are sorted for them)."""
+        order as ``Dataset.control_totals`` sums the frame's columns (``ml.outofcore.sqltotals``)."""
         order = f"ORDER BY {sql_name(Col.DATE)}, rowid"
         if output is not None:
             fields = [pa.field(Col.DATE, pa.timestamp("ns"))]
@@ -391,23 +393,11 @@ class SqlCleaner:
                              f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, "
                              f"KV_METADATA {{'ARROW:schema': {sql_text(meta)}}})")
         measures = [c for c in (Col.QUANTITY, Col.REVENUE) if self.has(c)]
-        first, last = self.con.execute(f"SELECT min({sql_name(Col.DATE)}), max({sql_name(Col.DATE)}) FROM t "
-                                       "WHERE gone IS NULL").fetchall()[0]
-        totals = {}
-        if measures:
-            sums = {c: np.empty(rows, dtype=np.float64) for c in measures}
-            done = 0
-            reader = self.con.sql(f"SELECT {', '.join(sql_name(c) for c in measures)} FROM t WHERE gone IS NULL {order}"
-                                  ).to_arrow_reader(ROW_GROUP)
-            for batch in reader:
-                n = batch.num_rows
-                for c, col in zip(measures, batch.columns, strict=True):
-                    sums[c][done:done + n] = col.to_numpy(zero_copy_only=False)
-                done += n
-            totals = {c: float(pd.Series(v[:done], copy=False).sum()) for c, v in sums.items()}
+        by_day, first, last = day_order(self.con, sql_name(Col.DATE), rows)
+        totals = sorted_sums(self.con, [sql_name(c) for c in measures], measures, rows, by_day)
         return StoredTotals(rows=rows, total_quantity=totals.get(Col.QUANTITY), total_revenue=totals.get(Col.REVENUE),
-                            date_min=pd.Timestamp(first) if first is not None else pd.NaT,
-                            date_max=pd.Timestamp(last) if last is not None else pd.NaT)
+                            date_min=pd.Timestamp(np.datetime64(first, "D")) if first is not None else pd.NaT,
+                            date_max=pd.Timestamp(np.datetime64(last, "D")) if last is not None else pd.NaT)
 
 
 # ------------------------------------------------------------------------------------------------ entry
