@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
 # The fitted ETS of the series seen last, by content: the scorecard's ETS and the network's combination with ETS
 # (ForecastConfig.combine == "ets_model") fit the same rows, so the second asks for what the first fitted. Only the
 # chosen specification and its parameters are kept (a few hundred bytes); a hit rebuilds the results by smoothing
-# once with them (identical forecasts, ~1/50 of a fit), so the cache stays small in a long-running server.
+# once with them (identical forecasts, ~1/70 of a fit), so the cache stays small in a long-running server.
 _FIT_CACHE_SIZE = 128
 _FIT_CACHE_BYTES = 1 << 20
 _ENTRY_OVERHEAD = 512  # the key, the specification and the tuples around the parameters, roughly
@@ -86,10 +87,7 @@ def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
     key = content_key(y, int(m))
     kept = _ETS_CACHE.get(key)
     if kept is not None:
-        spec, params, name = kept
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ETSModel(y, **spec).smooth(params), name
+        return _rebuilt(kept, lambda spec, params: ETSModel(y, **spec).smooth(params))
     seasonal_ok = m >= 2 and ((m <= 12 and len(y) >= 2 * m + 2) or len(y) >= 3 * m)
     candidates = [("N", False, None), ("A", True, None)]
     if seasonal_ok:
@@ -114,6 +112,14 @@ def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
         raise ValueError("no ETS model could be fitted")
     _remember(_ETS_CACHE, key, best[3], best[1], best[2])
     return best[1], best[2]
+
+
+def _rebuilt(kept: tuple, run: Callable[[dict, np.ndarray], object]) -> tuple[object, str]:
+    """(results, name) of a cached fit: ``run(spec, params)`` smooths or filters the series once with them."""
+    spec, params, name = kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(spec, params), name
 
 
 def _remember(cache: FitCache, key: tuple, spec: dict, result: object, name: str) -> None:
@@ -182,10 +188,7 @@ def _arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
     key = content_key(y, int(m), str(freq_kind))
     kept = _ARIMA_CACHE.get(key)
     if kept is not None:
-        spec, params, name = kept
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ARIMA(y, **spec).filter(params), name
+        return _rebuilt(kept, lambda spec, params: ARIMA(y, **spec).filter(params))
     seasonal = freq_kind != "W" and m >= 2 and len(y) >= 3 * m + 2
     spec = {"order": (1, 1, 1), "seasonal_order": (0, 1, 1, m) if seasonal else (0, 0, 0, 0),
             "trend": "n" if seasonal else "t"}
