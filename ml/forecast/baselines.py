@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from ml.forecast.config import frequency_kind, season_length
 from ml.forecast.data import DS, ID, Y, future_dates
+from ml.forecast.fit_cache import FitCache, content_key
 
 BASELINES: tuple[str, ...] = ("naive", "snaive", "ma", "ets", "arima")
 MA_WINDOW = {"D": 28, "W": 4, "M": 3}
@@ -56,10 +58,14 @@ def ets(y: np.ndarray, horizon: int, m: int) -> tuple[np.ndarray, str]:
     return forecast, name
 
 
-# The fitted ETS of the last series seen, by content: the scorecard's ETS and the network's combination with ETS
-# (ForecastConfig.combine == "ets_model") fit the same rows, so the second asks for what the first fitted.
-_ETS_CACHE: dict[tuple[bytes, int], tuple[object, str]] = {}
-_ETS_CACHE_SIZE = 128
+# The fitted ETS of the series seen last, by content: the scorecard's ETS and the network's combination with ETS
+# (ForecastConfig.combine == "ets_model") fit the same rows, so the second asks for what the first fitted. Only the
+# chosen specification and its parameters are kept (a few hundred bytes); a hit rebuilds the results by smoothing
+# once with them (identical forecasts, ~1/70 of a fit), so the cache stays small in a long-running server.
+_FIT_CACHE_SIZE = 128
+_FIT_CACHE_BYTES = 1 << 20
+_ENTRY_OVERHEAD = 512  # the key, the specification and the tuples around the parameters, roughly
+_ETS_CACHE = FitCache(_FIT_CACHE_SIZE, _FIT_CACHE_BYTES)
 # One fit at a time across threads (the scorecard's thread and the network's combination): whoever comes second for
 # the same rows waits and finds the fit in the cache instead of fitting it again.
 _FIT_LOCK = threading.RLock()
@@ -73,18 +79,20 @@ def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
 
 def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
     """The AICc-best of A,N,N / A,Ad,N / A,N,A fitted to y: (statsmodels ETSResults, model name); ValueError when
-    none fits. Results are cached by the bytes of y, so fitting the same rows twice costs one fit."""
+    none fits. The choice and its parameters are cached by the content of y, so fitting the same rows twice costs
+    one fit and one smoothing."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = np.ascontiguousarray(y, dtype=np.float64)
-    key = (y.tobytes(), int(m))
-    if key in _ETS_CACHE:
-        return _ETS_CACHE[key]
+    key = content_key(y, int(m))
+    kept = _ETS_CACHE.get(key)
+    if kept is not None:
+        return _rebuilt(kept, lambda spec, params: ETSModel(y, **spec).smooth(params))
     seasonal_ok = m >= 2 and ((m <= 12 and len(y) >= 2 * m + 2) or len(y) >= 3 * m)
     candidates = [("N", False, None), ("A", True, None)]
     if seasonal_ok:
         candidates.append(("N", False, "add"))
-    best: tuple[float, object, str] | None = None
+    best: tuple[float, object, str, dict] | None = None
     for trend, damped, seasonal in candidates:
         spec = {"error": "add", "trend": None if trend == "N" else "add", "damped_trend": damped,
                 "seasonal": seasonal, "seasonal_periods": m if seasonal else None}
@@ -99,13 +107,25 @@ def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
             continue
         if best is None or aicc < best[0]:
             name = f"ETS(A,{trend + ('d' if damped else '')},{'A' if seasonal else 'N'})"
-            best = (aicc, result, name)
+            best = (aicc, result, name, spec)
     if best is None:
         raise ValueError("no ETS model could be fitted")
-    if len(_ETS_CACHE) >= _ETS_CACHE_SIZE:
-        _ETS_CACHE.pop(next(iter(_ETS_CACHE)))
-    _ETS_CACHE[key] = (best[1], best[2])
+    _remember(_ETS_CACHE, key, best[3], best[1], best[2])
     return best[1], best[2]
+
+
+def _rebuilt(kept: tuple, run: Callable[[dict, np.ndarray], object]) -> tuple[object, str]:
+    """(results, name) of a cached fit: ``run(spec, params)`` smooths or filters the series once with them."""
+    spec, params, name = kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(spec, params), name
+
+
+def _remember(cache: FitCache, key: tuple, spec: dict, result: object, name: str) -> None:
+    """Keep what rebuilds ``result``: its model's specification and fitted parameters (a copy, a few floats)."""
+    params = np.array(result.params, dtype=np.float64)
+    cache.put(key, (dict(spec), params, name), nbytes=params.nbytes + _ENTRY_OVERHEAD)
 
 
 def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
@@ -147,8 +167,10 @@ def arima(y: np.ndarray, horizon: int, m: int, freq_kind: str) -> tuple[np.ndarr
 
 
 # Fitted ARIMAs by content, like _ETS_CACHE: the scorecard's ARIMA and the network's combination with it
-# (ForecastConfig.combine == "ets_arima") fit the same rows, so the second asks for what the first fitted.
-_ARIMA_CACHE: dict[tuple[bytes, int, str], tuple[object, str]] = {}
+# (ForecastConfig.combine == "ets_arima") fit the same rows, so the second asks for what the first fitted. Keeping
+# the results themselves retained ~26 MB of Kalman filter output per 730-day series (the test suite grew to 2.8 GB):
+# a hit filters once with the kept parameters instead (identical forecasts, ~1/20 of a fit).
+_ARIMA_CACHE = FitCache(_FIT_CACHE_SIZE, _FIT_CACHE_BYTES)
 
 
 def arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
@@ -158,23 +180,23 @@ def arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
 
 
 def _arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
-    """The fixed ARIMA of ``arima`` fitted to y: (statsmodels ARIMAResults, model name), cached by the bytes of y."""
+    """The fixed ARIMA of ``arima`` fitted to y: (statsmodels ARIMAResults, model name); its parameters are cached
+    by the content of y."""
     from statsmodels.tsa.arima.model import ARIMA
 
     y = np.ascontiguousarray(y, dtype=np.float64)
-    key = (y.tobytes(), int(m), str(freq_kind))
-    if key in _ARIMA_CACHE:
-        return _ARIMA_CACHE[key]
+    key = content_key(y, int(m), str(freq_kind))
+    kept = _ARIMA_CACHE.get(key)
+    if kept is not None:
+        return _rebuilt(kept, lambda spec, params: ARIMA(y, **spec).filter(params))
     seasonal = freq_kind != "W" and m >= 2 and len(y) >= 3 * m + 2
-    seasonal_order = (0, 1, 1, m) if seasonal else (0, 0, 0, 0)
-    trend = "n" if seasonal else "t"
+    spec = {"order": (1, 1, 1), "seasonal_order": (0, 1, 1, m) if seasonal else (0, 0, 0, 0),
+            "trend": "n" if seasonal else "t"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = ARIMA(y, order=(1, 1, 1), seasonal_order=seasonal_order, trend=trend).fit()
+        result = ARIMA(y, **spec).fit()
     name = f"ARIMA(1,1,1)(0,1,1)[{m}]" if seasonal else "ARIMA(1,1,1) with drift"
-    if len(_ARIMA_CACHE) >= _ETS_CACHE_SIZE:
-        _ARIMA_CACHE.pop(next(iter(_ARIMA_CACHE)))
-    _ARIMA_CACHE[key] = (result, name)
+    _remember(_ARIMA_CACHE, key, spec, result, name)
     return result, name
 
 
