@@ -31,6 +31,17 @@ def test_the_setting_is_checked_applies_to_a_global_model_only_and_old_configs_r
     assert config.replace(patience=0).training_patience(40) == 0  # early stopping off stays off
 
 
+def test_the_cli_sets_it():
+    import argparse
+
+    from ml.cli import add_forecast_arguments, forecast_config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_forecast_arguments(parser)
+    assert forecast_config_from_args(parser.parse_args(["x.csv", "--global-patience", "5"])).global_patience == 5
+    assert forecast_config_from_args(parser.parse_args(["x.csv"])).global_patience == ForecastConfig().global_patience
+
+
 @pytest.mark.slow
 def test_a_global_model_stops_after_its_own_patience_when_validation_only_gets_worse(monkeypatch):
     # planted: the validation loss gets worse after every epoch, so the best epoch is the first and each network
