@@ -128,7 +128,7 @@ class ForecastConfig:
     window_stride: int = 1  # a global model over several series trains on every k-th window of each series
     # early-stopping patience of a global model over several series, at most ``patience``; 0 = ``patience``. Its
     # epoch passes over every series' windows (21,000 on the 40-product sample against ~550 for one 2-year series),
-    # so 3 of its epochs see far more than 8 of one series' (bench/RESULTS.md, "global model's patience")
+    # so 3 of its epochs see far more than 8 of one series' (bench/RESULTS.md, "Time, third pass")
     global_patience: int = 3
 
     def replace(self, **changes: Any) -> ForecastConfig:
