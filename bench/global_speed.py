@@ -33,6 +33,7 @@ VARIANTS: dict[str, dict] = {
     "stride4_p4": {"window_stride": 4, "patience": 4},
     "batch128": {"global_batch_size": 128},
     "patience3": {"patience": 3},
+    "gp0": {"global_patience": 0},  # the analyst's patience (8) for the global model too, as before global_patience
     "serial": {},  # the defaults, the baselines fitted after the network instead of on a thread beside it
 }
 RUN_ARGS: dict[str, dict] = {"serial": {"overlap_baselines": False}}
@@ -50,7 +51,8 @@ def products():
 def run_one(series, seed: int, name: str) -> dict:
     from ml.forecast import ForecastConfig, baselines, run_forecast
 
-    baselines._ETS_CACHE.clear()  # every run fits its own ETS models, as a fresh process would
+    baselines._ETS_CACHE.clear()  # every run fits its own ETS and ARIMA models, as a fresh process would
+    baselines._ARIMA_CACHE.clear()
     cpu, started = time.process_time(), time.perf_counter()
     load = os.getloadavg()[0]
     result = run_forecast(series, ForecastConfig(seed=seed, **VARIANTS[name]), baselines=("snaive", "ets"),

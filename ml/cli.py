@@ -159,7 +159,7 @@ _CONFIG_ARGS = {  # CLI option -> ForecastConfig field
     "baseline": "baseline", "fourier_order": "fourier_order", "combine": "combine", "combine_shrink": "combine_shrink",
     "ensemble": "ensemble",
     "lr_schedule": "lr_schedule", "warm_start_epochs": "warm_start_epochs", "global_batch_size": "global_batch_size",
-    "future_fit": "future_fit", "window_stride": "window_stride",
+    "future_fit": "future_fit", "window_stride": "window_stride", "global_patience": "global_patience",
 }
 
 
@@ -197,6 +197,7 @@ def add_forecast_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--future-fit", choices=list(FUTURE_FITS), default=None,
                         help=t("forecast.levers.future_fit_help"))
     parser.add_argument("--window-stride", type=int, default=None, help=t("forecast.levers.window_stride_help"))
+    parser.add_argument("--global-patience", type=int, default=None, help=t("forecast.levers.global_patience_help"))
     parser.add_argument("--backtest-folds", type=int, default=0, help=t("cli.arg.backtest_folds"))
     parser.add_argument("--interval", type=float, default=0.9, help=t("cli.arg.interval"))
     parser.add_argument("--no-baselines", action="store_true", help=t("cli.arg.no_baselines"))

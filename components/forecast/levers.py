@@ -55,8 +55,11 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
                      help=t("forecast.levers.future_fit_help"))
         c3.number_input(t("forecast.levers.window_stride"), *map(int, BOUNDS["window_stride"]), step=1,
                         key=k("window_stride"), help=t("forecast.levers.window_stride_help"))
+        c1.number_input(t("forecast.levers.global_patience"), *map(int, BOUNDS["global_patience"]), step=1,
+                        key=k("global_patience"), help=t("forecast.levers.global_patience_help"))
     values = {field: state.widget_value(k(field)) for field in LEVERS}
-    for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size", "window_stride"):
+    for field in ("fourier_order", "ensemble", "warm_start_epochs", "global_batch_size", "window_stride",
+                  "global_patience"):
         values[field] = int(values[field])
     values["combine_shrink"] = float(values["combine_shrink"])
     return values

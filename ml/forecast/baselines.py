@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -69,11 +70,40 @@ _ETS_CACHE = FitCache(_FIT_CACHE_SIZE, _FIT_CACHE_BYTES)
 # One fit at a time across threads (the scorecard's thread and the network's combination): whoever comes second for
 # the same rows waits and finds the fit in the cache instead of fitting it again.
 _FIT_LOCK = threading.RLock()
+_BLAS_HELD = {"depth": 0, "limits": None}  # nesting of statsmodels_section; changed only under _FIT_LOCK
+
+
+@contextmanager
+def statsmodels_section() -> Iterator[None]:
+    """Hold the fit lock and run OpenBLAS on one thread meanwhile (reentrant).
+
+    statsmodels' fits solve many tiny systems (a 9x9 Lyapunov equation per likelihood evaluation of the seasonal
+    ARIMA): on two OpenBLAS threads each call waits for a second thread to wake and ends 10-20x slower, worse on a
+    busy machine. On one thread the forecasts are bitwise the same (bench/RESULTS.md, "statsmodels on one BLAS
+    thread"). The limit is process-wide while the section is held, so other threads' numpy calls then run on one
+    BLAS thread too (same results, only their speed can change)."""
+    with _FIT_LOCK:
+        if _BLAS_HELD["depth"] == 0:
+            import statsmodels.tsa.arima.model  # noqa: F401 (scipy's OpenBLAS loaded before it is limited)
+            import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
+            from threadpoolctl import threadpool_limits
+
+            # entered as a context manager (on this thread, which exits it too): threadpoolctl lets only the
+            # thread that holds OpenBLAS change its threads, and gives that hold back on exit
+            _BLAS_HELD["limits"] = threadpool_limits(1, user_api="blas").__enter__()
+        _BLAS_HELD["depth"] += 1
+        try:
+            yield
+        finally:
+            _BLAS_HELD["depth"] -= 1
+            if _BLAS_HELD["depth"] == 0:
+                _BLAS_HELD["limits"].__exit__(None, None, None)
+                _BLAS_HELD["limits"] = None
 
 
 def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
-    """``_ets_fit`` under the fit lock."""
-    with _FIT_LOCK:
+    """``_ets_fit`` in the statsmodels section (fit lock, one BLAS thread)."""
+    with statsmodels_section():
         return _ets_fit(y, m)
 
 
@@ -133,11 +163,12 @@ def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarra
     model and parameters fitted on all of y, the states filtered on y[:o] only. Seasonal naive from each origin
     when no ETS model fits (as the scorecard's ETS falls back)."""
     y = np.asarray(y, dtype=np.float64)
-    try:
-        result, _ = ets_fit(y, m)
-    except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
-        result = None
-    return _origin_forecasts(result, y, m, horizon, origins)
+    with statsmodels_section():
+        try:
+            result, _ = ets_fit(y, m)
+        except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
+            result = None
+        return _origin_forecasts(result, y, m, horizon, origins)
 
 
 def _origin_forecasts(result: object | None, y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
@@ -174,8 +205,8 @@ _ARIMA_CACHE = FitCache(_FIT_CACHE_SIZE, _FIT_CACHE_BYTES)
 
 
 def arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
-    """``_arima_fit`` under the fit lock."""
-    with _FIT_LOCK:
+    """``_arima_fit`` in the statsmodels section (fit lock, one BLAS thread)."""
+    with statsmodels_section():
         return _arima_fit(y, m, freq_kind)
 
 
@@ -204,11 +235,12 @@ def arima_origin_forecasts(y: np.ndarray, m: int, freq_kind: str, horizon: int, 
     """[len(origins), horizon]: forecasts of the scorecard's ARIMA from each origin o (after seeing y[:o]), with
     the parameters fitted on all of y (as ``ets_origin_forecasts``). Seasonal naive when the fit fails."""
     y = np.asarray(y, dtype=np.float64)
-    try:
-        result, _ = arima_fit(y, m, freq_kind)
-    except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
-        result = None
-    return _origin_forecasts(result, y, m, horizon, origins)
+    with statsmodels_section():
+        try:
+            result, _ = arima_fit(y, m, freq_kind)
+        except Exception:  # statsmodels raises many types; the combination then uses seasonal naive
+            result = None
+        return _origin_forecasts(result, y, m, horizon, origins)
 
 
 def forecast_baselines(train: pd.DataFrame, horizon: int, freq: str,
@@ -238,7 +270,8 @@ def forecast_baselines(train: pd.DataFrame, horizon: int, freq: str,
                 out[model] = moving_average(y, horizon, MA_WINDOW[kind])
             else:
                 try:
-                    values, name = ets(y, horizon, m) if model == "ets" else arima(y, horizon, m, kind)
+                    with statsmodels_section():  # the fit and its forecast
+                        values, name = ets(y, horizon, m) if model == "ets" else arima(y, horizon, m, kind)
                 except Exception as exc:  # statsmodels raises many types; never lose the whole scorecard
                     values, name = seasonal_naive(y, horizon, m), "seasonal naive (fallback)"
                     notes.append({"series": str(uid), "model": model, "error": type(exc).__name__})

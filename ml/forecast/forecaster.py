@@ -179,7 +179,9 @@ class NeuralForecaster:
             train = Windows.concat(train_parts[key])
             val = Windows.concat(val_parts[key])
             batch = config.training_batch(len(train), len(train_parts[key]))
-            key_config = run_config if batch == run_config.batch_size else run_config.replace(batch_size=batch)
+            patience = run_config.training_patience(len(train_parts[key]))
+            key_config = run_config if (batch, patience) == (run_config.batch_size, run_config.patience) else \
+                run_config.replace(batch_size=batch, patience=patience)
             self.batch_sizes_[key] = batch
             for member in range(config.ensemble):
                 mkey = member_key(key, member)
