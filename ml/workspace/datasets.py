@@ -152,7 +152,7 @@ def list_datasets(ws: Storage, owner: str) -> list[DatasetEntry]:
 
 def load_dataset(ws: Storage, owner: str, dataset_id: str) -> tuple[Dataset, list[tuple[str, bytes]]]:
     """The saved Dataset exactly as it was loaded, and its source files ([] when they were not kept)."""
-    row = ws.registry.get_dataset(valid_owner(owner), valid_id(dataset_id))
+    row = ws.registry.get_dataset(valid_owner(owner), valid_id(dataset_id, of="dataset"))
     if row is None:
         raise DataError("workspace.error.dataset_not_found")
     folder = ws.root / row["path"]
@@ -205,7 +205,7 @@ def find_dataset(ws: Storage, owner: str, fingerprint: str) -> DatasetEntry | No
 
 
 def delete_dataset(ws: Storage, owner: str, dataset_id: str) -> bool:
-    row = ws.registry.get_dataset(valid_owner(owner), valid_id(dataset_id))
+    row = ws.registry.get_dataset(valid_owner(owner), valid_id(dataset_id, of="dataset"))
     if row is None:
         return False
     ws.ensure_writable()

@@ -80,7 +80,11 @@ def valid_owner(owner: str) -> str:
     return owner
 
 
-def valid_id(value: str) -> str:
+def valid_id(value: str, of: str = "run") -> str:
+    """``value`` when it has the form of a run's or saved dataset's id (``of``); otherwise that thing's not-found
+    error, since no such id can exist."""
     if not isinstance(value, str) or not ID.match(value):
+        if of == "dataset":
+            raise DataError("workspace.error.dataset_not_found")
         raise DataError("workspace.error.run_not_found", run=str(value)[:40])
     return value

@@ -110,6 +110,14 @@ def test_recommend_and_price_of_a_saved_dataset_say_bad_input_in_one_line(saved,
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", ["profile", "forecast", "recommend", "price"])
+@pytest.mark.parametrize("dataset_id", ["0" * 32, "nosuch"])
+def test_an_unknown_or_malformed_dataset_id_is_called_a_dataset_not_a_run(saved, capsys, command, dataset_id):
+    assert main([command, "--dataset", dataset_id, "--owner", "tester"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "dataset" in err.lower() and "run " not in err.lower(), err
+
+
 def priced_lines() -> pd.DataFrame:
     """The planted lines with a third of them 20% cheaper (prices move, so elasticities can be fitted)."""
     frame = make_lines(7)
