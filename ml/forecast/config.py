@@ -356,8 +356,11 @@ def get_preset(name: str, freq: str = "D", **changes: Any) -> ForecastConfig:
     kind = frequency_kind(freq)
     if kind != "D":
         adapted = default_config(freq)
+        # a preset that keeps the default validation split takes the frequency's (25% of the windows on weekly data)
+        split = adapted.validation_split if config.validation_split == ForecastConfig.validation_split else config.validation_split
         config = dataclasses.replace(
-            config, window=min(config.window, adapted.window), horizon=adapted.horizon, day_of_week=False
+            config, window=min(config.window, adapted.window), horizon=adapted.horizon, day_of_week=False,
+            validation_split=split,
         )
     config = dataclasses.replace(config, **changes)
     config.validate()

@@ -33,9 +33,11 @@ def _valid_lines(table: ParquetTable, filters) -> tuple[str, list]:
 
 # a day's price: the key on most lines, registered customers' lines first, ties the higher, as one HUGEINT to
 # arg_max (registered flag, line count, key in 1/10,000: a list ``[guest, -n, -key]`` compared element-wise cost
-# 1.6x as much at 2M lines); keys are positive and below 2^60 / 10,000 (~10^14), counts below 2^40
+# 1.6x as much at 2M lines); keys are positive, counts below 2^40. A key is capped at 2^59 (in 1/10,000: prices
+# from ~5.8 * 10^13, e.g. a barcode typed into the price column) so that it never carries into the count's bits nor
+# overflows the cast: such prices then tie among themselves, and the count still decides as in pandas
 _DAY_PRICE_RANK = ("(CAST(NOT guest AS HUGEINT) << 100) + (CAST(n AS HUGEINT) << 60) "
-                   "+ CAST(round(key * 10000) AS HUGEINT)")
+                   "+ CAST(least(round(key * 10000), 576460752303423488.0) AS HUGEINT)")
 
 
 def query_price_panel(table: ParquetTable, freq: str = "D", filters=None):

@@ -66,3 +66,22 @@ def test_the_what_if_baseline_equals_the_pandas_path(lines, filters):
     pd.testing.assert_frame_equal(got.history, expected.history, check_exact=False, rtol=1e-12)
     pd.testing.assert_frame_equal(got.forecast, expected.forecast, check_exact=False, rtol=1e-9)
     assert got.method == expected.method
+
+
+def test_an_absurd_price_on_a_few_lines_neither_breaks_nor_decides_the_days_price(tmp_path):
+    """A barcode typed into the price column (10^20, 10^40) on one line of a busy day: the in-place panel still
+    equals the pandas path (the day's price is the one on most lines) instead of overflowing its rank."""
+    frame = make_lines(13)
+    line = frame.iloc[[len(frame) // 2]]
+    extra = pd.concat([line] * 5, ignore_index=True)  # five more lines of that product on that day
+    extra.loc[3, Col.UNIT_PRICE] = 1e20
+    extra.loc[4, Col.UNIT_PRICE] = 1e40
+    frame = pd.concat([frame, extra], ignore_index=True).sort_values(Col.DATE, kind="stable", ignore_index=True)
+    product, day = line[Col.PRODUCT_ID].iloc[0], line[Col.DATE].dt.normalize().iloc[0]
+    frame[Col.REVENUE] = frame[Col.QUANTITY] * frame[Col.UNIT_PRICE]
+    path = tmp_path / "data.parquet"
+    write_frame(frame, path)
+    expected, got = make_price_panel(frame, "D"), make_price_panel(ParquetTable(path), "D")
+    pd.testing.assert_frame_equal(got.frame, expected.frame, check_exact=False, rtol=1e-12)
+    day_row = got.frame[(got.frame["product_id"] == product) & (got.frame["period"] == day)]
+    assert len(day_row) == 1 and float(day_row["price"].iloc[0]) < 1e6

@@ -151,3 +151,14 @@ def test_split_holdout_is_chronological_per_series():
         tr, te = train[train.unique_id == uid], test[test.unique_id == uid]
         assert len(te) == 7 and len(tr) == n - 7
         assert tr.ds.max() < te.ds.min()
+
+
+def test_the_default_preset_on_weekly_data_is_the_weekly_default_split_and_an_explicit_split_is_kept():
+    weekly = default_config("W")
+    assert weekly.validation_split > ForecastConfig().validation_split
+    assert get_preset("saleslens_default", "W").validation_split == weekly.validation_split
+    assert get_preset("saleslens_default", "D").validation_split == ForecastConfig().validation_split
+    assert get_preset("saleslens_default", "W", validation_split=0.1).validation_split == 0.1
+    for name, preset in PRESETS.items():  # a preset's own split is never replaced
+        if preset.config.validation_split != ForecastConfig().validation_split:
+            assert get_preset(name, "W").validation_split == preset.config.validation_split
