@@ -70,11 +70,15 @@ def avocado_frame(top: int) -> pd.DataFrame:
     return out[["unique_id", "ds", "y"]].sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
-def cases(quick: bool, families: list[str] | None, dev: bool = False) -> list[tuple[str, str, pd.DataFrame]]:
+def cases(quick: bool, families: list[str] | None, dev: bool = False,
+          cuts: tuple[int, ...] = (0,)) -> list[tuple[str, str, pd.DataFrame]]:
     """(family, freq, frame) for every run; a frame with several series is one global-model run.
 
     ``dev``: generator seeds 3 and 4 instead of 0-2, and every real series cut one horizon short, so its holdout is
-    the period before the battery's holdout: what defaults are chosen on never includes what the battery scores."""
+    the period before the battery's holdout: what defaults are chosen on never includes what the battery scores.
+    ``cuts``: each real series is also scored from earlier origins, ``k`` horizons before its end for every k in
+    ``cuts`` (0 = the battery's holdout; 1 is the dev battery's, on which the defaults were chosen). The family of
+    such a run is named ``<family>@-k``."""
     out: list[tuple[str, str, pd.DataFrame]] = []
     seeds = DEV_SEEDS if dev else (SEEDS[:1] if quick else SEEDS)
     for name, (make, freq) in FAMILIES.items():
@@ -96,6 +100,13 @@ def cases(quick: bool, families: list[str] | None, dev: bool = False) -> list[tu
     if dev:
         out = [(family, freq, frame if family in FAMILIES else _cut(frame, HORIZON[freq]))
                for family, freq, frame in out]
+    if cuts != (0,):
+        expanded = []
+        for family, freq, frame in out:
+            for k in ((0,) if family in FAMILIES else cuts):
+                expanded.append((family, freq, frame) if k == 0 else
+                                (f"{family}@-{k}", freq, _cut(frame, k * HORIZON[freq])))
+        out = expanded
     return out
 
 
@@ -203,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                         "uci_products, avocado)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a ForecastConfig field of the default configuration")
+    parser.add_argument("--cuts", default="0", help="comma-separated origins for the real series, in horizons "
+                        "before the end (e.g. 0,2,3,4: the battery's holdout and three earlier ones; 1 is the dev "
+                        "battery's holdout); generated families are scored at 0 only")
     parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last.json"))
     parser.add_argument("--dump-validation", metavar="PATH", help="also write each series' validation windows "
                         "(training rows, origins, actuals, the network's and ETS's forecasts) to PATH (.npz), to "
@@ -219,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     dump = _record_validation() if args.dump_validation else None
     started = time.perf_counter()
-    for family, freq, frame in cases(args.quick, families, args.dev):
+    cuts = tuple(int(k) for k in args.cuts.split(",") if k.strip())
+    for family, freq, frame in cases(args.quick, families, args.dev, cuts):
         case_rows = run_case(family, freq, frame, overrides)
         rows.extend(case_rows)
         _save(args.out, overrides, args, rows, dump)  # after every case: a killed run keeps what it finished
