@@ -2,7 +2,7 @@
 
 Run (from the repository root)::
 
-    .venv/bin/python bench/global_speed.py [--seeds 42 0] [--variants base,stride2,stride4] [--page]
+    .venv/bin/python bench/global_speed.py [--seeds 42 0] [--variants base,stride2,stride4] [--page] [--series N]
 
 Each variant is ``run_forecast(products, ForecastConfig(seed=S, **changes), baselines=("snaive", "ets"),
 refit=False)`` on the products level of ``data/sample_sales.csv.gz`` (as ``bench/forecast.py --sample``), Keras
@@ -97,12 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 0])
     parser.add_argument("--variants", default="base,stride2,stride4")
     parser.add_argument("--page", action="store_true", help="the Forecast page's run (every baseline, refit)")
+    parser.add_argument("--series", type=int, default=0, help="only the first N products (0: all 40)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "battery_last_global_speed.json"))
     args = parser.parse_args(argv)
     os.environ.setdefault("KERAS_BACKEND", "jax")
     from ml.forecast import network  # noqa: F401 (the Keras import, outside every clock)
 
     series = products()
+    if args.series:
+        series = series[series["unique_id"].isin(sorted(series["unique_id"].unique())[:args.series])]
     rows = []
     for seed in args.seeds:
         for name in args.variants.split(","):
