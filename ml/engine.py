@@ -172,7 +172,8 @@ def worker_env(threads: int = 1) -> dict[str, str]:
     env = {name: str(threads) for name in THREAD_VARIABLES}
     if threads == 1:
         env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    env.update({SETTING: backend, "KERAS_BACKEND": backend, "SALESLENS_WORKER": "1",
+    # a task has one CPU: no helper process for its statsmodels fits (ml.forecast.fit_process.ENV_SWITCH)
+    env.update({SETTING: backend, "KERAS_BACKEND": backend, "SALESLENS_WORKER": "1", "SALESLENS_FIT_PROCESS": "0",
                 "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
     return env
 

@@ -110,14 +110,24 @@ def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
 def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
     """The AICc-best of A,N,N / A,Ad,N / A,N,A fitted to y: (statsmodels ETSResults, model name); ValueError when
     none fits. The choice and its parameters are cached by the content of y, so fitting the same rows twice costs
-    one fit and one smoothing."""
+    one fit and one smoothing; a fit another process made for the same rows (``ml.forecast.fit_process``) counts as
+    cached."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     key = content_key(y, int(m))
-    kept = _ETS_CACHE.get(key)
+    kept = _ETS_CACHE.get(key) or _fitted_elsewhere(_ETS_CACHE, "ets", key)
     if kept is not None:
         return _rebuilt(kept, lambda spec, params: ETSModel(y, **spec).smooth(params))
+    result, name, spec = _ets_search(y, m)
+    _remember(_ETS_CACHE, key, spec, result, name)
+    return result, name
+
+
+def _ets_search(y: np.ndarray, m: int) -> tuple[object, str, dict]:
+    """(results, name, specification) of the AICc-best ETS fitted to y (no cache); ValueError when none fits."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     seasonal_ok = m >= 2 and ((m <= 12 and len(y) >= 2 * m + 2) or len(y) >= 3 * m)
     candidates = [("N", False, None), ("A", True, None)]
     if seasonal_ok:
@@ -140,8 +150,7 @@ def _ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:
             best = (aicc, result, name, spec)
     if best is None:
         raise ValueError("no ETS model could be fitted")
-    _remember(_ETS_CACHE, key, best[3], best[1], best[2])
-    return best[1], best[2]
+    return best[1], best[2], best[3]
 
 
 def _rebuilt(kept: tuple, run: Callable[[dict, np.ndarray], object]) -> tuple[object, str]:
@@ -212,14 +221,23 @@ def arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
 
 def _arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
     """The fixed ARIMA of ``arima`` fitted to y: (statsmodels ARIMAResults, model name); its parameters are cached
-    by the content of y."""
+    by the content of y (as ``_ets_fit``'s)."""
     from statsmodels.tsa.arima.model import ARIMA
 
     y = np.ascontiguousarray(y, dtype=np.float64)
     key = content_key(y, int(m), str(freq_kind))
-    kept = _ARIMA_CACHE.get(key)
+    kept = _ARIMA_CACHE.get(key) or _fitted_elsewhere(_ARIMA_CACHE, "arima", key)
     if kept is not None:
         return _rebuilt(kept, lambda spec, params: ARIMA(y, **spec).filter(params))
+    result, name, spec = _arima_search(y, m, freq_kind)
+    _remember(_ARIMA_CACHE, key, spec, result, name)
+    return result, name
+
+
+def _arima_search(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str, dict]:
+    """(results, name, specification) of the fixed ARIMA fitted to y (no cache)."""
+    from statsmodels.tsa.arima.model import ARIMA
+
     seasonal = freq_kind != "W" and m >= 2 and len(y) >= 3 * m + 2
     spec = {"order": (1, 1, 1), "seasonal_order": (0, 1, 1, m) if seasonal else (0, 0, 0, 0),
             "trend": "n" if seasonal else "t"}
@@ -227,8 +245,38 @@ def _arima_fit(y: np.ndarray, m: int, freq_kind: str) -> tuple[object, str]:
         warnings.simplefilter("ignore")
         result = ARIMA(y, **spec).fit()
     name = f"ARIMA(1,1,1)(0,1,1)[{m}]" if seasonal else "ARIMA(1,1,1) with drift"
-    _remember(_ARIMA_CACHE, key, spec, result, name)
-    return result, name
+    return result, name, spec
+
+
+def fit_kept(model: str, y: np.ndarray, m: int, freq_kind: str) -> tuple[tuple, tuple[dict, np.ndarray, str]]:
+    """(cache key, what the fit cache keeps: specification, parameters, name) of the ETS (``model`` "ets") or ARIMA
+    ("arima") that ``_ets_fit`` / ``_arima_fit`` would fit to y, fitted in the statsmodels section without touching
+    the caches: for ``ml.forecast.fit_process``, which fits a run's models ahead. Raises as those fits raise."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    with statsmodels_section():
+        if model == "ets":
+            key = content_key(y, int(m))
+            result, name, spec = _ets_search(y, m)
+        else:
+            key = content_key(y, int(m), str(freq_kind))
+            result, name, spec = _arima_search(y, m, freq_kind)
+    return key, (dict(spec), np.array(result.params, dtype=np.float64), name)
+
+
+# Where fits made ahead come from (``ml.forecast.fit_process``, while its run lasts): callables
+# (model, key) -> kept | None, asked on a cache miss before fitting here. A source may wait for a fit under way.
+FIT_SOURCES: list[Callable[[str, tuple], tuple | None]] = []
+
+
+def _fitted_elsewhere(cache: FitCache, model: str, key: tuple) -> tuple | None:
+    """What a fit source holds for ``key`` (put in ``cache`` too), else None."""
+    for source in list(FIT_SOURCES):
+        kept = source(model, key)
+        if kept is not None:
+            spec, params, name = kept
+            cache.put(key, (dict(spec), params, name), nbytes=params.nbytes + _ENTRY_OVERHEAD)
+            return kept
+    return None
 
 
 def arima_origin_forecasts(y: np.ndarray, m: int, freq_kind: str, horizon: int, origins: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml.forecast import fit_process
 from ml.forecast.baselines import BASELINES, forecast_baselines
 from ml.forecast.config import ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
@@ -166,7 +167,8 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     ``refit``: retrain on all rows for the future forecast (else reuse the holdout model on the latest window; so
     does ``config.future_fit == "holdout_model"``).
     ``overlap_baselines``: fit the baselines on a second thread while the network trains (same results); None (the
-    default): only for a single series (OVERLAP_MAX_SERIES).
+    default): only for a single series (OVERLAP_MAX_SERIES) when the fits are not made ahead in a helper process
+    (``ml.forecast.fit_process``: from 2 series up unless ``SALESLENS_FIT_PROCESS=0``; True never uses it).
     ``progress`` gets "epoch" events counted across all trainings (metrics: ``loss``, ``val_loss`` and
     ``epochs_per_training``, the epochs the analyst set, so a view can say "training 2 of 3"). Setting ``progress.stop`` stops the
     current training (best weights kept), skips the remaining ones and reuses the holdout model.
@@ -190,8 +192,16 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     # forecasts are the same as one after the other). Holdout first, the future's last.
     # Many series' statsmodels fits hold the GIL for long stretches and starve the training loop: on the 40-product
     # sample the network trained 4.4x slower beside them (bench/RESULTS.md, "Time levers"), so they then run after it.
+    # Unless the thread is asked for, the statsmodels fits (scorecard and blend partners, every fold and all rows)
+    # are made ahead in a helper process from 2 series up (ml.forecast.fit_process; SALESLENS_FIT_PROCESS): the
+    # same forecasts, off the training's core and its GIL.
+    n_series = frame[ID].nunique()
+    ahead = None
+    if overlap_baselines is not True and fit_process.wanted(n_series):
+        tasks = fit_process.plan_fits(splits, frame, freq, config, models)
+        ahead = fit_process.FitAhead(tasks).start() if tasks else None
     if overlap_baselines is None:
-        overlap_baselines = frame[ID].nunique() <= OVERLAP_MAX_SERIES
+        overlap_baselines = ahead is None and n_series <= OVERLAP_MAX_SERIES
     pool = ThreadPoolExecutor(1, thread_name_prefix="saleslens-baselines") if models and overlap_baselines else None
     pending: dict[str, Future[pd.DataFrame]] = {}
     if pool is not None:
@@ -204,6 +214,8 @@ def run_forecast(df_long: pd.DataFrame, config: ForecastConfig | None = None, ba
     finally:
         if pool is not None:  # after a stop or an error: drop what has not started, do not wait for the rest
             pool.shutdown(wait=False, cancel_futures=True)
+        if ahead is not None:  # the helper ends with the run, however it ended
+            ahead.close()
 
 
 OVERLAP_MAX_SERIES = 1  # the baselines overlap the network's training by default up to this many series
