@@ -185,6 +185,8 @@ class JobRegistry:
         self._lock = threading.Lock()
         self._max_workers = max_workers
         self._keep_finished = keep_finished
+        self._shared: dict[str, Job] = {}
+        self._shared_lock = threading.Lock()  # one check-then-submit at a time
 
     @property
     def max_workers(self) -> int:
@@ -204,6 +206,18 @@ class JobRegistry:
             self._forget_old()
         self._dispatch()
         return job
+
+    def submit_shared(self, key: str, kind: str, label: str, owner: str, work: str,
+                      args: dict[str, Any] | None = None) -> Job:
+        """The unfinished job submitted under ``key`` (by any session), else a new one: work that every session
+        would otherwise repeat (counting a dataset's buyers) runs once, and each session follows the same job."""
+        with self._shared_lock:
+            job = self._shared.get(key)
+            if job is not None and job.status not in FINISHED:
+                return job
+            job = self.submit(kind, label, owner, work, args)
+            self._shared[key] = job
+            return job
 
     def get(self, job_id: str | None) -> Job | None:
         if not job_id:

@@ -1,9 +1,10 @@
 """The long work of the app as job functions for ``ml.jobs`` worker processes: forecast training, hyperparameter
-search, recommendation runs. Each takes the worker's ``job`` (a ``ml.progress.Progress``: events go to the server,
-``stop`` is set by it), hands it to the engine as its ``progress``, and takes plain data; it saves what
-it made to the workspace from the worker, and returns plain data: no Keras object ever crosses back to the server
-(a trained forecaster stays in the workspace as weights + JSON, or travels as bundle bytes when it could not be
-saved; the GRU recommender travels as weights + shapes and is rebuilt on first use)."""
+search, recommendation runs, counting a large dataset's buyers. Each takes the worker's ``job`` (a
+``ml.progress.Progress``: events go to the server, ``stop`` is set by it), hands it to the engine as its
+``progress``, and takes plain data; it saves what it made to the workspace from the worker, and returns plain
+data: no Keras object ever crosses back to the server (a trained forecaster stays in the workspace as weights +
+JSON, or travels as bundle bytes when it could not be saved; the GRU recommender travels as weights + shapes and is
+rebuilt on first use)."""
 
 from __future__ import annotations
 
@@ -103,3 +104,15 @@ def recommend(job: Any, frame: pd.DataFrame, settings: Any, fingerprint: str, na
         except Exception:
             _log.exception("keeping the recommendations in the workspace failed")
     return run
+
+
+def count_buyers(job: Any, path: str) -> dict[str, Any] | None:
+    """Count every product's buyers of the saved dataset at ``path`` queried in place and keep them beside it
+    (``ml.pushdown.buyers``): what the first "bought together" of a large dataset waits for. None when stopped."""
+    from pathlib import Path
+
+    from ml.pushdown.buyers import count_buyers as count
+    from ml.pushdown.table import ParquetTable
+
+    counts = count(ParquetTable(Path(path)), job)
+    return None if counts is None else {"buyers": counts.buyers, "kept": len(counts.kept), "complete": counts.complete}

@@ -10,6 +10,7 @@ from components.common.access import require_access
 from components.common.datasets import dataset_product_names
 from components.common.messages import show_message
 from components.common.page import page_header_with_dataset
+from components.recommend.buyers import buyers_counted
 from components.recommend.inputs import (
     input_customer,
     input_list_algorithm,
@@ -52,9 +53,12 @@ def _pairs_of(fingerprint: str, product: str, _source) -> pd.DataFrame:
     return product_pairs(_source, product)
 
 
-def pairs_of(fingerprint: str, product: str, source) -> pd.DataFrame:
-    """What ``product`` is bought with: on a large saved dataset, counted for this product alone in place (the
-    first product also counts every product's buyers once: minutes on 20M lines, bench/RESULTS.md)."""
+def pairs_of(fingerprint: str, product: str, source) -> pd.DataFrame | None:
+    """What ``product`` is bought with: on a large saved dataset, counted for this product alone in place, once
+    every product's buyers are counted (a job for all sessions: minutes on 20M lines, bench/RESULTS.md); None
+    while they are, the job's progress drawn instead."""
+    if not buyers_counted(source):
+        return None
     with st.spinner(t("pushdown_recommend.page.counting_pairs", product=product)):
         return _pairs_of(fingerprint, product, source)
 
@@ -86,7 +90,8 @@ if not has_customers:
         except SalesLensError as err:
             show_message(err.message)
             st.stop()
-        show_product(None, pairs, product, 10)
+        if pairs is not None:
+            show_product(None, pairs, product, 10)
     st.stop()
 
 collect_finished_job()

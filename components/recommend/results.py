@@ -79,9 +79,9 @@ def show_customer(run: RecommendRun, frame: pd.DataFrame, customer: str) -> None
             st.dataframe(shown.rename(columns={c: t(f"field.{c}") for c in shown.columns}), hide_index=True, width="stretch", placeholder=MISSING_CELL)
 
 
-def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k: int) -> None:
+def show_product(run: RecommendRun | None, pairs: pd.DataFrame | None, product: str, k: int) -> None:
     """Similar products beside products bought together (``pairs``: every pair, or on a large saved dataset those
-    of this product, counted in place)."""
+    of this product, counted in place; None while that dataset's buyers are being counted)."""
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('recommend.product.similar', product=product)}**")
@@ -97,6 +97,9 @@ def show_product(run: RecommendRun | None, pairs: pd.DataFrame, product: str, k:
             }), hide_index=True, width="stretch", placeholder=MISSING_CELL)
     with right:
         st.markdown(f"**{t('recommend.product.together', product=product)}**")
+        if pairs is None:
+            st.info(t("pushdown_recommend.job.waiting"))
+            return
         together = bought_with(pairs, run.fitted.interactions if run else None, product, k)
         if together.empty:
             st.info(t("recommend.product.nothing_together"))

@@ -7,6 +7,7 @@ RECOMMEND_JOB = "recommend_job"  # id of the fit-and-evaluate job in ml.jobs.REG
 RECOMMEND_RESULT = "recommend_result"  # last finished RecommendRun (kept when a later run fails)
 RECOMMEND_ERROR = "recommend_error"  # ml.messages.Message: why the last run failed
 RECOMMEND_KEPT_TRIED = "recommend_kept_tried"  # dataset fingerprint whose kept results were looked up this session
+RECOMMEND_BUYERS_JOB = "recommend_buyers_job"  # (dataset path, job id): the shared job counting its buyers
 
 # Widget keys: settings
 RECOMMEND_ALGORITHMS = "recommend_algorithms"  # algorithms to evaluate
@@ -43,3 +44,4 @@ recommend_result: Slot[object] = Slot(RECOMMEND_RESULT)  # an ml.recommend.servi
 recommend_error: Slot[Message] = Slot(RECOMMEND_ERROR)
 recommend_list_for: Slot[str] = Slot(RECOMMEND_LIST_FOR)
 recommend_kept_tried: Slot[str] = Slot(RECOMMEND_KEPT_TRIED)
+recommend_buyers_job: Slot[tuple[str, str]] = Slot(RECOMMEND_BUYERS_JOB)

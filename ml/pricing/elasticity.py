@@ -36,6 +36,7 @@ CONFIDENCE_LEVELS = ("high", "medium", "low", "none")
 PLAUSIBLE = (-8.0, 0.0)  # a point estimate outside this range is flagged low confidence whatever its interval
 MAX_REPRICE = 10.0
 _CENT = 0.005
+BLOCK_PRODUCTS = 2_000  # products prepared, regressed at once (ml.pricing.batched) and finished, between Stop checks
 
 
 @dataclass
@@ -203,13 +204,27 @@ class ElasticityModel:
         (from ``calendar_features``, aligned with the arrays) saves recomputing dates per product; ``year_start``
         (when the data cover a year): the baseline is the lower of the recent window and the last year's average
         (``typical_units``)."""
+        data = self.prepare(periods, units, price, promo, product_id, start, end, current_price, calendar,
+                            window_start, year_start)
+        if data is None:
+            return self
+        x, names = design_matrix(data.periods, data.price, data.promo, data.start, self.config, data.calendar)
+        return self.finish(data, names, regress(x, np.log(data.units), np.log(data.price), self.config))
+
+    def prepare(self, periods: np.ndarray, units: np.ndarray, price: np.ndarray, promo: np.ndarray,
+                product_id: str = "", start: pd.Timestamp | None = None, end: pd.Timestamp | None = None,
+                current_price: float | None = None, calendar: dict[str, np.ndarray] | None = None,
+                window_start: np.datetime64 | None = None, year_start: np.datetime64 | None = None
+                ) -> Observations | None:
+        """The first half of ``fit_arrays``: the periods with sales, sorted, the figures that need no regression
+        and the refusals that need none (``estimate_`` set); the observations to regress on, else None."""
         cfg = self.config
         self.result_ = None
         self.params_: dict[str, float] = {}
         keep = (units > 0) & (price > 0) & np.isfinite(price)
         if not keep.any():
             self.estimate_ = ElasticityEstimate(product_id, NOT_ESTIMABLE, "no_price")
-            return self
+            return None
         order = np.argsort(periods[keep], kind="stable")
         periods, units, price, promo = (a[keep][order] for a in (periods, units, price, promo))
         if calendar is not None:
@@ -223,40 +238,48 @@ class ElasticityModel:
         est = ElasticityEstimate(product_id, NOT_ESTIMABLE, None, n_obs=len(units), n_prices=n_prices,
                                  price_spread=spread, current_price=current)
         first = window_start if window_start is not None else baseline_window_start(end, cfg.effective_baseline_periods, cfg.freq)
-        est.baseline_units, est.baseline_source = typical_units(periods, units, price, promo, current, float("nan"), end,
-                                                                cfg.freq, first, cfg.effective_baseline_periods, year_start)
         self.estimate_ = est
+        data = Observations(periods, units, price, promo, calendar, start, end, current, first, year_start)
         if len(units) < cfg.effective_min_obs:
             est.reason = "too_few_observations"
-            return self
-        if n_prices < cfg.min_distinct_prices:
+        elif n_prices < cfg.min_distinct_prices:
             est.reason = "too_few_prices"
-            return self
-        if spread < cfg.min_price_spread:
+        elif spread < cfg.min_price_spread:
             est.reason = "too_little_variation"
-            return self
-        x, names = design_matrix(periods, price, promo, start, cfg, calendar)
-        if len(units) < x.shape[1] + 5:
-            est.reason = "too_few_observations"
-            return self
-        others = np.delete(x, 1, axis=1)
-        coef, *_ = np.linalg.lstsq(others, log_price, rcond=None)
-        if float(np.std(log_price - others @ coef)) < cfg.min_price_spread / 4:
-            est.reason = "price_confounded"
-            return self
+        else:
+            return data  # its baseline once the elasticity is known (``finish``)
+        self._baseline(data, float("nan"))
+        return None
+
+    def _refuse(self, data: Observations, reason: str) -> ElasticityModel:
+        self.estimate_.reason = reason
+        self._baseline(data, float("nan"))
+        return self
+
+    def _baseline(self, data: Observations, elasticity: float) -> None:
+        """Units per period expected at the current price (``typical_units``), re-priced with ``elasticity``."""
+        cfg = self.config
+        self.estimate_.baseline_units, self.estimate_.baseline_source = typical_units(
+            data.periods, data.units, data.price, data.promo, data.current, elasticity, data.end, cfg.freq,
+            data.first, cfg.effective_baseline_periods, data.year_start)
+
+    def finish(self, data: Observations, names: list[str], outcome: OLSFit | str) -> ElasticityModel:
+        """The second half of ``fit_arrays``: the estimate from the regression's ``outcome`` (``regress``, or the
+        same for many products at once: ``ml.pricing.batched``), or its refusal."""
+        cfg, est = self.config, self.estimate_
+        if isinstance(outcome, str):
+            return self._refuse(data, outcome)
+        result = outcome
         try:
-            result = _fit_ols(np.log(units), x, cfg)
             params, bse = np.asarray(result.params), np.asarray(result.bse)
             # Student t at the residual degrees of freedom: at the smallest design allowed (5) the normal quantile
             # would give intervals 31% too narrow; with many periods the two agree.
             z = _t_quantile(cfg.confidence, float(result.df_resid))
             low, high = params[1] - z * bse[1], params[1] + z * bse[1]
         except (ValueError, np.linalg.LinAlgError):
-            est.reason = "fit_failed"
-            return self
+            return self._refuse(data, "fit_failed")
         if not (np.isfinite(params[1]) and np.isfinite(bse[1]) and bse[1] > 0):
-            est.reason = "fit_failed"
-            return self
+            return self._refuse(data, "fit_failed")
         est.status, est.reason = OK, None
         est.elasticity, est.std_error = float(params[1]), float(bse[1])
         est.ci_low, est.ci_high = float(low), float(high)
@@ -264,10 +287,41 @@ class ElasticityModel:
         self.params_ = dict(zip(names, map(float, params), strict=True))
         if "promo" in self.params_:
             est.promo_effect = float(np.exp(self.params_["promo"]))
-        est.baseline_units, est.baseline_source = typical_units(periods, units, price, promo, current, est.elasticity, end,
-                                                                cfg.freq, first, cfg.effective_baseline_periods, year_start)
+        self._baseline(data, est.elasticity)
         self.result_ = result
         return self
+
+
+@dataclass
+class Observations:
+    """One product's periods with sales, sorted (``ElasticityModel.prepare``): what its regression and its
+    baseline read."""
+
+    periods: np.ndarray
+    units: np.ndarray
+    price: np.ndarray
+    promo: np.ndarray
+    calendar: dict[str, np.ndarray] | None
+    start: pd.Timestamp
+    end: pd.Timestamp
+    current: float
+    first: np.datetime64
+    year_start: np.datetime64 | None
+
+
+def regress(x: np.ndarray, log_units: np.ndarray, log_price: np.ndarray, cfg: ElasticityConfig) -> OLSFit | str:
+    """The regression of one product (``x``: ``design_matrix``), or why there is none: too few periods for its
+    columns, a price the controls explain, a fit that failed."""
+    if len(log_units) < x.shape[1] + 5:
+        return "too_few_observations"
+    others = np.delete(x, 1, axis=1)
+    coef, *_ = np.linalg.lstsq(others, log_price, rcond=None)
+    if float(np.std(log_price - others @ coef)) < cfg.min_price_spread / 4:
+        return "price_confounded"
+    try:
+        return _fit_ols(log_units, x, cfg)
+    except (ValueError, np.linalg.LinAlgError):
+        return "fit_failed"
 
 
 def adjusted_observations(model: ElasticityModel, rows: pd.DataFrame, start: pd.Timestamp,
@@ -404,19 +458,43 @@ def estimate_elasticities(
 
 
 def _fit_all(wanted, bounds, columns, calendar, windows, cfg, panel, rows, progress: Progress) -> None:
-    for i, pid in enumerate(wanted):
+    """Each wanted product's estimate appended to ``rows`` (progress every 25 products and at the end). Under HC3
+    the regressions of a block of products run at once (``ml.pricing.batched``); the same estimates."""
+    block = BLOCK_PRODUCTS if cfg.cov_type == "HC3" else 1
+    for begin in range(0, len(wanted), block):
         if progress.stopped:
             break
-        if pid not in bounds:
-            est = ElasticityEstimate(pid, NOT_ESTIMABLE, "no_price")
+        models, fitted = [], []
+        for pid in wanted[begin:begin + block]:
+            model = ElasticityModel(cfg)
+            if pid not in bounds:
+                model.estimate_, data = ElasticityEstimate(pid, NOT_ESTIMABLE, "no_price"), None
+            else:
+                a, b = bounds[pid]
+                data = model.prepare(*(columns[c][a:b] for c in ("period", "units", "price", "promo")),
+                                     product_id=pid, start=panel.start, end=panel.end,
+                                     current_price=panel.current_price.get(pid),
+                                     calendar={k: v[a:b] for k, v in calendar.items()},
+                                     window_start=windows[0], year_start=windows[1])
+            models.append((model, data))
+            if data is not None:
+                fitted.append(data)
+        if block > 1 and fitted:
+            from ml.pricing.batched import regress_many
+
+            outcomes = iter(regress_many(fitted, cfg))
         else:
-            a, b = bounds[pid]
-            model = ElasticityModel(cfg).fit_arrays(*(columns[c][a:b] for c in ("period", "units", "price", "promo")),
-                                                    product_id=pid, start=panel.start, end=panel.end,
-                                                    current_price=panel.current_price.get(pid),
-                                                    calendar={k: v[a:b] for k, v in calendar.items()},
-                                                    window_start=windows[0], year_start=windows[1])
-            est = model.estimate_
-        rows.append(est.to_dict())
-        if i % 25 == 0 or i == len(wanted) - 1:
-            progress.report("elasticity", i + 1, len(wanted))
+            outcomes = iter(_one(data, cfg) for data in fitted)
+        for i, (model, data) in enumerate(models, start=begin):
+            if progress.stopped:
+                break
+            if data is not None:
+                model.finish(data, *next(outcomes))
+            rows.append(model.estimate_.to_dict())
+            if i % 25 == 0 or i == len(wanted) - 1:
+                progress.report("elasticity", i + 1, len(wanted))
+
+
+def _one(data: Observations, cfg: ElasticityConfig) -> tuple[list[str], OLSFit | str]:
+    x, names = design_matrix(data.periods, data.price, data.promo, data.start, cfg, data.calendar)
+    return names, regress(x, np.log(data.units), np.log(data.price), cfg)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.pushdown.facts import remembered
+from ml.pushdown.buyers import buyer_lines, buyers_of, count_buyers, kept_buyer_counts
 from ml.pushdown.table import ParquetTable, connect, query
 from ml.schema import Col, DataError
 
@@ -25,7 +25,9 @@ def query_history(table: ParquetTable, customer_id: str) -> pd.DataFrame:
     out = query(table, f"SELECT {', '.join(columns)} FROM lines WHERE CAST({Col.CUSTOMER_ID} AS VARCHAR) = ? "
                        f"ORDER BY {Col.DATE} DESC, file_row_number", [str(customer_id)])
     out[Col.DATE] = pd.to_datetime(out[Col.DATE]).astype(table.date_dtype)
-    return out
+    # the file's types (a name or category stored as a dictionary is categorical there: of the values shown here)
+    return out.astype({c: "category" if isinstance(t, pd.CategoricalDtype) else t
+                       for c, t in table.dtypes.items() if c in out.columns and c != Col.DATE})
 
 
 def query_rfm_sums(table: ParquetTable) -> pd.DataFrame:
@@ -42,47 +44,6 @@ def query_rfm_sums(table: ParquetTable) -> pd.DataFrame:
     out["last"] = pd.to_datetime(out["last"]).astype(table.date_dtype)
     return out.set_index(pd.Index(out.pop("c"), dtype="string", name="c")).astype(
         {"frequency": "int64", "monetary": float})
-
-
-def _buyer_lines(table: ParquetTable, only: str = "true", source: str = "lines") -> str:
-    """Every line of ``source`` (``only``: those its raw columns pass) as (buyer, product, quantity, day), as
-    ``ml.recommend.basket.buyer_product_days`` reads them: a buyer is the customer, or ``order:<order id>`` for a
-    guest (an order's returns, ``-R``, are the order)."""
-    if Col.PRODUCT_ID not in table or Col.DATE not in table:
-        raise DataError("recommend.error.needs_products")
-    has_customer, has_order = Col.CUSTOMER_ID in table, Col.ORDER_ID in table
-    if not has_customer and not has_order:
-        raise DataError("recommend.error.needs_customers_or_orders")
-    order = f"CAST({Col.ORDER_ID} AS VARCHAR)"
-    if has_customer:
-        buyer = f"CAST({Col.CUSTOMER_ID} AS VARCHAR)"
-        if has_order:
-            buyer = f"coalesce({buyer}, 'order:' || regexp_replace({order}, '-R$', ''))"
-    else:
-        buyer = f"'order:' || {order}"
-    quantity = f"CAST({Col.QUANTITY} AS DOUBLE)" if Col.QUANTITY in table else "1.0"
-    return f"""SELECT * FROM (
-        SELECT {buyer} AS buyer, CAST({Col.PRODUCT_ID} AS VARCHAR) AS product, {quantity} AS q,
-               CAST({Col.DATE} AS DATE) AS day FROM {source} WHERE {Col.PRODUCT_ID} IS NOT NULL AND {only})
-        WHERE buyer IS NOT NULL AND q IS NOT NULL"""
-
-
-def _buyers(table: ParquetTable) -> tuple[int, dict[str, int]]:
-    """(buyers with a net purchase, product -> its such buyers) of the whole file, counted once and kept beside it
-    (``ml.pushdown.facts``): every product's pairs divide by them."""
-
-    def compute() -> dict:
-        out = query(table, f"""
-            WITH w AS ({_buyer_lines(table)}),
-            net AS (SELECT buyer, product FROM w GROUP BY ALL HAVING sum(q) > 0),
-            bought AS (SELECT DISTINCT buyer, product FROM w JOIN net USING (buyer, product) WHERE q > 0)
-            SELECT product, count(*) AS n, (SELECT count(DISTINCT buyer) FROM bought) AS buyers
-            FROM bought GROUP BY 1""")
-        buyers = int(out["buyers"].iloc[0]) if len(out) else 0
-        return {"buyers": buyers, "per_product": {str(p): int(n) for p, n in zip(out["product"], out["n"], strict=True)}}
-
-    kept = remembered(table.path, "buyers", compute)
-    return kept["buyers"], kept["per_product"]
 
 
 def _sold(table: ParquetTable) -> str:
@@ -119,17 +80,17 @@ def query_product_pairs(table: ParquetTable, product_id: str, window_days: int =
 
     if window_days < 0:
         raise DataError("recommend.error.bad_window", window=window_days)
-    n_buyers, per_product = _buyers(table)
+    counts = kept_buyer_counts(table) or count_buyers(table)
     product = str(product_id)
-    if product not in per_product:
+    if product not in counts.kept and counts.complete:  # nobody bought it
         return none
     con = connect()
     try:
         con.execute(f"CREATE TEMP VIEW lines AS SELECT * FROM {table.source()}")
         con.execute(f"CREATE TEMP TABLE sold AS SELECT * FROM lines WHERE {_sold(table)}", {"product": product})
         out = con.execute(f"""
-            WITH sellers AS ({_buyer_lines(table, source="sold")}),
-            w AS ({_buyer_lines(table, _of_buyers(table))}),
+            WITH sellers AS ({buyer_lines(table, source="sold")}),
+            w AS ({buyer_lines(table, _of_buyers(table))}),
             mine AS (SELECT * FROM w WHERE buyer IN (SELECT buyer FROM sellers)),
             net AS (SELECT buyer, product FROM mine GROUP BY ALL HAVING sum(q) > 0),
             bought AS (SELECT DISTINCT buyer, product, day FROM mine JOIN net USING (buyer, product) WHERE q > 0),
@@ -145,5 +106,6 @@ def query_product_pairs(table: ParquetTable, product_id: str, window_days: int =
     if out.empty:
         return none
     others = out["product"].astype(str).to_numpy(dtype=object)
-    return make_pairs(np.full(len(out), product, dtype=object), others, out["n"].to_numpy(np.int64), n_buyers,
+    per_product = buyers_of(table, counts, [product, *others])
+    return make_pairs(np.full(len(out), product, dtype=object), others, out["n"].to_numpy(np.int64), counts.buyers,
                       np.full(len(out), per_product[product]), np.array([per_product[p] for p in others]))

@@ -49,13 +49,18 @@ def _write_facts(parquet: Path, facts: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def keep_fact(parquet: Path, key: str, value: Any) -> None:
+    """Keep the figure ``key`` (JSON-able) beside the file, with the others."""
+    _write_facts(parquet, {**read_facts(parquet), key: value})
+
+
 def remembered(parquet: Path, key: str, compute: Callable[[], Any]) -> Any:
     """The figure ``key`` of the whole file: read from the sidecar, else ``compute()`` (JSON-able) and kept."""
     facts = read_facts(parquet)
     if key in facts:
         return facts[key]
     value = compute()
-    _write_facts(parquet, {**read_facts(parquet), key: value})
+    keep_fact(parquet, key, value)
     return value
 
 

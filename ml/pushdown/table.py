@@ -49,6 +49,12 @@ class ParquetTable:
         return f"datetime64[{getattr(field.type, 'unit', 'ns')}]"
 
     @cached_property
+    def dtypes(self) -> dict[str, object]:
+        """Each column's type as pandas reads the file (``ml.workspace.formats.read_frame``): what a query's
+        columns are cast to, so that a line-level answer has the types of the pandas path on the same lines."""
+        return dict(pq.read_schema(self.path).empty_table().to_pandas().dtypes.items())
+
+    @cached_property
     def date_span(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last day of the data (midnight)."""
         from ml.pushdown.stored import stored_totals

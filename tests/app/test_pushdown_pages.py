@@ -5,6 +5,7 @@ same data held in pandas, and reading the frame would fail the test."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 from components import state
 from ml.dataset import Dataset, ValidationReport
 from ml.i18n import format_number, t
+from ml.jobs import DONE, REGISTRY
 from ml.outofcore.stored import StoredDataset
 from ml.pushdown import ENV_ROWS
 from ml.pushdown.stored import table_of
@@ -133,6 +135,14 @@ def evaluation_table(at) -> pd.DataFrame:
     return table.drop(columns=[t("recommend.table.seconds")]).reset_index(drop=True)
 
 
+def wait_for(job, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while not job.snapshot().finished:
+        assert time.time() < deadline, "the job did not finish"
+        time.sleep(0.2)
+    assert job.snapshot().status == DONE, job.snapshot().error
+
+
 def show_on_both(pages, view: str, widget: str, key: str, value) -> None:
     """Both pages on ``view`` with the ``widget`` (radio, text_input, selectbox) of ``key`` set to ``value``."""
     for page in pages:
@@ -171,9 +181,17 @@ def test_recommendations_fit_a_large_dataset_on_its_matrix_in_place_with_the_sam
     assert len(histories[0]) == (memory.frame[Col.CUSTOMER_ID] == customer).sum() > 0
     pd.testing.assert_frame_equal(histories[1].astype(str), histories[0].astype(str))
 
-    # a product's neighbours and what it is bought with, counted in place for this product alone
+    # a product's neighbours and what it is bought with, counted in place for this product alone once every
+    # product's buyers are counted: by a job the page follows, never on its script thread
     popular = memory.frame[Col.PRODUCT_ID].astype(str).value_counts().index[0]
     show_on_both(pages, "product", "selectbox", state.RECOMMEND_PRODUCT, popular)
+    assert t("pushdown_recommend.job.waiting") in texts(at)
+    path, job_id = at.session_state[state.RECOMMEND_BUYERS_JOB]
+    assert path == str(table_of(stored).path)
+    wait_for(REGISTRY.get(job_id))
+    at.run()
+    assert not at.exception, at.exception
+    assert t("pushdown_recommend.job.waiting") not in texts(at)
     assert any(t("recommend.table.similarity") in df.value.columns for df in at.dataframe)
     note = t("pushdown_recommend.page.note", rows=format_number(stored.report.rows_kept))
     assert texts(pages[1]).replace(note, "").strip() == texts(pages[0]).strip()

@@ -16,7 +16,7 @@ from ml.recommend.interactions import build_interactions
 from ml.recommend.segments import rfm_sums, segment_customers
 from ml.recommend.service import purchase_history
 from ml.schema import Col
-from ml.workspace.formats import write_frame
+from ml.workspace.formats import read_frame, write_frame
 from tests.unit.test_pushdown import PLANTED_UNITS, make_lines
 
 PLANTED_PAIR = ("P03", "P08")  # bought together by customers C0..C11 (beside the random lines)
@@ -54,11 +54,16 @@ def lines(request, tmp_path) -> tuple[pd.DataFrame, ParquetTable]:
 
 def test_a_customers_history_is_one_query_with_the_pandas_lines(lines):
     frame, table = lines
+    saved = read_frame(table.path)  # the frame of the saved dataset, as the pandas path reads it
     for customer in ("C0", "C7", "C39", "nobody"):
-        expected = purchase_history(frame, customer)
+        expected = purchase_history(saved, customer)
         got = query_history(table, customer)
         assert list(got.columns) == list(expected.columns)
-        pd.testing.assert_frame_equal(got.astype(str), expected.astype(str))
+        assert got.dtypes.astype(str).to_dict() == expected.dtypes.astype(str).to_dict()  # names' categories aside
+        # typed: the same values and types; a categorical's categories are those of the lines shown
+        pd.testing.assert_frame_equal(got, expected, check_categorical=False)
+        pd.testing.assert_frame_equal(got, purchase_history(frame, customer), check_dtype=False,
+                                      check_categorical=False)  # the lines as they were before saving
     assert len(query_history(table, "C0")) > 3  # the planted lines are there
     assert (query_history(table, "C0")[Col.DATE].diff().dropna() <= pd.Timedelta(0)).all()  # newest first
 
