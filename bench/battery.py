@@ -150,7 +150,8 @@ def run_case(family: str, freq: str, frame: pd.DataFrame, overrides: dict) -> li
 
 def _record_validation() -> dict:
     """Wrap the forecaster's partner and blend steps to keep what the network's shares are chosen from, per series
-    (keys ``<uid>/y``, ``/origins``, ``/actual``, ``/network`` and one per partner, e.g. ``/ets``); the forecasts
+    (keys ``<uid>/y``, ``/origins``, ``/actual``, ``/network`` and one per partner, e.g. ``/ets``; ``main`` files
+    them under ``<family>|`` after each case, so a series scored from several origins keeps each); the forecasts
     are unchanged."""
     from ml.forecast import forecaster as fc
 
@@ -237,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     for family, freq, frame in cases(args.quick, families, args.dev, cuts):
         case_rows = run_case(family, freq, frame, overrides)
         rows.extend(case_rows)
+        if dump is not None:  # the case's keys under its family: the same series at several origins stays apart
+            for key in [k for k in dump if "|" not in k]:
+                dump[f"{family}|{key}"] = dump.pop(key)
         _save(args.out, overrides, args, rows, dump)  # after every case: a killed run keeps what it finished
         for r in case_rows:
             print(f"{family:15s} {r['series'][:24]:24s} net {r['network']:.3f} ets {r['ets']:.3f} "

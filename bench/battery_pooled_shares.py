@@ -36,10 +36,11 @@ def series_items(k: int) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for row in rows:
         uid = row["series"]
-        if f"{uid}/actual" not in dump:
+        key = f"{row['family']}|{uid}" if f"{row['family']}|{uid}/actual" in dump else uid  # older dumps: no family
+        if f"{key}/actual" not in dump:
             continue
-        actual = dump[f"{uid}/actual"]
-        forecasts = [dump[f"{uid}/network"], dump[f"{uid}/ets"], dump[f"{uid}/arima"]]
+        actual = dump[f"{key}/actual"]
+        forecasts = [dump[f"{key}/network"], dump[f"{key}/ets"], dump[f"{key}/arima"]]
         held = row["holdout"]
         out.setdefault(row["family"].split("@")[0], []).append({
             "uid": uid, "scale": row["mae_network"] / row["network"], "row": row,

@@ -25,6 +25,7 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
     labels = {"none": t("forecast.levers.choice.none"), "seasonal_mean": t("forecast.levers.choice.seasonal_mean"),
               "ets": t("forecast.levers.choice.ets"), "ets_model": t("forecast.levers.choice.ets_model"),
               "ets_arima": t("forecast.levers.choice.ets_arima"),
+              "ets_arima_snaive": t("forecast.levers.choice.ets_arima_snaive"),
               "constant": t("forecast.levers.choice.constant"),
               "cosine": t("forecast.levers.choice.cosine"), "retrain": t("forecast.levers.choice.retrain"),
               "holdout_model": t("forecast.levers.choice.holdout_model")}

@@ -17,7 +17,7 @@ ScalerKind = Literal["window_mean", "minmax", "standard"]
 HeadKind = Literal["direct", "recursive"]
 LossKind = Literal["mae", "mse", "huber"]
 BaselineKind = Literal["none", "seasonal_mean"]
-CombineKind = Literal["none", "ets", "ets_model", "ets_arima"]
+CombineKind = Literal["none", "ets", "ets_model", "ets_arima", "ets_arima_snaive"]
 ScheduleKind = Literal["constant", "cosine"]
 FutureFitKind = Literal["retrain", "holdout_model"]
 
@@ -26,8 +26,13 @@ SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
 HEADS: tuple[str, ...] = ("direct", "recursive")
 LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
 BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
-COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima")
-PARTNERS: tuple[str, ...] = ("ets", "arima")  # the models a combination can blend the network with
+COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima", "ets_arima_snaive")
+PARTNERS: tuple[str, ...] = ("ets", "arima", "snaive")  # the models a combination can blend the network with
+# the partners of each combine kind, in the order of the blend's shares (after the network's); "ets" of the kind "ets"
+# is the fast built-in smoother, the others are the scorecard's own models
+COMBINE_PARTNERS: dict[str, tuple[str, ...]] = {"none": (), "ets": ("ets",), "ets_model": ("ets",),
+                                                "ets_arima": ("ets", "arima"),
+                                                "ets_arima_snaive": ("ets", "arima", "snaive")}
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 FUTURE_FITS: tuple[str, ...] = ("retrain", "holdout_model")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
@@ -116,9 +121,10 @@ class ForecastConfig:
     baseline: BaselineKind = "seasonal_mean"  # the network learns the residual over the window's seasonal mean
     fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none; used
     # only when the longest series holds 1.5 years (forecaster.FOURIER_MIN_YEARS): the fitted model's config says
-    # blend with the scorecard's statsmodels ETS and ARIMA ("ets_arima"), its ETS alone ("ets_model") or the fast
-    # built-in smoother ("ets"), the shares chosen per series on the validation windows (bench/RESULTS.md, issue 18);
-    # the network alone stays on the scorecard beside the blend
+    # blend with the scorecard's statsmodels ETS and ARIMA ("ets_arima"), those and its seasonal naive
+    # ("ets_arima_snaive", the weekly default), its ETS alone ("ets_model") or the fast built-in smoother ("ets"), the
+    # shares chosen per series on the validation windows (bench/RESULTS.md, issue 18); the network alone stays on the
+    # scorecard beside the blend
     combine: CombineKind = "ets_arima"
     combine_shrink: float = 0.0  # the validation-chosen shares are moved this fraction of the way to equal shares
     ensemble: int = 1  # networks trained with seeds seed, seed+1, ...; their forecasts are averaged
@@ -247,9 +253,11 @@ def default_config(freq: str = "D", **changes: Any) -> ForecastConfig:
     if kind == "W":
         # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over. Weekly histories
         # are short (2-3 years): the last 25% of the windows (WEEKLY_VALIDATION_SPLIT), not 15%, are kept for early
-        # stopping and for choosing the blend's shares, so the choice rests on more origins (bench/RESULTS.md, issue 18)
+        # stopping and for choosing the blend's shares, so the choice rests on more origins; the blend may also give
+        # the yearly seasonal naive a share, the baseline weekly retail data is hardest to beat (bench/RESULTS.md,
+        # issue 18: "seasonal naive as a partner")
         base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none",
-                                   validation_split=WEEKLY_VALIDATION_SPLIT)
+                                   validation_split=WEEKLY_VALIDATION_SPLIT, combine="ets_arima_snaive")
     elif kind == "M":
         base = dataclasses.replace(base, window=12, horizon=6, day_of_week=False, month=True, batch_size=16)
     config = dataclasses.replace(base, **changes)
@@ -358,9 +366,11 @@ def get_preset(name: str, freq: str = "D", **changes: Any) -> ForecastConfig:
         adapted = default_config(freq)
         # a preset that keeps the default validation split takes the frequency's (25% of the windows on weekly data)
         split = adapted.validation_split if config.validation_split == ForecastConfig.validation_split else config.validation_split
+        # likewise the blend: a preset with the default partners takes the frequency's (weekly: also seasonal naive)
+        combine = adapted.combine if config.combine == ForecastConfig.combine else config.combine
         config = dataclasses.replace(
             config, window=min(config.window, adapted.window), horizon=adapted.horizon, day_of_week=False,
-            validation_split=split,
+            validation_split=split, combine=combine,
         )
     config = dataclasses.replace(config, **changes)
     config.validate()

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecast import baselines
-from ml.forecast.config import ForecastConfig, frequency_kind, season_length
+from ml.forecast.config import COMBINE_PARTNERS, ForecastConfig, frequency_kind, season_length
 from ml.forecast.data import ID, Y
 from ml.forecast.fit_cache import content_key
 
@@ -79,7 +79,8 @@ def plan_fits(splits: Iterable[tuple[str, pd.DataFrame, pd.DataFrame]], frame: p
     from ml.forecast.forecaster import _without_absurd_values  # the blend's guard, so the keys match its fits
 
     m, kind = season_length(freq), frequency_kind(freq)
-    partners = {"ets_model": ("ets",), "ets_arima": ("ets", "arima")}.get(config.combine, ())
+    partners = tuple(n for n in COMBINE_PARTNERS[config.combine] if n in ("ets", "arima")) \
+        if config.combine != "ets" else ()  # the fitted partners (seasonal naive fits nothing; "ets" is the smoother)
     scorecard = tuple(name for name in ("ets", "arima") if name in models)
     tasks: dict[tuple, FitTask] = {}
     for rows in [train for _, train, _ in splits] + [frame]:

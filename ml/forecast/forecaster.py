@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.baselines import arima_origin_forecasts, ets_origin_forecasts
-from ml.forecast.config import ForecastConfig, frequency_kind, season_length
+from ml.forecast.baselines import arima_origin_forecasts, ets_origin_forecasts, seasonal_naive
+from ml.forecast.config import COMBINE_PARTNERS, ForecastConfig, frequency_kind, season_length
 from ml.forecast.data import (
     COVARIATES,
     DS,
@@ -400,15 +400,21 @@ class NeuralForecaster:
 
     def _partner_forecasts(self, y: np.ndarray, uid: str, origins: np.ndarray) -> dict[str, np.ndarray]:
         """Partner name -> [len(origins), horizon] forecasts from each origin of y of the models the network is
-        blended with: the fast smoother (combine "ets"), the scorecard's statsmodels ETS fitted on y ("ets_model"),
-        or that ETS and the scorecard's ARIMA ("ets_arima")."""
+        blended with (``COMBINE_PARTNERS[config.combine]``): the fast smoother (combine "ets"), the scorecard's
+        statsmodels ETS fitted on y ("ets_model"), that ETS and the scorecard's ARIMA ("ets_arima"), and those and
+        the scorecard's seasonal naive ("ets_arima_snaive")."""
         if self.config.combine == "ets":
             return {"ets": smoother_forecasts(y, self.smoothers_[uid], self.config.horizon, origins)}
         m = season_length(self.freq_)
         y = _without_absurd_values(y, m)
-        out = {"ets": ets_origin_forecasts(y, m, self.config.horizon, origins)}
-        if self.config.combine == "ets_arima":
-            out["arima"] = arima_origin_forecasts(y, m, frequency_kind(self.freq_), self.config.horizon, origins)
+        horizon, out = self.config.horizon, {}
+        for name in COMBINE_PARTNERS[self.config.combine]:
+            if name == "ets":
+                out[name] = ets_origin_forecasts(y, m, horizon, origins)
+            elif name == "arima":
+                out[name] = arima_origin_forecasts(y, m, frequency_kind(self.freq_), horizon, origins)
+            else:  # "snaive": the last season before each origin, repeated (the scorecard's baseline)
+                out[name] = np.stack([seasonal_naive(y[:int(o)], horizon, m) for o in np.asarray(origins)])
         return out
 
     def get_params(self) -> dict[str, Any]:

@@ -253,3 +253,20 @@ def test_a_killed_job_worker_takes_its_helper_with_it():
             return True
 
     assert _wait_for(gone, 30)
+
+
+def test_seasonal_naive_partner_plans_the_same_fits_as_ets_and_arima():
+    # seasonal naive fits nothing: the weekly default ("ets_arima_snaive") asks the helper for exactly the ETS and
+    # ARIMA partners of "ets_arima", and "ets" (the built-in smoother) for none
+    from ml.forecast.evaluation import fold_splits
+    from ml.forecast.pipeline import check_inputs
+
+    df = planted(2)
+    frame, freq = check_inputs(df, SMALL_FEW, 1, 0.9)
+    splits = fold_splits(frame, SMALL_FEW.horizon, 1)
+
+    def planned(combine: str) -> set[tuple]:
+        return {(t.model, t.key) for t in plan_fits(splits, frame, freq, SMALL_FEW.replace(combine=combine), ())}
+
+    assert planned("ets_arima_snaive") == planned("ets_arima") and {m for m, _ in planned("ets_arima")} == {"ets", "arima"}
+    assert planned("ets") == set() and planned("none") == set()
