@@ -13,7 +13,7 @@ from components.common.filters import filters_key
 from components.forecast.levers import input_levers
 from ml.dataset import Dataset
 from ml.forecast import PRESETS, ForecastConfig, default_config, get_preset
-from ml.forecast.config import MODEL_TYPES, SCALERS
+from ml.forecast.config import LEVERS, MODEL_TYPES, SCALERS
 from ml.forecast.run import CONFIG_FIELDS, CUSTOM, FREQS, PANDAS_FREQ, SeriesSpec
 from ml.i18n import t
 from ml.products import product_label
@@ -45,7 +45,8 @@ def input_series(ds: Dataset) -> SeriesSpec:
     if Col.PRODUCT_ID in frame:
         kinds += ["product", "products"]
     kind = c2.selectbox(t("forecast.input.level"), kinds, format_func=lambda x: t(f"forecast.level.{x}"), key=state.FORECAST_LEVEL, help=t("forecast.input.level_help"))
-    freq = c3.selectbox(t("forecast.input.freq"), FREQS, format_func=lambda x: t(f"forecast.freq.{x}"), key=state.FORECAST_FREQ)
+    freq = c3.selectbox(t("forecast.input.freq"), FREQS, format_func=lambda x: t(f"forecast.freq.{x}"), key=state.FORECAST_FREQ,
+                        on_change=_adapt_to_frequency)
     level = "total"
     if kind == "category":
         cats = queried[0] if queried else sorted(frame[Col.CATEGORY].dropna().astype(str).unique())
@@ -81,13 +82,34 @@ def make_page_series(ds: Dataset, spec: SeriesSpec, filters: Filters) -> pd.Data
     return _queried_series(ds.fingerprint, data, spec.target, spec.level, spec.freq, filters_key(filters))
 
 
+def _template(preset: str, freq: str) -> ForecastConfig:
+    """The settings the form starts from: the preset's (or the defaults) for a frequency ('D', 'W', 'M')."""
+    return default_config(PANDAS_FREQ[freq]) if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
+
+
 def _apply_preset() -> None:
     """Copy the chosen preset's settings into the form widgets (runs before the rerun draws them)."""
-    name = state.widget_value(state.FORECAST_PRESET)
     freq = state.widget_value(state.FORECAST_FREQ, "D")
-    config = default_config(PANDAS_FREQ[freq]) if name == CUSTOM else get_preset(name, PANDAS_FREQ[freq])
-    for field in CONFIG_FIELDS:
+    config = _template(state.widget_value(state.FORECAST_PRESET), freq)
+    for field in (*CONFIG_FIELDS, *LEVERS):
         state.set_widget(state.forecast_widget_key(field), getattr(config, field))
+    state.set_widget(state.FORECAST_FORM_FREQ, freq)
+
+
+def _adapt_to_frequency() -> None:
+    """A new frequency changes what the window, horizon, calendar inputs and blend mean (56 days is not 56 weeks):
+    every setting the analyst left at the old frequency's value takes the new frequency's; edited ones are kept."""
+    new = state.widget_value(state.FORECAST_FREQ, "D")
+    old = state.widget_value(state.FORECAST_FORM_FREQ, "D")
+    if new == old:
+        return
+    preset = state.widget_value(state.FORECAST_PRESET, CUSTOM)
+    before, after = _template(preset, old), _template(preset, new)
+    for field in (*CONFIG_FIELDS, *LEVERS):
+        key = state.forecast_widget_key(field)
+        if not state.has_widget(key) or state.widget_value(key) == getattr(before, field):
+            state.set_widget(key, getattr(after, field))
+    state.set_widget(state.FORECAST_FORM_FREQ, new)
 
 
 def _ensure_defaults(freq: str) -> ForecastConfig:
@@ -96,6 +118,7 @@ def _ensure_defaults(freq: str) -> ForecastConfig:
         state.default_widget(state.forecast_widget_key(field), getattr(base, field))
     state.default_widget(state.FORECAST_FOLDS, 0)
     state.default_widget(state.FORECAST_INTERVAL, 0.9)
+    state.default_widget(state.FORECAST_FORM_FREQ, freq)
     return base
 
 
@@ -119,10 +142,14 @@ def describe_settings(values: dict) -> str:
 def _preset_caption(preset: str, freq: str, values: dict) -> str:
     """The preset's own description while the form holds its settings; "custom" and the actual settings once the
     analyst has changed any of them."""
-    template = default_config(PANDAS_FREQ[freq]) if preset == CUSTOM else get_preset(preset, PANDAS_FREQ[freq])
+    template = _template(preset, freq)
     changed = [f for f in CONFIG_FIELDS if getattr(template, f) != values[f]]
     if not changed:
-        return t(f"forecast.preset.{preset}.description")
+        description = t(f"forecast.preset.{preset}.description")
+        if freq == "D":  # the presets' texts describe their daily settings
+            return description
+        return t("forecast.form.adapted", description=description, freq=t(f"forecast.freq.{freq}").lower(),
+                 settings=describe_settings(values))
     if preset == CUSTOM:
         return t("forecast.form.custom", settings=describe_settings(values))
     return t("forecast.form.edited", preset=t(f"forecast.preset.{preset}.name"), settings=describe_settings(values))
@@ -131,7 +158,7 @@ def _preset_caption(preset: str, freq: str, values: dict) -> str:
 FORM_KEYS = (
     state.FORECAST_PRESET, state.FORECAST_FOLDS, state.FORECAST_INTERVAL, state.FORECAST_TARGET, state.FORECAST_LEVEL,
     state.FORECAST_FREQ, state.FORECAST_CATEGORY, state.FORECAST_PRODUCT, state.FORECAST_PRODUCTS,
-    *(state.forecast_widget_key(f) for f in CONFIG_FIELDS),
+    state.FORECAST_FORM_FREQ, *(state.forecast_widget_key(f) for f in CONFIG_FIELDS),
 )
 
 

@@ -123,6 +123,7 @@ FORECAST_DOWNLOAD_CSV = "forecast_download_csv"
 FORECAST_DOWNLOAD_MODEL = "forecast_download_model"
 FORECAST_TRAIN = "forecast_train"  # the Train button (the only thing that starts a training)
 FORECAST_FORM_JOB = "forecast_form_job"  # id of the training whose settings the form was last filled from
+FORECAST_FORM_FREQ = "forecast_form_freq"  # the frequency whose defaults the form's untouched settings hold
 
 
 def forecast_widget_key(field: str) -> str:

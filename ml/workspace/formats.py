@@ -63,7 +63,12 @@ def read_json(path: Path, error: DataError) -> Any:
 
 
 def write_frame(frame: pd.DataFrame, path: Path) -> None:
-    frame.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
+    """``frame`` as Parquet, without ``frame.attrs``: pandas writes those as JSON and raises on what JSON cannot hold
+    (a weekly series' partial-week Timestamp made every weekly run fail to save); a saved run's facts are in its
+    run.json, never in the frames' attrs."""
+    plain = frame.reset_index(drop=True)
+    plain.attrs = {}
+    plain.to_parquet(path, index=False, engine="pyarrow", compression="zstd")
 
 
 def read_frame(path: Path) -> pd.DataFrame:

@@ -34,6 +34,30 @@ def test_edits_do_not_start_a_training_and_the_preset_text_follows_them(small_da
     assert "Custom (started from" in shown and "window 28" in shown
 
 
+def test_weekly_frequency_takes_the_weekly_defaults_and_keeps_what_the_analyst_edited(small_dataset):  # noqa: F811
+    # 56 days is not 56 weeks: the daily window and horizon on weekly totals were refused ("needs at least 121
+    # periods") until the analyst found and retyped them; untouched settings follow the frequency, edited ones stay
+    at = open_page(new_app(small_dataset), PAGE)
+    _set(at, "units", 16)  # an edit the switch must keep
+    at.run()
+    at.selectbox(key=state.FORECAST_FREQ).set_value("W").run()
+    value = {f: at.session_state[state.forecast_widget_key(f)]
+             for f in ("window", "horizon", "units", "validation_split", "combine", "day_of_week", "week_of_year")}
+    assert value == {"window": 26, "horizon": 8, "units": 16, "validation_split": 0.25, "combine": "ets_arima_snaive",
+                     "day_of_week": False, "week_of_year": True}
+    assert not at.exception and "needs at least" not in texts(at)
+    assert "window 26, horizon 8" in texts(at)  # the caption says what will train, not the daily preset's text
+    _set(at, "window", 20)  # edited on weekly data, then back to daily: the edit stays, the rest is daily again
+    at.run()
+    at.selectbox(key=state.FORECAST_FREQ).set_value("D").run()
+    value = {f: at.session_state[state.forecast_widget_key(f)] for f in ("window", "horizon", "units", "combine")}
+    assert value == {"window": 20, "horizon": 28, "units": 16, "combine": "ets_arima"}
+    # untouched, the preset's own text, and on weekly data what it was adapted to
+    fresh = open_page(new_app(small_dataset), PAGE)
+    fresh.selectbox(key=state.FORECAST_FREQ).set_value("W").run()
+    assert "Adapted to weekly data" in texts(fresh) and "window 26, horizon 8" in texts(fresh)
+
+
 def test_a_reload_shows_the_running_trainings_settings_not_the_defaults(small_dataset):  # noqa: F811
     at = open_page(new_app(small_dataset), PAGE)
     at.selectbox(key=state.FORECAST_PRESET).set_value("gru").run()
