@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ml.forecast.baselines import seasonal_naive  # noqa: E402
-from ml.forecast.forecaster import _blend, _blend_errors, _best_shares, blend_grid  # noqa: E402
+from ml.forecast.forecaster import _best_shares, _blend, _blend_errors, blend_grid  # noqa: E402
 
 WEEKLY = ("avocado", "weekly_yearly")
 RULES = {"current": ("network", "ets", "arima"), "snaive4": ("network", "ets", "arima", "snaive"),

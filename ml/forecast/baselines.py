@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from ml.blas import one_blas_thread
 from ml.forecast.config import frequency_kind, season_length
 from ml.forecast.data import DS, ID, Y, future_dates
 from ml.forecast.fit_cache import FitCache, content_key
@@ -70,7 +71,6 @@ _ETS_CACHE = FitCache(_FIT_CACHE_SIZE, _FIT_CACHE_BYTES)
 # One fit at a time across threads (the scorecard's thread and the network's combination): whoever comes second for
 # the same rows waits and finds the fit in the cache instead of fitting it again.
 _FIT_LOCK = threading.RLock()
-_BLAS_HELD = {"depth": 0, "limits": None}  # nesting of statsmodels_section; changed only under _FIT_LOCK
 
 
 @contextmanager
@@ -80,25 +80,14 @@ def statsmodels_section() -> Iterator[None]:
     statsmodels' fits solve many tiny systems (a 9x9 Lyapunov equation per likelihood evaluation of the seasonal
     ARIMA): on two OpenBLAS threads each call waits for a second thread to wake and ends 10-20x slower, worse on a
     busy machine. On one thread the forecasts are bitwise the same (bench/RESULTS.md, "statsmodels on one BLAS
-    thread"). The limit is process-wide while the section is held, so other threads' numpy calls then run on one
-    BLAS thread too (same results, only their speed can change)."""
+    thread"). The limit is process-wide while any thread holds it (``ml.blas.one_blas_thread``), so other threads'
+    numpy calls then run on one BLAS thread too (same results, only their speed can change)."""
     with _FIT_LOCK:
-        if _BLAS_HELD["depth"] == 0:
-            import statsmodels.tsa.arima.model  # noqa: F401 (scipy's OpenBLAS loaded before it is limited)
-            import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
-            from threadpoolctl import threadpool_limits
+        import statsmodels.tsa.arima.model  # noqa: F401 (scipy's OpenBLAS loaded before it is limited)
+        import statsmodels.tsa.exponential_smoothing.ets  # noqa: F401
 
-            # entered as a context manager (on this thread, which exits it too): threadpoolctl lets only the
-            # thread that holds OpenBLAS change its threads, and gives that hold back on exit
-            _BLAS_HELD["limits"] = threadpool_limits(1, user_api="blas").__enter__()
-        _BLAS_HELD["depth"] += 1
-        try:
+        with one_blas_thread():
             yield
-        finally:
-            _BLAS_HELD["depth"] -= 1
-            if _BLAS_HELD["depth"] == 0:
-                _BLAS_HELD["limits"].__exit__(None, None, None)
-                _BLAS_HELD["limits"] = None
 
 
 def ets_fit(y: np.ndarray, m: int) -> tuple[object, str]:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from ml.blas import one_blas_thread
 from ml.pricing.config import ElasticityConfig
 
 
@@ -58,7 +59,9 @@ class GradientBoostingDemandModel:
         x = self._features(periods, price, promo, start)
         y = np.log(rows["units"].to_numpy(dtype=float))
         categorical = [name in ("month", "weekday") for name in self.feature_names_]
-        with threadpool_limits(1):  # a few hundred rows: OpenMP threads only contend on a shared machine
+        # a few hundred rows: OpenMP threads only contend on a shared machine (OpenMP's limit is per thread; BLAS's
+        # is the process's, shared through ml.blas)
+        with threadpool_limits(1, user_api="openmp"), one_blas_thread():
             self.model_ = HistGradientBoostingRegressor(
                 max_iter=cfg.max_iter, learning_rate=cfg.learning_rate, max_depth=cfg.max_depth,
                 min_samples_leaf=cfg.min_samples_leaf, categorical_features=categorical,
@@ -70,7 +73,7 @@ class GradientBoostingDemandModel:
             low, high = price.min(), price.max()
         self.pd_prices_ = np.linspace(low, high, cfg.grid_points)
         grid_x[:, :, 0] = np.log(self.pd_prices_)[:, None]
-        with threadpool_limits(1):
+        with threadpool_limits(1, user_api="openmp"), one_blas_thread():
             predicted = self.model_.predict(grid_x.reshape(-1, x.shape[1])).reshape(cfg.grid_points, len(x))
         log_units = predicted.mean(axis=1)
         self.pd_log_units_ = log_units

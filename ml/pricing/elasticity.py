@@ -16,8 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
+from ml.blas import one_blas_thread
 from ml.pricing.config import ElasticityConfig
 from ml.pricing.panel import PricePanel
 from ml.progress import Progress, ProgressSink, as_progress
@@ -442,7 +442,7 @@ def estimate_elasticities(
     wanted = products if products is not None else panel.products
     rows = []
     # Many small regressions: a multi-threaded BLAS only fights the other threads of a shared machine.
-    with threadpool_limits(1):
+    with one_blas_thread():
         _fit_all(wanted, bounds, columns, calendar, (window_start, year_start), cfg, panel, rows, as_progress(progress))
     table = pd.DataFrame(rows, columns=[*ElasticityEstimate.__dataclass_fields__, "confidence"])
     table.insert(1, "name", [panel.names.get(p, "") for p in table["product_id"]])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
+from ml import blas
 from ml.forecast import baselines
 from tests.unit.forecast.conftest import make_series
 
@@ -70,4 +71,4 @@ def test_an_error_inside_the_section_still_gives_the_threads_back():
                 raise ValueError("a fit failed")
     except ValueError:
         pass
-    assert _blas_threads() == before and baselines._BLAS_HELD["depth"] == 0
+    assert _blas_threads() == before and blas._HELD["depth"] == 0
