@@ -33,7 +33,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ml.forecast.baselines import seasonal_naive  # noqa: E402
+from ml.forecast.baselines import seasonal_naive_origin_forecasts  # noqa: E402
 from ml.forecast.forecaster import _best_shares, _blend, _blend_errors, blend_grid  # noqa: E402
 
 WEEKLY = ("avocado", "weekly_yearly")
@@ -55,7 +55,7 @@ def scored_rows(path: Path) -> list[dict]:
         y, origins, actual = dump[f"{prefix}/y"], dump[f"{prefix}/origins"].astype(int), dump[f"{prefix}/actual"]
         horizon = actual.shape[1]
         validation = {"network": dump[f"{prefix}/network"], "ets": dump[f"{prefix}/ets"], "arima": dump[f"{prefix}/arima"],
-                      "snaive": np.stack([seasonal_naive(y[:o], horizon, m) for o in origins])}
+                      "snaive": seasonal_naive_origin_forecasts(y, m, horizon, origins)}
         held = row["holdout"]
         holdout = {"network": np.array(held["network_alone"]), "ets": np.array(held["ets"]),
                    "arima": np.array(held["arima"]), "snaive": np.array(held["snaive"])}

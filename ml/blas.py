@@ -48,4 +48,3 @@ def one_blas_thread() -> Iterator[None]:
                 _HELD["limiter"].restore_original_limits()
                 _HELD["limiter"] = None
                 _forget_controlling_thread()
-

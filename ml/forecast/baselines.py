@@ -169,6 +169,12 @@ def ets_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarra
         return _origin_forecasts(result, y, m, horizon, origins)
 
 
+def seasonal_naive_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon]: the seasonal naive forecast made from each origin o (after seeing y[:o]), the
+    scorecard's baseline at each validation origin."""
+    return np.stack([seasonal_naive(y[:int(o)], horizon, m) for o in np.asarray(origins)])
+
+
 def _origin_forecasts(result: object | None, y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
     """[len(origins), horizon] dynamic forecasts of a fitted statsmodels model from each origin (seasonal naive
     where it has none or they are not finite)."""

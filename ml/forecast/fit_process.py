@@ -79,8 +79,9 @@ def plan_fits(splits: Iterable[tuple[str, pd.DataFrame, pd.DataFrame]], frame: p
     from ml.forecast.forecaster import _without_absurd_values  # the blend's guard, so the keys match its fits
 
     m, kind = season_length(freq), frequency_kind(freq)
-    partners = tuple(n for n in COMBINE_PARTNERS[config.combine] if n in ("ets", "arima")) \
-        if config.combine != "ets" else ()  # the fitted partners (seasonal naive fits nothing; "ets" is the smoother)
+    # the partners statsmodels fits: not the built-in smoother of combine "ets", nor seasonal naive (fits nothing)
+    fitted = () if config.combine == "ets" else COMBINE_PARTNERS[config.combine]
+    partners = tuple(name for name in fitted if name in ("ets", "arima"))
     scorecard = tuple(name for name in ("ets", "arima") if name in models)
     tasks: dict[tuple, FitTask] = {}
     for rows in [train for _, train, _ in splits] + [frame]:

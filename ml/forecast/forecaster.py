@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.baselines import arima_origin_forecasts, ets_origin_forecasts, seasonal_naive
+from ml.forecast.baselines import (
+    arima_origin_forecasts,
+    ets_origin_forecasts,
+    seasonal_naive_origin_forecasts,
+)
 from ml.forecast.config import COMBINE_PARTNERS, ForecastConfig, frequency_kind, season_length
 from ml.forecast.data import (
     COVARIATES,
@@ -414,7 +418,7 @@ class NeuralForecaster:
             elif name == "arima":
                 out[name] = arima_origin_forecasts(y, m, frequency_kind(self.freq_), horizon, origins)
             else:  # "snaive": the last season before each origin, repeated (the scorecard's baseline)
-                out[name] = np.stack([seasonal_naive(y[:int(o)], horizon, m) for o in np.asarray(origins)])
+                out[name] = seasonal_naive_origin_forecasts(y, m, horizon, origins)
         return out
 
     def get_params(self) -> dict[str, Any]:
