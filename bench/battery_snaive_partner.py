@@ -38,7 +38,20 @@ from ml.forecast.forecaster import _best_shares, _blend, _blend_errors, blend_gr
 
 WEEKLY = ("avocado", "weekly_yearly")
 RULES = {"current": ("network", "ets", "arima"), "snaive4": ("network", "ets", "arima", "snaive"),
-         "snaive_for_arima": ("network", "ets", "snaive")}
+         "snaive_for_arima": ("network", "ets", "snaive"),
+         "snaive2_for_snaive": ("network", "ets", "arima", "snaive2"),
+         "snaive5": ("network", "ets", "arima", "snaive", "snaive2")}
+
+
+def seasonal_naive_years(y: np.ndarray, m: int, horizon: int, years: int = 2) -> np.ndarray:
+    """The mean of the same period in each of the last ``years`` seasons that the history holds (seasonal naive
+    when it holds one)."""
+    y = np.asarray(y, dtype=float)
+    seen = max(1, min(years, len(y) // m))
+    if len(y) < m:
+        return np.full(horizon, y[-1])
+    steps = np.arange(horizon)
+    return np.mean([y[len(y) - k * m + steps % m] for k in range(1, seen + 1)], axis=0)
 
 
 def scored_rows(path: Path) -> list[dict]:
@@ -55,10 +68,12 @@ def scored_rows(path: Path) -> list[dict]:
         y, origins, actual = dump[f"{prefix}/y"], dump[f"{prefix}/origins"].astype(int), dump[f"{prefix}/actual"]
         horizon = actual.shape[1]
         validation = {"network": dump[f"{prefix}/network"], "ets": dump[f"{prefix}/ets"], "arima": dump[f"{prefix}/arima"],
-                      "snaive": seasonal_naive_origin_forecasts(y, m, horizon, origins)}
+                      "snaive": seasonal_naive_origin_forecasts(y, m, horizon, origins),
+                      "snaive2": np.stack([seasonal_naive_years(y[:o], m, horizon) for o in origins])}
         held = row["holdout"]
         holdout = {"network": np.array(held["network_alone"]), "ets": np.array(held["ets"]),
-                   "arima": np.array(held["arima"]), "snaive": np.array(held["snaive"])}
+                   "arima": np.array(held["arima"]), "snaive": np.array(held["snaive"]),
+                   "snaive2": seasonal_naive_years(y, m, horizon)}
         scale = row["mae_network"] / row["network"]
         real = base in ("avocado", "uci_total", "uci_products")
         dev = int(cut or 0) > 0 if real else bool(doc.get("dev"))

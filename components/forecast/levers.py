@@ -26,6 +26,7 @@ def input_levers(base: ForecastConfig) -> dict[str, Any]:
               "ets": t("forecast.levers.choice.ets"), "ets_model": t("forecast.levers.choice.ets_model"),
               "ets_arima": t("forecast.levers.choice.ets_arima"),
               "ets_arima_snaive": t("forecast.levers.choice.ets_arima_snaive"),
+              "ets_arima_snaive_snaive2": t("forecast.levers.choice.ets_arima_snaive_snaive2"),
               "constant": t("forecast.levers.choice.constant"),
               "cosine": t("forecast.levers.choice.cosine"), "retrain": t("forecast.levers.choice.retrain"),
               "holdout_model": t("forecast.levers.choice.holdout_model")}

@@ -47,6 +47,16 @@ def seasonal_naive(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
     return np.resize(last, horizon)  # repeats the last season
 
 
+def two_season_mean(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
+    """The mean of the same period one and two seasons earlier (seasonal naive with half its noise when the seasonal
+    profile is steady); seasonal naive when the history holds one season only, naive when it holds less."""
+    y = np.asarray(y, dtype=np.float64)
+    if len(y) < 2 * m or m < 2:
+        return seasonal_naive(y, horizon, m)
+    steps = np.arange(horizon) % m
+    return (y[len(y) - m + steps] + y[len(y) - 2 * m + steps]) / 2
+
+
 def moving_average(y: np.ndarray, horizon: int, window: int) -> np.ndarray:
     return np.full(horizon, float(np.mean(y[-window:])))
 
@@ -173,6 +183,11 @@ def seasonal_naive_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins
     """[len(origins), horizon]: the seasonal naive forecast made from each origin o (after seeing y[:o]), the
     scorecard's baseline at each validation origin."""
     return np.stack([seasonal_naive(y[:int(o)], horizon, m) for o in np.asarray(origins)])
+
+
+def two_season_mean_origin_forecasts(y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:
+    """[len(origins), horizon]: ``two_season_mean`` from each origin o (after seeing y[:o])."""
+    return np.stack([two_season_mean(y[:int(o)], horizon, m) for o in np.asarray(origins)])
 
 
 def _origin_forecasts(result: object | None, y: np.ndarray, m: int, horizon: int, origins: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ ScalerKind = Literal["window_mean", "minmax", "standard"]
 HeadKind = Literal["direct", "recursive"]
 LossKind = Literal["mae", "mse", "huber"]
 BaselineKind = Literal["none", "seasonal_mean"]
-CombineKind = Literal["none", "ets", "ets_model", "ets_arima", "ets_arima_snaive"]
+CombineKind = Literal["none", "ets", "ets_model", "ets_arima", "ets_arima_snaive", "ets_arima_snaive_snaive2"]
 ScheduleKind = Literal["constant", "cosine"]
 FutureFitKind = Literal["retrain", "holdout_model"]
 
@@ -26,13 +26,17 @@ SCALERS: tuple[str, ...] = ("window_mean", "minmax", "standard")
 HEADS: tuple[str, ...] = ("direct", "recursive")
 LOSSES: tuple[str, ...] = ("mae", "mse", "huber")
 BASELINE_KINDS: tuple[str, ...] = ("none", "seasonal_mean")
-COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima", "ets_arima_snaive")
-PARTNERS: tuple[str, ...] = ("ets", "arima", "snaive")  # the models a combination can blend the network with
+COMBINE_KINDS: tuple[str, ...] = ("none", "ets", "ets_model", "ets_arima", "ets_arima_snaive",
+                                  "ets_arima_snaive_snaive2")
+# the models a combination can blend the network with; "snaive2" is the mean of the same period one and two seasons
+# earlier (baselines.two_season_mean)
+PARTNERS: tuple[str, ...] = ("ets", "arima", "snaive", "snaive2")
 # the partners of each combine kind, in the order of the blend's shares (after the network's); "ets" of the kind "ets"
 # is the fast built-in smoother, the others are the scorecard's own models
 COMBINE_PARTNERS: dict[str, tuple[str, ...]] = {"none": (), "ets": ("ets",), "ets_model": ("ets",),
                                                 "ets_arima": ("ets", "arima"),
-                                                "ets_arima_snaive": ("ets", "arima", "snaive")}
+                                                "ets_arima_snaive": ("ets", "arima", "snaive"),
+                                                "ets_arima_snaive_snaive2": ("ets", "arima", "snaive", "snaive2")}
 SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 FUTURE_FITS: tuple[str, ...] = ("retrain", "holdout_model")
 # The improvements that wrap around the analyst's network; the Forecast form's "Improvements" expander
@@ -122,7 +126,8 @@ class ForecastConfig:
     fourier_order: int = 2  # yearly sine/cosine pairs, known for the window and the days ahead; 0 = none; used
     # only when the longest series holds 1.5 years (forecaster.FOURIER_MIN_YEARS): the fitted model's config says
     # blend with the scorecard's statsmodels ETS and ARIMA ("ets_arima"), those and its seasonal naive
-    # ("ets_arima_snaive", the weekly default), its ETS alone ("ets_model") or the fast built-in smoother ("ets"), the
+    # ("ets_arima_snaive"), those and the mean of the last two seasons ("ets_arima_snaive_snaive2", the weekly
+    # default), its ETS alone ("ets_model") or the fast built-in smoother ("ets"), the
     # shares chosen per series on the validation windows (bench/RESULTS.md, issue 18); the network alone stays on the
     # scorecard beside the blend
     combine: CombineKind = "ets_arima"
@@ -254,10 +259,11 @@ def default_config(freq: str = "D", **changes: Any) -> ForecastConfig:
         # a 26-week window holds no whole yearly season, so there is no seasonal mean to learn over. Weekly histories
         # are short (2-3 years): the last 25% of the windows (WEEKLY_VALIDATION_SPLIT), not 15%, are kept for early
         # stopping and for choosing the blend's shares, so the choice rests on more origins; the blend may also give
-        # the yearly seasonal naive a share, the baseline weekly retail data is hardest to beat (bench/RESULTS.md,
-        # issue 18: "seasonal naive as a partner")
+        # the yearly seasonal naive a share, the baseline weekly retail data is hardest to beat, and the mean of the
+        # same week in the last two years, which halves a steady profile's noise (bench/RESULTS.md, issue 18:
+        # "seasonal naive as a partner", "the mean of the last two years as a fifth share")
         base = dataclasses.replace(base, window=26, horizon=8, day_of_week=False, week_of_year=True, baseline="none",
-                                   validation_split=WEEKLY_VALIDATION_SPLIT, combine="ets_arima_snaive")
+                                   validation_split=WEEKLY_VALIDATION_SPLIT, combine="ets_arima_snaive_snaive2")
     elif kind == "M":
         base = dataclasses.replace(base, window=12, horizon=6, day_of_week=False, month=True, batch_size=16)
     config = dataclasses.replace(base, **changes)

@@ -18,6 +18,7 @@ from ml.forecast.baselines import (
     arima_origin_forecasts,
     ets_origin_forecasts,
     seasonal_naive_origin_forecasts,
+    two_season_mean_origin_forecasts,
 )
 from ml.forecast.config import COMBINE_PARTNERS, ForecastConfig, frequency_kind, season_length
 from ml.forecast.data import (
@@ -405,8 +406,9 @@ class NeuralForecaster:
     def _partner_forecasts(self, y: np.ndarray, uid: str, origins: np.ndarray) -> dict[str, np.ndarray]:
         """Partner name -> [len(origins), horizon] forecasts from each origin of y of the models the network is
         blended with (``COMBINE_PARTNERS[config.combine]``): the fast smoother (combine "ets"), the scorecard's
-        statsmodels ETS fitted on y ("ets_model"), that ETS and the scorecard's ARIMA ("ets_arima"), and those and
-        the scorecard's seasonal naive ("ets_arima_snaive")."""
+        statsmodels ETS fitted on y ("ets_model"), that ETS and the scorecard's ARIMA ("ets_arima"), those and
+        the scorecard's seasonal naive ("ets_arima_snaive"), and those and the mean of the last two seasons
+        ("ets_arima_snaive_snaive2")."""
         if self.config.combine == "ets":
             return {"ets": smoother_forecasts(y, self.smoothers_[uid], self.config.horizon, origins)}
         m = season_length(self.freq_)
@@ -417,8 +419,10 @@ class NeuralForecaster:
                 out[name] = ets_origin_forecasts(y, m, horizon, origins)
             elif name == "arima":
                 out[name] = arima_origin_forecasts(y, m, frequency_kind(self.freq_), horizon, origins)
-            else:  # "snaive": the last season before each origin, repeated (the scorecard's baseline)
+            elif name == "snaive":  # the last season before each origin, repeated (the scorecard's baseline)
                 out[name] = seasonal_naive_origin_forecasts(y, m, horizon, origins)
+            else:  # "snaive2": the mean of the same period in the two seasons before each origin
+                out[name] = two_season_mean_origin_forecasts(y, m, horizon, origins)
         return out
 
     def get_params(self) -> dict[str, Any]:

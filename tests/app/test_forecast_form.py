@@ -43,8 +43,8 @@ def test_weekly_frequency_takes_the_weekly_defaults_and_keeps_what_the_analyst_e
     at.selectbox(key=state.FORECAST_FREQ).set_value("W").run()
     value = {f: at.session_state[state.forecast_widget_key(f)]
              for f in ("window", "horizon", "units", "validation_split", "combine", "day_of_week", "week_of_year")}
-    assert value == {"window": 26, "horizon": 8, "units": 16, "validation_split": 0.25, "combine": "ets_arima_snaive",
-                     "day_of_week": False, "week_of_year": True}
+    assert value == {"window": 26, "horizon": 8, "units": 16, "validation_split": 0.25,
+                     "combine": "ets_arima_snaive_snaive2", "day_of_week": False, "week_of_year": True}
     assert not at.exception and "needs at least" not in texts(at)
     assert "window 26, horizon 8" in texts(at)  # the caption says what will train, not the daily preset's text
     _set(at, "window", 20)  # edited on weekly data, then back to daily: the edit stays, the rest is daily again

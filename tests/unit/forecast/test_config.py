@@ -64,13 +64,15 @@ def test_default_config_adapts_to_frequency():
     assert default_config("D").window == 56
     assert (default_config("W-MON").window, default_config("W-MON").horizon) == (26, 8)
     assert (default_config("MS").window, default_config("MS").horizon) == (12, 6)
-    # weekly data may give the yearly seasonal naive a share of the blend; daily data blends with ETS and ARIMA
-    # (chosen on the development battery, bench/RESULTS.md, issue 18: "seasonal naive as a partner")
-    assert (default_config("W-SUN").combine, default_config("D").combine) == ("ets_arima_snaive", "ets_arima")
+    # weekly data may give the yearly seasonal naive and the mean of the last two years a share of the blend; daily
+    # data blends with ETS and ARIMA (chosen on the development battery, bench/RESULTS.md, issue 18: "seasonal naive
+    # as a partner", "the mean of the last two years as a fifth share")
+    assert (default_config("W-SUN").combine, default_config("D").combine) == ("ets_arima_snaive_snaive2", "ets_arima")
     # a preset with the default blend takes the frequency's; one that chose its own keeps it
     for name, preset in PRESETS.items():
         weekly = get_preset(name, "W-SUN")
-        assert weekly.combine == ("ets_arima_snaive" if preset.config.combine == "ets_arima" else preset.config.combine)
+        assert weekly.combine == ("ets_arima_snaive_snaive2" if preset.config.combine == "ets_arima"
+                                  else preset.config.combine)
 
 
 def test_weekly_default_chooses_its_blend_and_stopping_epoch_on_more_validation_origins():

@@ -256,8 +256,9 @@ def test_a_killed_job_worker_takes_its_helper_with_it():
 
 
 def test_seasonal_naive_partner_plans_the_same_fits_as_ets_and_arima():
-    # seasonal naive fits nothing: the weekly default ("ets_arima_snaive") asks the helper for exactly the ETS and
-    # ARIMA partners of "ets_arima", and "ets" (the built-in smoother) for none
+    # seasonal naive and the two-season mean fit nothing: the weekly default ("ets_arima_snaive_snaive2") and
+    # "ets_arima_snaive" ask the helper for exactly the ETS and ARIMA partners of "ets_arima", and "ets" (the
+    # built-in smoother) for none
     from ml.forecast.evaluation import fold_splits
     from ml.forecast.pipeline import check_inputs
 
@@ -269,4 +270,5 @@ def test_seasonal_naive_partner_plans_the_same_fits_as_ets_and_arima():
         return {(t.model, t.key) for t in plan_fits(splits, frame, freq, SMALL_FEW.replace(combine=combine), ())}
 
     assert planned("ets_arima_snaive") == planned("ets_arima") and {m for m, _ in planned("ets_arima")} == {"ets", "arima"}
+    assert planned("ets_arima_snaive_snaive2") == planned("ets_arima")
     assert planned("ets") == set() and planned("none") == set()

@@ -157,10 +157,11 @@ def test_planted_structure_is_recovered_per_family(family, seed):
 # with 15%: 0.65, 0.97, 1.81, 0.61, 0.61, median 0.65). The bound on the worst seed only catches a blow-up (measured
 # 1.10; 1.81 with 15%); the blend still loses to seasonal naive on seed 6, which is why the median is asserted.
 # Since the weekly default also gives seasonal naive a share (combine="ets_arima_snaive"): 0.77, 1.02, 0.84, 0.52,
-# 0.59 (median 0.77, worst 1.02; 2026-12-02).
+# 0.59 (median 0.77, worst 1.02; 2026-12-02). With the mean of the last two years as a fifth share
+# ("ets_arima_snaive_snaive2", later on 2026-12-02): 0.766, 1.025, 0.836, 0.522, 0.589 (median 0.77, worst 1.03).
 WEEKLY_SEEDS = (5, 6, 7, 8, 9)
-WEEKLY_MEDIAN_LIMIT = 0.85  # measured median 0.77 (spread 0.52-1.02)
-WEEKLY_WORST_LIMIT = 2.5  # measured worst 1.02 (seed 6)
+WEEKLY_MEDIAN_LIMIT = 0.85  # measured median 0.77 (spread 0.52-1.03)
+WEEKLY_WORST_LIMIT = 2.5  # measured worst 1.03 (seed 6)
 
 
 @pytest.mark.slow
@@ -169,7 +170,7 @@ def test_weekly_yearly_cycle_is_recovered_by_the_blend_on_the_median_of_five_see
     for seed in WEEKLY_SEEDS:
         train, test, freq, horizon = _family_split("weekly_yearly", seed)
         forecaster = NeuralForecaster(_config_for(freq, horizon)).fit(train)
-        assert forecaster.config.combine == "ets_arima_snaive"  # the weekly default: what the Forecast page shows
+        assert forecaster.config.combine == "ets_arima_snaive_snaive2"  # the weekly default: the Forecast page's
         pred = forecaster.predict(train)["yhat"].to_numpy()
         y = train["y"].to_numpy()
         snaive = y[-52:][np.arange(horizon) % 52]
