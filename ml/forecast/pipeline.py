@@ -109,6 +109,9 @@ class ForecastResult:
             "cancelled": self.cancelled,
             # the network's share in its blend with exponential smoothing, per series (config.combine)
             "network_share": {k: round(float(v), 3) for k, v in getattr(self.forecaster, "combine_weights_", {}).items()},
+            # each partner's share of that blend, per series (ETS, ARIMA, seasonal naive, the two-season mean)
+            "partner_shares": {k: {n: round(float(w), 3) for n, w in v.items()}
+                               for k, v in getattr(self.forecaster, "combine_partners_", {}).items()},
             "total_seconds": round(self.total_seconds, 3),
             "backend": self.backend,
         }

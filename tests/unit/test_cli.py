@@ -113,6 +113,10 @@ def test_forecast_json_on_generated_data(tmp_path):
     assert set(out["metrics"]["network"]) == {"mae", "rmse", "mape", "smape", "mase"}
     assert out["epochs_run"] >= 1 and out["train_seconds"] > 0
     assert len(out["forecast"]) == 14
+    assert out["network_share"] and set(out["partner_shares"]) == set(out["network_share"])
+    for uid, share in out["network_share"].items():  # the blend's shares (daily default: ETS and ARIMA) sum to 1
+        assert set(out["partner_shares"][uid]) == {"ets", "arima"}
+        assert share + sum(out["partner_shares"][uid].values()) == pytest.approx(1.0, abs=1e-3)
     first = out["forecast"][0]
     assert first["lower"] <= first["value"] <= first["upper"]
     assert (tmp_path / "model").is_dir() and any((tmp_path / "model").iterdir())
