@@ -73,6 +73,18 @@ def show_scorecard(run: ForecastRun) -> None:
                          placeholder=MISSING_CELL)
 
 
+def show_blend_shares(run: ForecastRun, limit: int = 10) -> None:
+    """The blend's shares per series (the network's, even at 0, and each partner's above 0), the first ``limit`` series."""
+    shares = run.result.blend_shares
+    if not shares:
+        return
+    parts = [f"{series_label(uid)}: " + " · ".join(f"{model_label(name)} {format_percent_value(w, 0)}"
+                                                   for name, w in blend.items() if w > 0 or name == "network")
+             for uid, blend in list(shares.items())[:limit]]
+    more = " …" if len(shares) > limit else ""
+    st.caption(t("forecast.results.blend_shares", shares="; ".join(parts) + more))
+
+
 def show_coverage(run: ForecastRun) -> None:
     cov = run.result.coverage
     c1, c2, c3 = st.columns(3)
@@ -215,4 +227,5 @@ def show_results(run: ForecastRun) -> None:
         ]
         if chosen:
             st.caption(t("forecast.results.baseline_models", models="; ".join(chosen[:10])))
+        show_blend_shares(run)
     show_downloads(run)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ml.forecast import fit_process
 from ml.forecast.baselines import BASELINES, forecast_baselines
-from ml.forecast.config import ForecastConfig, season_length
+from ml.forecast.config import PARTNERS, ForecastConfig, season_length
 from ml.forecast.data import DS, ID, Y, check_history, check_series_content, prepare_frame
 from ml.forecast.evaluation import (
     HOLDOUT,
@@ -32,7 +32,7 @@ from ml.forecast.evaluation import (
     run_fold,
     summarise_scorecard,
 )
-from ml.forecast.forecaster import NETWORK_ALONE, NeuralForecaster
+from ml.forecast.forecaster import NETWORK_ALONE, NeuralForecaster, partner_shares
 from ml.forecast.intervals import (
     ConformalWidths,
     cross_conformal_coverage,
@@ -79,6 +79,17 @@ class ForecastResult:
     forecaster: NeuralForecaster = field(repr=False)
     total_seconds: float = 0.0
     backend: str = "jax"  # the Keras backend that trained the network ("tensorflow" or "jax")
+    # series id -> {"network": share, partner: share, ...} of the blend the future forecast uses (config.combine);
+    # taken from the forecaster when empty, kept by a saved run
+    blend_shares: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.blend_shares and self.forecaster is not None and self.config.combine != "none":
+            partners = partner_shares(self.forecaster)
+            self.blend_shares = {
+                str(uid): {"network": round(float(w), 3),
+                           **{n: round(float(v), 3) for n, v in partners.get(uid, {}).items()}}
+                for uid, w in getattr(self.forecaster, "combine_weights_", {}).items()}
 
     def to_json_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: metrics, train_seconds, epochs_run, forecast [{unique_id, date, value, lower,
@@ -110,8 +121,7 @@ class ForecastResult:
             # the network's share in its blend with exponential smoothing, per series (config.combine)
             "network_share": {k: round(float(v), 3) for k, v in getattr(self.forecaster, "combine_weights_", {}).items()},
             # each partner's share of that blend, per series (ETS, ARIMA, seasonal naive, the two-season mean)
-            "partner_shares": {k: {n: round(float(w), 3) for n, w in v.items()}
-                               for k, v in getattr(self.forecaster, "combine_partners_", {}).items()},
+            "partner_shares": {k: {n: w for n, w in v.items() if n != "network"} for k, v in self.blend_shares.items()},
             "total_seconds": round(self.total_seconds, 3),
             "backend": self.backend,
         }
@@ -125,6 +135,7 @@ class ForecastResult:
             "coverage": to_jsonable(self.coverage), "verdicts": [v.to_dict() for v in self.verdicts],
             "loss_history": to_jsonable(self.loss_history), "baseline_models": to_jsonable(self.baseline_models),
             "cancelled": bool(self.cancelled), "total_seconds": float(self.total_seconds),
+            "blend_shares": to_jsonable(self.blend_shares),
         }
 
     @classmethod
@@ -149,10 +160,23 @@ class ForecastResult:
             baseline_models=dict(details.get("baseline_models", {})), cancelled=bool(details.get("cancelled")),
             forecaster=None, total_seconds=float(details.get("total_seconds", 0.0)),
             backend=record.get("backend") or DEFAULT_BACKEND,
+            blend_shares=_saved_blend_shares(details.get("blend_shares", {})),
         )
 
 
 _COVERAGE_FLOATS = ("level", "holdout", "backtest")  # saved as null when NaN, read back as NaN
+
+
+def _saved_blend_shares(raw: Any) -> dict[str, dict[str, float]]:
+    """A saved run's (or an uploaded bundle's) blend shares, checked: series -> {network or a partner: share in
+    [0, 1]}; anything else raises ValueError, which a bundle's import turns into "invalid bundle"."""
+    names = {"network", *PARTNERS}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) and set(v) <= names for v in raw.values()):
+        raise ValueError("blend_shares")
+    out = {str(uid): {str(n): float(w) for n, w in shares.items()} for uid, shares in raw.items()}
+    if not all(0.0 <= w <= 1.0 for shares in out.values() for w in shares.values()):
+        raise ValueError("blend_shares")
+    return out
 
 
 def _num(value: Any) -> float | None:

@@ -46,16 +46,18 @@ CHUNKS_PER_WORKER = 4  # baseline chunks per worker: the chunks flow around the 
 @dataclass
 class ShardedForecaster:
     """The shards' forecasters side by side (``shards=N`` only): enough for the result's JSON, runs and the search
-    (models, epochs, network shares, backend); each shard's own forecaster predicts its series."""
+    (models, epochs, blend shares, backend); each shard's own forecaster predicts its series."""
 
     shards: list[Any]
     models_: dict[str, Any] = field(init=False)
     combine_weights_: dict[str, float] = field(init=False)
+    combine_partners_: dict[str, dict[str, float]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.models_ = {f"{i}:{key}": model for i, f in enumerate(self.shards)
                         for key, model in getattr(f, "models_", {}).items()}
         self.combine_weights_ = {k: v for f in self.shards for k, v in getattr(f, "combine_weights_", {}).items()}
+        self.combine_partners_ = {k: v for f in self.shards for k, v in getattr(f, "combine_partners_", {}).items()}
 
     @property
     def epochs_run_(self) -> int:

@@ -72,6 +72,9 @@ def test_train_shows_scorecard_verdict_and_chart(small_dataset):
 
     assert run.result.backend == resolve_backend()  # the worker process trained on the configured backend
     assert f"Trained on {ENGINE_NAMES[run.result.backend]}" in texts(at)  # the backend that trained it, shown
+    shares = run.result.blend_shares  # the blend's shares per series, shown under the scorecard
+    assert shares and all(sum(b.values()) == pytest.approx(1.0) for b in shares.values())
+    assert any(c.value.startswith("Shares of the blend") and "Network" in c.value for c in at.caption), "\n".join(c.value for c in at.caption)
     figure = next(f for f in plotly_figures(at) if "Predicted vs actual" in f["layout"]["title"]["text"])
     traces = {t["name"]: t for t in figure["data"] if "name" in t}
     assert len(plotly_array(traces["Network (held-out period)"]["y"])) == 7

@@ -207,6 +207,20 @@ def test_export_import_round_trip_for_another_owner(tiny_result):
     assert imported.dataset_fingerprint == FP
     saved = ws.open_run("bob", imported.id)
     pd.testing.assert_frame_equal(saved.result.holdout, tiny_result.holdout)
+    # the blend's shares (default: network, ETS, ARIMA; they sum to 1) travel with the run
+    shares = tiny_result.blend_shares
+    assert set(shares["s"]) == {"network", "ets", "arima"} and sum(shares["s"].values()) == pytest.approx(1.0)
+    assert saved.result.blend_shares == shares
+
+
+@pytest.mark.parametrize("raw", [[], {"s": [0.5]}, {"s": {"network": 0.5, "os.system": 0.5}}, {"s": {"network": 2.0}},
+                                 {"s": {"network": "x"}}, {"s": {"network": float("nan")}}])
+def test_saved_blend_shares_outside_the_contract_are_refused(raw):
+    from ml.forecast.pipeline import _saved_blend_shares
+
+    with pytest.raises((ValueError, TypeError)):
+        _saved_blend_shares(raw)
+    assert _saved_blend_shares({"s": {"network": 0.4, "snaive2": 0.6}}) == {"s": {"network": 0.4, "snaive2": 0.6}}
 
 
 def _edit_metric(members):
