@@ -115,31 +115,38 @@ def test_three_way_blend_is_the_saved_shares_of_network_ets_and_arima(tmp_path):
 def _repeating_year(seed: int, years: int = 3):
     """Weekly sales whose year repeats exactly: a level with a few irregular holiday spikes (planted truth: the
     seasonal naive forecast is exact from every origin after the first year)."""
-    import pandas as pd
-
     rng = np.random.default_rng(seed)
     year = 200 + 20 * rng.standard_normal(52)
     year[rng.choice(52, 5, replace=False)] += rng.uniform(150, 300, 5)
-    y = np.tile(year, years)
+    return _weekly_frame(np.tile(year, years))
+
+
+def _weekly_frame(y: np.ndarray):
+    import pandas as pd
+
     return pd.DataFrame({"unique_id": "wk", "ds": pd.date_range("2015-01-04", periods=len(y), freq="W-SUN"), "y": y})
+
+
+def _weekly_partners(y: np.ndarray, combine: str, origins: np.ndarray) -> dict[str, np.ndarray]:
+    """The blend partners' forecasts (8 weeks) from each origin, as a weekly forecaster with ``combine`` makes them."""
+    from ml.forecast.forecaster import NeuralForecaster
+
+    forecaster = NeuralForecaster(TINY.replace(combine=combine, horizon=8, window=26))
+    forecaster.freq_ = "W-SUN"
+    return forecaster._partner_forecasts(y, "wk", origins)
 
 
 def test_seasonal_naive_partner_repeats_the_last_season_before_each_origin():
     from ml.forecast.baselines import seasonal_naive
-    from ml.forecast.forecaster import NeuralForecaster
 
     y = _repeating_year(0)["y"].to_numpy()
-    forecaster = NeuralForecaster(TINY.replace(combine="ets_arima_snaive", horizon=8, window=26))
-    forecaster.freq_ = "W-SUN"
     origins = np.array([60, 100, 140])
-    partners = forecaster._partner_forecasts(y, "wk", origins)
+    partners = _weekly_partners(y, "ets_arima_snaive", origins)
     assert list(partners) == ["ets", "arima", "snaive"]
     for row, o in zip(partners["snaive"], origins, strict=True):
         np.testing.assert_array_equal(row, seasonal_naive(y[:o], 8, 52))
         np.testing.assert_array_equal(row, y[o:o + 8])  # the planted year repeats exactly
-    daily = NeuralForecaster(TINY.replace(combine="ets_arima", horizon=8, window=26))
-    daily.freq_ = "W-SUN"
-    assert list(daily._partner_forecasts(y, "wk", origins)) == ["ets", "arima"]
+    assert list(_weekly_partners(y, "ets_arima", origins)) == ["ets", "arima"]
 
 
 @pytest.mark.slow
@@ -173,24 +180,18 @@ def _steady_year_with_noise(seed: int, years: int = 3):
     """Weekly sales with the same yearly profile every year (a level and a few holiday spikes) plus independent
     weekly noise: the planted truth is the profile, which the mean of the last two years estimates with 3/4 of
     seasonal naive's error variance (noise sd 40: expected absolute error 0.98 x 40 against 1.13 x 40)."""
-    import pandas as pd
-
     rng = np.random.default_rng(seed)
     profile = np.full(52, 300.0)
     profile[rng.choice(52, 6, replace=False)] += rng.uniform(200, 400, 6)
-    y = np.tile(profile, years) + rng.normal(0, 40, 52 * years)
-    return pd.DataFrame({"unique_id": "wk", "ds": pd.date_range("2015-01-04", periods=len(y), freq="W-SUN"), "y": y})
+    return _weekly_frame(np.tile(profile, years) + rng.normal(0, 40, 52 * years))
 
 
 def test_two_season_mean_partner_averages_the_two_seasons_before_each_origin():
     from ml.forecast.baselines import seasonal_naive, two_season_mean
-    from ml.forecast.forecaster import NeuralForecaster
 
     y = _steady_year_with_noise(0)["y"].to_numpy()
-    forecaster = NeuralForecaster(TINY.replace(combine="ets_arima_snaive_snaive2", horizon=8, window=26))
-    forecaster.freq_ = "W-SUN"
     origins = np.array([60, 110, 150])
-    partners = forecaster._partner_forecasts(y, "wk", origins)
+    partners = _weekly_partners(y, "ets_arima_snaive_snaive2", origins)
     assert list(partners) == ["ets", "arima", "snaive", "snaive2"]
     for row, o in zip(partners["snaive2"], origins, strict=True):
         expected = [(y[o - 52 + i] + y[o - 104 + i]) / 2 for i in range(8)] if o >= 104 else seasonal_naive(y[:o], 8, 52)
