@@ -152,9 +152,26 @@ def _preload_when_healthy(port: int, timeout: float = 120.0) -> None:
         print(f"SalesLens: {backend} backend warmed for training", file=sys.stderr, flush=True)
 
 
+def declare_navigation_pages() -> None:
+    """Tell Streamlit before its first script run that app.py declares its pages with ``st.navigation``.
+
+    Streamlit 1.67 decides once per process whether a ``pages/`` folder beside the entry script means an old-style
+    (v1) multipage app: ``PagesManager.uses_pages_directory`` starts as "the folder exists" and only ``st.navigation``
+    sets it to False. The server's very first script run therefore runs the v1 fallback, whose pages are the files'
+    names (``explore_page``), so a deep link (``/explore``) as the first visit after a start showed "Page not found"
+    (Streamlit issue #9624). Setting the flag first makes that run the same as every later one."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+    except (ImportError, AttributeError):  # a Streamlit without the flag has no v1 fallback to avoid
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     seconds = warm_up()
     print(f"SalesLens: first page warmed up in {seconds:.1f} s", file=sys.stderr, flush=True)
+    declare_navigation_pages()
     from streamlit.web import cli
 
     options = list(sys.argv[1:] if argv is None else argv)

@@ -98,9 +98,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def warmed_app_url(app_url, browser) -> str:
-    """Streamlit 1.67 decides on a server's first script run whether pages/ means multipage-v1, so a deep link as
-    the very first request after start shows "Page not found" once (README, "Known limitations"). Open the root
-    once before the tests that deep-link."""
+    """Streamlit 1.67 decides on a server's first script run whether pages/ means multipage-v1; ``python -m server``
+    settles that before the first visit (server.declare_navigation_pages, its own browser test), a plain ``streamlit
+    run`` does not (README, "Known limitations"). Open the root once before the tests that deep-link, so they test
+    their page and not the launcher."""
     warm_up(browser, app_url)
     return app_url
 

@@ -107,3 +107,23 @@ def test_training_survives_other_clicks_and_completes_once(page: Page, warmed_ap
     expect(page.get_by_text(re.compile(r"^Run 2 · "))).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "forecast_results")
+
+
+def test_a_deep_link_as_a_fresh_servers_first_visit_opens_its_page(browser, tmp_path):
+    """The server's very first script run used to be Streamlit's multipage-v1 fallback (pages/ beside app.py), so a
+    deep link as the first visit after a start showed "Page not found" (server.declare_navigation_pages)."""
+    from tests.e2e.conftest import start_server, stop_server, wait_healthy
+
+    proc, url = start_server({"SALESLENS_WORKSPACE": str(tmp_path / "workspace"), "SALESLENS_PRELOAD_BACKEND": "0"})
+    try:
+        wait_healthy(url)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        page = context.new_page()
+        page.goto(f"{url}/explore")
+        wait_for_app(page)
+        expect(page.get_by_role("heading", name="Explore", exact=True)).to_be_visible()
+        page.wait_for_timeout(1000)  # the notice, when it came, arrived with the first run's messages
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        context.close()
+    finally:
+        stop_server(proc)
