@@ -180,6 +180,25 @@ def make_verdicts(summary: pd.DataFrame, metric: str = "mase", network: str = NE
     return verdicts
 
 
+SHORTFALL = 0.25  # a network whose held-out total is this fraction or more below the actual total gets a verdict
+
+
+def shortfall_verdicts(holdout: pd.DataFrame, network: str = NETWORK) -> list[Verdict]:
+    """forecast.verdict.network_total_short for each series whose network forecast, summed over the held-out
+    period, falls SHORTFALL or more below what was sold. MAE and MASE reward a forecast of the typical period, which
+    on sparse or lumpy series lies far below the average (on intermittent demand, zero): the scorecard can crown a
+    forecast whose totals would leave the shelves empty (bench/RESULTS.md, issue 18: "forecast totals")."""
+    verdicts = []
+    if network not in holdout.columns:
+        return verdicts
+    for uid, group in holdout.groupby(ID, sort=True):
+        actual, forecast = float(group[Y].sum()), float(group[network].sum(min_count=len(group)))  # NaN: skipped
+        if actual > 0 and np.isfinite(forecast) and forecast <= (1 - SHORTFALL) * actual:
+            verdicts.append(Verdict("forecast.verdict.network_total_short", {
+                "series": str(uid), "percent": round(100.0 * (actual - forecast) / actual, 1)}))
+    return verdicts
+
+
 def _pct(worse: float, better: float) -> float:
     """How much larger ``worse`` is than ``better``, in percent of ``worse`` (error reduction by ``better``)."""
     return 100.0 * (worse - better) / worse if worse else 0.0

@@ -32,3 +32,21 @@ def test_verdicts_are_data_with_percentages():
     assert b.params["baseline"] == "ets" and b.params["percent"] == 25.0  # (1.2 - 0.9) / 1.2
     assert any(v.message_id == "forecast.verdict.network_worse_than_snaive_insample" and v.params["series"] == "b"
                for v in verdicts)
+
+
+def test_a_network_whose_totals_run_short_gets_a_verdict():
+    import numpy as np
+
+    from ml.forecast.evaluation import shortfall_verdicts
+
+    # planted: "sparse" sells 100 over the period and the network forecasts 0.5 a day (3.5 of 100: 96.5% short); "lumpy"
+    # 30% short; "close" 10% short; "none" sold nothing; "broken" forecasts NaN
+    days = pd.date_range("2024-01-01", periods=7)
+    frames = []
+    for uid, actual, forecast in [("sparse", [0, 0, 60, 0, 0, 40, 0], [0.5] * 7), ("lumpy", [10] * 7, [7] * 7),
+                                  ("close", [10] * 7, [9] * 7), ("none", [0] * 7, [1] * 7),
+                                  ("broken", [10] * 7, [np.nan] * 7)]:
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": days, "y": actual, "network": forecast}))
+    verdicts = shortfall_verdicts(pd.concat(frames, ignore_index=True))
+    assert {v.params["series"]: v.params["percent"] for v in verdicts} == {"sparse": 96.5, "lumpy": 30.0}
+    assert {v.message_id for v in verdicts} == {"forecast.verdict.network_total_short"}
