@@ -53,8 +53,7 @@ def two_season_mean(y: np.ndarray, horizon: int, m: int) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     if len(y) < 2 * m or m < 2:
         return seasonal_naive(y, horizon, m)
-    steps = np.arange(horizon) % m
-    return (y[len(y) - m + steps] + y[len(y) - 2 * m + steps]) / 2
+    return (seasonal_naive(y, horizon, m) + seasonal_naive(y[:-m], horizon, m)) / 2
 
 
 def moving_average(y: np.ndarray, horizon: int, window: int) -> np.ndarray:

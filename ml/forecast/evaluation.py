@@ -199,6 +199,11 @@ def shortfall_verdicts(holdout: pd.DataFrame, network: str = NETWORK) -> list[Ve
     return verdicts
 
 
+def result_verdicts(summary: pd.DataFrame, holdout: pd.DataFrame) -> list[Verdict]:
+    """Every verdict a forecast result carries: the scorecard's (make_verdicts), then the totals' (shortfall_verdicts)."""
+    return make_verdicts(summary) + shortfall_verdicts(holdout)
+
+
 def _pct(worse: float, better: float) -> float:
     """How much larger ``worse`` is than ``better``, in percent of ``worse`` (error reduction by ``better``)."""
     return 100.0 * (worse - better) / worse if worse else 0.0

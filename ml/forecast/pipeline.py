@@ -28,9 +28,8 @@ from ml.forecast.evaluation import (
     aggregate_metrics,
     fold_splits,
     make_scorecard,
-    make_verdicts,
+    result_verdicts,
     run_fold,
-    shortfall_verdicts,
     summarise_scorecard,
 )
 from ml.forecast.forecaster import NETWORK_ALONE, NeuralForecaster, partner_shares
@@ -331,7 +330,7 @@ def _run(frame: pd.DataFrame, freq: str, config: ForecastConfig, models: tuple[s
         config=getattr(final, "config", config), freq=freq, season_length=season_length(freq),
         metrics=aggregate_metrics(summary),
         scorecard=scorecard, summary=summary, history=frame[[ID, DS, Y]].copy(), holdout=holdout, future=future,
-        verdicts=make_verdicts(summary) + shortfall_verdicts(holdout), coverage=cov, train_seconds=train_seconds,
+        verdicts=result_verdicts(summary, holdout), coverage=cov, train_seconds=train_seconds,
         epochs_run=epochs_run,
         loss_history=holdout_fold.forecaster.history_, baseline_models=baseline_models,
         cancelled=any(f.forecaster.cancelled_ for f in folds) or getattr(final, "cancelled_", False) or stopped(),

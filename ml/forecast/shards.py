@@ -33,8 +33,7 @@ from ml.forecast.evaluation import (
     aggregate_metrics,
     fold_splits,
     make_scorecard,
-    make_verdicts,
-    shortfall_verdicts,
+    result_verdicts,
     summarise_scorecard,
 )
 from ml.forecast.metrics import coverage
@@ -204,7 +203,7 @@ def join_baselines(network: ForecastResult, parts: list[BaselinePart], models: t
     return ForecastResult(
         config=network.config, freq=network.freq, season_length=network.season_length,
         metrics=aggregate_metrics(summary), scorecard=scorecard, summary=summary, history=network.history,
-        holdout=holdout, future=future, verdicts=make_verdicts(summary) + shortfall_verdicts(holdout),
+        holdout=holdout, future=future, verdicts=result_verdicts(summary, holdout),
         coverage=network.coverage,
         train_seconds=network.train_seconds, epochs_run=network.epochs_run, loss_history=network.loss_history,
         baseline_models={k: names[k] for k in sorted(names)}, cancelled=network.cancelled,
@@ -236,7 +235,7 @@ def join_results(results: list[ForecastResult], seconds: float) -> ForecastResul
         metrics=aggregate_metrics(summary), scorecard=scorecard.reset_index(drop=True), summary=summary,
         history=_stack([r.history for r in results], [ID, DS]), holdout=holdout,
         future=_stack([r.future for r in results], [ID, DS]),
-        verdicts=make_verdicts(summary) + shortfall_verdicts(holdout),
+        verdicts=result_verdicts(summary, holdout),
         coverage=cov, train_seconds=sum(r.train_seconds for r in results),
         epochs_run=sum(r.epochs_run for r in results), loss_history=first.loss_history,
         baseline_models={k: v for r in results for k, v in r.baseline_models.items()},
